@@ -1,0 +1,14 @@
+"""nnviz_widgets: watch a neural network learn, live, inside a notebook.
+
+>>> import nnviz_widgets as nnv
+>>> X, y = nnv.datasets.moons(500, noise=0.2, seed=0)
+"""
+
+from . import datasets
+from .record import Recorder
+from .run import Frame, Run
+from .widgets import DecisionBoundary, Player
+
+__version__ = "0.1.0"
+
+__all__ = ["DecisionBoundary", "Frame", "Player", "Recorder", "Run", "datasets", "__version__"]

@@ -1,0 +1,112 @@
+"""Small 2-D classification data sets, generated offline and seeded (TensorFlow-Playground style).
+
+Every function returns ``(X, y)``: ``X`` float32 of shape (n, 2), ``y`` int64 class indices.
+
+>>> X, y = moons(500, noise=0.2, seed=0)
+>>> X.shape, sorted(set(y.tolist()))
+((500, 2), [0, 1])
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from sklearn import datasets as _sk
+
+__all__ = ["blobs", "circles", "load_csv", "moons", "spiral", "xor"]
+
+
+def _check_n(n: int, minimum: int = 2) -> int:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < minimum:
+        raise ValueError(f"n must be an integer >= {minimum}, got {n!r}")
+    return int(n)
+
+
+def _out(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)
+
+
+def moons(n: int = 500, *, noise: float = 0.2, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (scikit-learn's ``make_moons``)."""
+    return _out(*_sk.make_moons(_check_n(n), noise=noise, random_state=seed))
+
+
+def circles(
+    n: int = 500, *, noise: float = 0.1, factor: float = 0.5, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A small circle (class 1) inside a large one (class 0) (scikit-learn's ``make_circles``)."""
+    return _out(*_sk.make_circles(_check_n(n), noise=noise, factor=factor, random_state=seed))
+
+
+def xor(n: int = 500, *, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Four quadrants, opposite ones of the same class: class 1 where ``x * y < 0``.
+
+    Points are uniform in [-1, 1]^2 kept a little away from the axes (as the Playground does), then jittered
+    by ``noise``; labels come from the noiseless position.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(_check_n(n), 2))
+    X += np.sign(X) * 0.05  # a gap along the axes makes the four quadrants readable
+    y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)
+    return _out(X + rng.normal(scale=noise, size=X.shape), y)
+
+
+def spiral(
+    n: int = 500, *, classes: int = 2, turns: float = 1.75, noise: float = 0.05, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved spiral arms, one per class (``classes`` between 2 and 10)."""
+    n = _check_n(n)
+    if not 2 <= classes <= 10:
+        raise ValueError(f"classes must be between 2 and 10, got {classes!r}")
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % classes
+    r = rng.uniform(0.05, 1.0, size=n)
+    theta = r * turns * 2 * np.pi + y * 2 * np.pi / classes
+    X = np.c_[r * np.cos(theta), r * np.sin(theta)] + rng.normal(scale=noise, size=(n, 2))
+    return _out(X, y)
+
+
+def blobs(
+    n: int = 500, *, centers: int = 3, std: float = 1.0, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs, one per class (scikit-learn's ``make_blobs``); ``centers`` between 2 and 10."""
+    if not 2 <= centers <= 10:
+        raise ValueError(f"centers must be between 2 and 10, got {centers!r}")
+    return _out(*_sk.make_blobs(_check_n(n), centers=centers, cluster_std=std, random_state=seed))
+
+
+def load_csv(
+    path: str | Path, *, x: list[str] | None = None, y: str = "cluster"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a CSV with a header row: ``x`` feature columns (default: every column but ``y`` and an unnamed
+    index column) and a label column ``y``. Labels stay integers when they all are, else strings.
+
+    >>> X, y = load_csv("../shared/seed-data/moons.csv", x=["x", "y"], y="cluster")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"load_csv: no file at {str(path)!r}")
+    with path.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    if len(rows) < 2:
+        raise ValueError(f"load_csv: {path} has no data rows under its header")
+    header, body = rows[0], rows[1:]
+    if y not in header:
+        raise ValueError(f"load_csv: y={y!r} is not a column of {path}; columns are {header}")
+    x = [c for c in header if c not in (y, "")] if x is None else list(x)
+    missing = [c for c in x if c not in header]
+    if missing or not x:
+        raise ValueError(f"load_csv: x columns {missing or x} not in {path}; columns are {header}")
+    cols = [header.index(c) for c in x]
+    try:
+        X = np.array([[float(r[i]) for i in cols] for r in body], dtype=np.float32)
+    except (ValueError, IndexError) as err:
+        raise ValueError(f"load_csv: a feature value in {path} is not a number ({err})") from None
+    raw = [r[header.index(y)] for r in body]
+    try:
+        labels = np.array([int(v) for v in raw], dtype=np.int64)
+    except ValueError:
+        labels = np.array(raw, dtype=object)
+    return X, labels

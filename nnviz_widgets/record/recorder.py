@@ -1,0 +1,247 @@
+"""Recorder: attached to a model and its data; each ``capture()`` appends one Frame to ``rec.run``.
+
+The recorder evaluates, it never draws: the boundary probe runs the model on a grid over the data, under
+``torch.no_grad()`` and in eval mode, on the model's own device, and stores quantised probabilities.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..run import Frame, Grid, Run
+from ..run.codec import encode, encode_classes
+
+MAX_CLASSES = 10
+CHUNK_ROWS = 8192  # grid rows per forward pass: bounds peak memory on big grids and big models
+
+
+class Recorder:
+    """Record what a classifier has become, one frame per :meth:`capture`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module mapping an (N, D) float tensor to (N, K) logits (K >= number of classes;
+        one column is read as the logit of class 1 of two).
+    X : (N, 2) array or tensor of features.
+    y : (N,) labels, integers or strings.
+    grid : points per side of the evaluation grid (an int, or ``(nx, ny)``); default 200.
+    extent : ``(xmin, xmax, ymin, ymax)`` of the grid; default the data extent plus a 10 % margin.
+    classes : the class order. Default: the sorted distinct labels of ``y``. ``rec.classes`` states it;
+        output column ``k`` of the model is class ``classes[k]``.
+    output : ``"logits"`` (default; softmax, or sigmoid for one column) or ``"probabilities"``.
+
+    Example
+    -------
+    >>> import torch.nn as nn, nnviz_widgets as nnv
+    >>> X, y = nnv.datasets.moons(200)
+    >>> rec = nnv.Recorder(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)), X, y, grid=50)
+    >>> frame = rec.capture(loss=0.7)
+    >>> frame.boundary.shape
+    (50, 50, 2)
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        X,
+        y,
+        *,
+        grid: int | tuple[int, int] = 200,
+        extent: Sequence[float] | None = None,
+        classes: Sequence | None = None,
+        output: str = "logits",
+    ):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if output not in ("logits", "probabilities"):
+            raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
+        self.model = model
+        self.output = output
+        self.X = _check_X(X)
+        self.classes, self.y = _check_y(y, len(self.X), classes)
+        xs, ys = _grid_axes(self.X, grid, extent)
+        self.run = Run(grid=Grid(xs, ys), points=self.X, labels=self.y, classes=[str(c) for c in self.classes])
+        self._grid_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2).astype(np.float32)
+        self._cache: dict = {}
+        self._check_model_output()
+
+    def __repr__(self) -> str:
+        return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.run!r}>"
+
+    # -- capture ------------------------------------------------------------------------------------
+    def capture(self, *, epoch: int | None = None, **metrics) -> Frame:
+        """Evaluate the model now and append one frame; returns it.
+
+        ``metrics`` are numbers (floats, ints or one-element tensors) such as ``loss=float(loss)``;
+        ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the frame's index.
+        """
+        metrics = {name: _metric(name, value) for name, value in metrics.items()}
+        probs = self._probabilities("grid", self._grid_points)
+        point_probs = self._probabilities("points", self.X)
+        grid_ok = np.isfinite(probs).all(axis=-1)
+        point_ok = np.isfinite(point_probs).all(axis=-1)
+        predictions = np.where(point_ok, np.nan_to_num(point_probs).argmax(axis=-1), -1)
+        metrics.setdefault("accuracy", float(np.mean(predictions == self.y)))
+        nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
+        arrays = {
+            "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
+            "predictions": encode_classes(predictions),
+        }
+        diverged = not (grid_ok.all() and point_ok.all())
+        return self.run.append(
+            epoch=len(self.run) if epoch is None else int(epoch),
+            metrics=metrics,
+            diverged=diverged,
+            arrays=arrays,
+        )
+
+    def _probabilities(self, name: str, points: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, K) as float32 NumPy, model in eval mode, its modes restored after.
+
+        ``name`` keys a cache so the grid and the data move to the model's device once (again only if the
+        model moves or changes dtype)."""
+        param = next(self.model.parameters(), None)
+        device = param.device if param is not None else torch.device("cpu")
+        dtype = param.dtype if param is not None and param.dtype.is_floating_point else torch.float32
+        key = (name, device, dtype)
+        if key not in self._cache:
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
+            self._cache[key] = torch.as_tensor(points).to(device=device, dtype=dtype)
+        inputs = self._cache[key]
+        modes = [m.training for m in self.model.modules()]
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                out = [self._forward(inputs[i : i + CHUNK_ROWS]) for i in range(0, len(inputs), CHUNK_ROWS)]
+        finally:
+            for m, mode in zip(self.model.modules(), modes):
+                m.training = mode
+        return torch.cat(out).float().cpu().numpy()
+
+    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        out = self.model(inputs)
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(
+                f"the model returned {type(out).__name__}, not a tensor: the recorder needs a model whose "
+                "forward returns (N, K) logits; wrap it, e.g. nn.Sequential(model, PickLogits())"
+            )
+        k = len(self.classes)
+        if out.ndim != 2 or out.shape[0] != len(inputs) or not (out.shape[1] >= k or (out.shape[1] == 1 and k == 2)):
+            raise ValueError(
+                f"the model's output has shape {tuple(out.shape)} for {len(inputs)} inputs; expected (N, K) with "
+                f"K >= {k} (the number of classes), or (N, 1) for two classes"
+            )
+        if out.shape[1] == 1:
+            p1 = out[:, 0] if self.output == "probabilities" else torch.sigmoid(out[:, 0])
+            return torch.stack([1 - p1, p1], dim=1)
+        probs = out if self.output == "probabilities" else torch.softmax(out.float(), dim=1)
+        return probs[:, :k]
+
+    def _check_model_output(self) -> None:
+        """One trial forward on a few points, so a wrong model fails at construction, not mid-training."""
+        try:
+            self._probabilities("trial", self.X[:4])
+        except RuntimeError as err:
+            raise ValueError(
+                f"the model could not run on X of shape {self.X.shape} (float32 rows of {self.X.shape[1]} "
+                f"features): {err}"
+            ) from err
+
+
+# -- validation -----------------------------------------------------------------------------------------
+def _check_X(X) -> np.ndarray:
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    try:
+        arr = np.asarray(X)
+    except Exception as err:  # noqa: BLE001 - any conversion failure is the same user error
+        raise TypeError(f"X must be a numeric array or tensor of shape (N, 2), got {type(X).__name__} ({err})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"X must be numeric, got dtype {arr.dtype}; convert it with np.asarray(X, dtype=float)")
+    if arr.ndim != 2:
+        raise ValueError(f"X must be 2-D, shape (N, features), got shape {arr.shape}")
+    if len(arr) < 2:
+        raise ValueError(f"X needs at least 2 rows, got {len(arr)}")
+    if arr.shape[1] != 2:
+        raise ValueError(
+            f"X has {arr.shape[1]} features; the decision boundary is drawn in 2-D, so X needs exactly 2 columns. "
+            "Pass two columns (e.g. X[:, :2]) or project first (e.g. sklearn.decomposition.PCA(2)); "
+            "boundaries of higher-dimensional data on a PCA plane are planned (embeddings issue)."
+        )
+    bad = ~np.isfinite(arr.astype(np.float64)).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"X has {int(bad.sum())} rows with NaN or inf (first at row {int(np.argmax(bad))}); "
+            "drop or impute them, e.g. X = X[np.isfinite(X).all(axis=1)] (and the same rows of y)"
+        )
+    return arr.astype(np.float32)
+
+
+def _check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
+    if isinstance(y, torch.Tensor):
+        y = y.detach().cpu().numpy()
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        arr = arr.squeeze() if arr.ndim == 2 and 1 in arr.shape else arr
+    if arr.ndim != 1:
+        raise ValueError(f"y must be 1-D (one label per row of X), got shape {np.shape(y)}")
+    if len(arr) != n:
+        raise ValueError(f"len(X) is {n} but len(y) is {len(arr)}: they need one label per row")
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise ValueError("y holds non-integer numbers; labels must be integers or strings (class names)")
+        arr = arr.astype(np.int64)
+    if classes is None:
+        order = sorted(set(arr.tolist()), key=lambda v: (str(type(v)), v))
+    else:
+        order = list(classes)
+        if len(set(map(str, order))) != len(order):
+            raise ValueError(f"classes has duplicates: {order}")
+        unknown = sorted({str(v) for v in arr.tolist()} - {str(c) for c in order})
+        if unknown:
+            raise ValueError(f"y has labels {unknown[:5]} that are not in classes={order}")
+    if len(order) < 2:
+        raise ValueError(f"y has only one class ({order}); a decision boundary needs at least 2 classes")
+    if len(order) > MAX_CLASSES:
+        raise ValueError(f"y has {len(order)} classes; the decision boundary view supports at most {MAX_CLASSES}")
+    index = {str(c): i for i, c in enumerate(order)}
+    return order, np.array([index[str(v)] for v in arr.tolist()], dtype=np.int64)
+
+
+def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
+        nx = ny = int(grid)
+    elif isinstance(grid, (tuple, list)) and len(grid) == 2:
+        nx, ny = (int(g) for g in grid)
+    else:
+        raise TypeError(f"grid must be an int or a pair (nx, ny), got {grid!r}")
+    if not (2 <= nx <= 2000 and 2 <= ny <= 2000):
+        raise ValueError(f"grid must have 2 to 2000 points per side, got {nx}x{ny}")
+    if extent is None:
+        lo, hi = X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
+        pad = np.maximum((hi - lo) * 0.1, 1e-3)
+        xmin, ymin = lo - pad
+        xmax, ymax = hi + pad
+    else:
+        try:
+            xmin, xmax, ymin, ymax = (float(v) for v in extent)
+        except (TypeError, ValueError):
+            raise ValueError(f"extent must be (xmin, xmax, ymin, ymax), got {extent!r}") from None
+        if not (xmin < xmax and ymin < ymax) or not all(map(math.isfinite, (xmin, xmax, ymin, ymax))):
+            raise ValueError(f"extent needs finite xmin < xmax and ymin < ymax, got {extent!r}")
+    return np.linspace(xmin, xmax, nx), np.linspace(ymin, ymax, ny)
+
+
+def _metric(name: str, value) -> float:
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"metric {name!r} is a tensor of {value.numel()} values; pass one number, e.g. loss.item()")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"metric {name!r} must be a number, got {type(value).__name__}")
+    return float(value)

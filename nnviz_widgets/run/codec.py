@@ -1,0 +1,151 @@
+"""The one place that turns arrays into wire bytes and back.
+
+The byte layout is written down in ``docs/wire-format.md``; ``js/src/lib/codec.js`` implements the same
+spec and both are tested against the fixture files in ``tests/fixtures/codec/``.
+
+An encoded array is a small JSON-able header plus one little-endian buffer::
+
+    {"dtype": "uint8", "shape": [200, 200, 2], "scale": 1/254, "offset": 0.0, "nan": 255}
+
+decoded value = ``code * scale + offset``; the dtype's maximum code (255 / 65535) stands for a
+non-finite value, and ``nan`` is ``None`` when the array had none.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DTYPES = {"uint8": np.dtype("<u1"), "uint16": np.dtype("<u2"), "float32": np.dtype("<f4")}
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One encoded array: ``header`` (JSON-able dict, no buffer index) and ``data`` (bytes)."""
+
+    header: dict
+    data: bytes
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data)
+
+    def decode(self) -> np.ndarray:
+        return decode(self.header, self.data)
+
+
+def encode(
+    values: np.ndarray,
+    dtype: str = "uint8",
+    lo: float | None = None,
+    hi: float | None = None,
+) -> Encoded:
+    """Quantise ``values`` to ``dtype`` over ``[lo, hi]`` (default: the finite min and max).
+
+    >>> e = encode(np.array([0.0, 0.5, 1.0]), lo=0, hi=1)
+    >>> e.decode().round(3).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+    a = np.asarray(values, dtype=np.float64)
+    shape = [int(s) for s in a.shape]
+    if dtype == "float32":
+        header = {"dtype": dtype, "shape": shape, "scale": 1.0, "offset": 0.0, "nan": None}
+        return Encoded(header, a.astype(DTYPES[dtype]).tobytes())
+    top = int(np.iinfo(DTYPES[dtype]).max)
+    finite = np.isfinite(a)
+    all_finite = bool(finite.all())
+    if lo is None or hi is None:
+        fin = a[finite] if not all_finite else a
+        lo = float(fin.min()) if lo is None and fin.size else (0.0 if lo is None else lo)
+        hi = float(fin.max()) if hi is None and fin.size else (lo if hi is None else hi)
+    lo, hi = float(lo), float(hi)
+    scale = (hi - lo) / (top - 1) if hi > lo else 1.0
+    codes = np.rint((np.clip(a, lo, hi) - lo) / scale) if all_finite else np.zeros_like(a)
+    if not all_finite:
+        codes[finite] = np.rint((np.clip(a[finite], lo, hi) - lo) / scale)
+        codes[~finite] = top
+    header = {
+        "dtype": dtype,
+        "shape": shape,
+        "scale": scale,
+        "offset": lo,
+        "nan": None if all_finite else top,
+    }
+    return Encoded(header, codes.astype(DTYPES[dtype]).tobytes())
+
+
+def decode(header: dict, data: bytes | memoryview) -> np.ndarray:
+    """Decode one array to float32 (NaN where the ``nan`` code stands). Raises ``ValueError`` on a bad header."""
+    try:
+        dt = DTYPES[header["dtype"]]
+        shape = tuple(int(s) for s in header["shape"])
+        scale, offset, nan = float(header["scale"]), float(header["offset"]), header.get("nan")
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"not an encoded-array header: {header!r} ({err})") from None
+    if any(s < 0 for s in shape):
+        raise ValueError(f"negative dimension in shape {list(shape)}")
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(data) != count * dt.itemsize:
+        raise ValueError(
+            f"buffer holds {len(data)} bytes but shape {list(shape)} of {header['dtype']} needs {count * dt.itemsize}"
+        )
+    codes = np.frombuffer(data, dtype=dt).reshape(shape)
+    if header["dtype"] == "float32":
+        return codes.astype(np.float32)
+    out = codes.astype(np.float32)  # in place from here, so a 0-d array stays an array
+    out *= np.float32(scale)
+    out += np.float32(offset)
+    if nan is not None:
+        out[codes == int(nan)] = np.nan
+    return out
+
+
+def encode_classes(indices: np.ndarray) -> Encoded:
+    """Class indices (0..254; negative means "no prediction", e.g. a diverged model) as uint8 codes."""
+    a = np.asarray(indices, dtype=np.float64)
+    a = np.where(a < 0, np.nan, a)
+    return encode(a, "uint8", lo=0, hi=254)
+
+
+def wire(arrays: dict[str, Encoded], buffers: list) -> dict:
+    """Headers for a message: each header gets the index of its buffer, appended to ``buffers``."""
+    out = {}
+    for name, enc in arrays.items():
+        out[name] = {**enc.header, "buffer": len(buffers)}
+        buffers.append(enc.data)
+    return out
+
+
+def _fixtures() -> dict[str, Encoded]:
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=(4, 5)).astype(np.float32)
+    probs[1, 2] = np.nan
+    return {
+        "probs_uint8": encode(probs, "uint8", lo=0, hi=1),
+        "weights_uint16": encode(rng.normal(size=(3, 4)) * 2.5, "uint16"),
+        "classes_uint8": encode_classes(np.array([0, 1, 2, -1, 9])),
+        "float32": encode(np.array([[1.5, -2.25], [1e30, 3.0]]), "float32"),
+        "constant_uint8": encode(np.full((2, 2), 7.0), "uint8"),
+        "empty_uint8": encode(np.zeros((0, 3)), "uint8"),
+    }
+
+
+def write_fixtures(folder: str | Path) -> list[Path]:
+    """Write the shared codec fixtures that the Python and JS tests both read."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, enc in _fixtures().items():
+        (folder / f"{name}.json").write_text(json.dumps({**enc.header, "buffer": 0}, indent=1) + "\n")
+        (folder / f"{name}.bin").write_bytes(enc.data)
+        flat = enc.decode().reshape(-1)
+        expected = {"shape": enc.header["shape"], "values": [None if np.isnan(v) else float(v) for v in flat]}
+        (folder / f"{name}.expected.json").write_text(json.dumps(expected) + "\n")
+        written.append(folder / f"{name}.json")
+    return written
+

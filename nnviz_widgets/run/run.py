@@ -1,0 +1,118 @@
+"""The history of one training: an append-only sequence of Frames.
+
+A Frame keeps its arrays encoded (quantised, see ``codec.py``) exactly as they travel to the browser, so
+memory is bounded and stated (a 200x200 two-class boundary is 80 KB) and what Python reads back is what
+the browser draws. Widgets subscribe to a Run to hear about new frames; a Run knows nothing of drawing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .codec import Encoded
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One capture: what the network had become at ``epoch``.
+
+    ``boundary`` is the (H, W, K) class-probability grid (row i at ``ys[i]``, column j at ``xs[j]``),
+    ``predictions`` the predicted class of every data point (-1 where the model output was not finite).
+    """
+
+    index: int
+    epoch: int
+    metrics: dict
+    diverged: bool
+    arrays: dict[str, Encoded] = field(repr=False)
+
+    @property
+    def boundary(self) -> np.ndarray:
+        return self.arrays["boundary"].decode()
+
+    @property
+    def predictions(self) -> np.ndarray:
+        codes = self.arrays["predictions"].decode()
+        return np.where(np.isnan(codes), -1, codes).astype(np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self.arrays.values())
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The evaluation grid: ``xs`` (W,) and ``ys`` (H,) increasing, in data (or plane) coordinates."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.xs, self.ys))
+
+    @property
+    def extent(self) -> list[float]:
+        return [float(self.xs[0]), float(self.xs[-1]), float(self.ys[0]), float(self.ys[-1])]
+
+
+class Run(Sequence):
+    """Frames in capture order, plus what every view needs to draw them (grid, data, class names).
+
+    ``run[i]`` is a :class:`Frame`; ``run.grid`` is ``(xs, ys)``. Appending is cheap and thread-safe;
+    listeners added with :meth:`subscribe` are called with each new frame on the appending thread and
+    must return quickly (widgets only wake their sender thread).
+    """
+
+    def __init__(self, *, grid: Grid, points: np.ndarray, labels: np.ndarray, classes: list[str]):
+        self.grid = grid
+        self.points = np.asarray(points, dtype=np.float32)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.classes = list(classes)
+        self._frames: list[Frame] = []
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[Frame], None]] = []
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __getitem__(self, i):
+        return self._frames[i]
+
+    def __repr__(self) -> str:
+        return f"<Run {len(self)} frames, {len(self.classes)} classes, grid {len(self.grid.ys)}x{len(self.grid.xs)}>"
+
+    def append(self, *, epoch: int, metrics: dict, diverged: bool, arrays: dict[str, Encoded]) -> Frame:
+        with self._lock:
+            frame = Frame(len(self._frames), int(epoch), dict(metrics), bool(diverged), dict(arrays))
+            self._frames.append(frame)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(frame)
+        return frame
+
+    def subscribe(self, listener: Callable[[Frame], None]) -> Callable[[], None]:
+        """Call ``listener(frame)`` for every frame appended from now on; returns an unsubscribe function."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def to_html(self, path, *, title: str | None = None):
+        """Write one self-contained offline HTML page that plays this run; see :func:`nnviz_widgets.export.to_html`."""
+        from ..export import to_html  # export builds on widgets, which build on runs
+
+        return to_html(self, path, title=title)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the encoded frames (what the history costs in memory)."""
+        return sum(f.nbytes for f in self._frames)

@@ -1,0 +1,6 @@
+"""The views: one Python class and one front-end module each."""
+
+from .boundary import DecisionBoundary
+from .player import Player
+
+__all__ = ["DecisionBoundary", "Player"]

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, JS unit tests (vitest), Python tests (unit, widgets, notebooks, real browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== ruff"
+.venv/bin/ruff check nnviz_widgets tests benchmarks
+echo "== vitest"
+(cd js && npm test --silent)
+echo "== pytest"
+.venv/bin/python -m pytest "$@"

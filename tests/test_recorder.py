@@ -1,0 +1,207 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import nnviz_widgets as nnv
+
+
+def test_capture_appends_frames_with_probabilities(rec, train):
+    train(rec, epochs=3)
+    assert len(rec.run) == 3
+    frame = rec.run[2]
+    assert frame.index == 2 and frame.epoch == 2 and not frame.diverged
+    assert set(frame.metrics) == {"loss", "accuracy"}
+    b = frame.boundary
+    assert b.shape == (40, 40, 2) and b.dtype == np.float32
+    np.testing.assert_allclose(b.sum(axis=-1), 1.0, atol=2 / 254)
+    xs, ys = rec.run.grid
+    assert xs.shape == (40,) and ys.shape == (40,) and np.all(np.diff(xs) > 0) and np.all(np.diff(ys) > 0)
+
+
+def test_stored_probabilities_are_what_the_model_computes(rec, train):
+    """The picture must be true: grid cell (i, j) holds the model's softmax at (xs[j], ys[i])."""
+    train(rec, epochs=5)
+    xs, ys = rec.run.grid
+    rng = np.random.default_rng(0)
+    ii, jj = rng.integers(0, len(ys), 50), rng.integers(0, len(xs), 50)
+    with torch.no_grad():
+        want = torch.softmax(rec.model(torch.tensor(np.c_[xs[jj], ys[ii]], dtype=torch.float32)), 1).numpy()
+    got = rec.run[-1].boundary[ii, jj]
+    assert np.abs(got - want).max() <= 0.5 / 254 + 1e-5
+
+
+def test_predictions_and_accuracy(rec, train):
+    train(rec, epochs=2)
+    with torch.no_grad():
+        pred = rec.model(torch.as_tensor(rec.X)).argmax(1).numpy()
+    frame = rec.run[-1]
+    np.testing.assert_array_equal(frame.predictions, pred)
+    assert frame.metrics["accuracy"] == pytest.approx(np.mean(pred == rec.y))
+    assert rec.capture(accuracy=0.5).metrics["accuracy"] == 0.5  # a metric the user passes wins
+
+
+def test_capture_uses_eval_mode_and_no_grad_and_restores_modes(moons):
+    X, y = moons
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x):
+            seen.append((self.training, torch.is_grad_enabled()))
+            return x
+
+    model = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.5), Probe(), nn.Linear(8, 2))
+    model.train()
+    model[1].eval()  # a mixed state must come back exactly as it was
+    rec = nnv.Recorder(model, X, y, grid=10)
+    seen.clear()
+    rec.capture()
+    assert seen and all(s == (False, False) for s in seen)
+    assert [m.training for m in model.modules()] == [True, True, False, True, True]
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_dropout_is_off_during_capture(moons):
+    X, y = moons
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 32), nn.Dropout(0.9), nn.Linear(32, 2))
+    rec = nnv.Recorder(model, X, y, grid=20)
+    np.testing.assert_array_equal(rec.capture().boundary, rec.capture().boundary)
+
+
+def test_epoch_numbers_and_metrics(rec):
+    f = rec.capture(epoch=7, loss=torch.tensor(0.5), lr=np.float32(0.1), step=3)
+    assert f.epoch == 7 and f.metrics["loss"] == 0.5 and f.metrics["lr"] == pytest.approx(0.1) and f.metrics["step"] == 3
+
+
+@pytest.mark.parametrize(
+    "metrics, err, match",
+    [
+        ({"loss": "low"}, TypeError, "metric 'loss' must be a number"),
+        ({"loss": torch.ones(3)}, ValueError, "tensor of 3 values"),
+        ({"loss": None}, TypeError, "must be a number"),
+    ],
+)
+def test_bad_metrics(rec, metrics, err, match):
+    with pytest.raises(err, match=match):
+        rec.capture(**metrics)
+
+
+def test_string_labels_and_class_order(mlp, moons):
+    X, y = moons
+    names = np.where(y == 1, "upper", "lower")
+    rec = nnv.Recorder(mlp, X, names, grid=10)
+    assert rec.classes == ["lower", "upper"]  # sorted by default; output column k is classes[k]
+    np.testing.assert_array_equal(rec.y, (names == "upper").astype(int))
+    rec2 = nnv.Recorder(mlp, X, names, grid=10, classes=["upper", "lower"])
+    assert rec2.classes == ["upper", "lower"] and rec2.run.classes == ["upper", "lower"]
+    np.testing.assert_array_equal(rec2.y, (names == "lower").astype(int))
+
+
+def test_torch_inputs_and_float_integer_labels(mlp, moons):
+    X, y = moons
+    rec = nnv.Recorder(mlp, torch.tensor(X, dtype=torch.float64), torch.tensor(y).float(), grid=10)
+    assert rec.X.dtype == np.float32 and rec.classes == [0, 1]
+
+
+def test_multiclass_and_single_logit(moons):
+    X, y = nnv.datasets.blobs(300, centers=4)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 4))
+    f = nnv.Recorder(model, X, y, grid=12).capture()
+    assert f.boundary.shape == (12, 12, 4)
+    X, y = moons
+    logit = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    b = nnv.Recorder(logit, X, y, grid=12).capture().boundary
+    with torch.no_grad():
+        p1 = torch.sigmoid(logit(torch.zeros(1, 2))).item()
+    assert b.shape == (12, 12, 2)
+    np.testing.assert_allclose(b.sum(-1), 1, atol=2 / 254)
+    assert 0 <= p1 <= 1
+
+
+def test_probability_outputs(moons):
+    X, y = moons
+    model = nn.Sequential(nn.Linear(2, 2), nn.Softmax(dim=1))
+    rec = nnv.Recorder(model, X, y, grid=8, output="probabilities")
+    xs, ys = rec.run.grid
+    with torch.no_grad():
+        want = model(torch.tensor([[xs[3], ys[5]]], dtype=torch.float32))[0].numpy()
+    np.testing.assert_allclose(rec.capture().boundary[5, 3], want, atol=0.5 / 254 + 1e-6)  # not softmaxed again
+
+
+def test_extent_and_grid_shape(mlp, moons):
+    X, y = moons
+    rec = nnv.Recorder(mlp, X, y, grid=(30, 20), extent=(-3, 3, -2, 2))
+    xs, ys = rec.run.grid
+    assert len(xs) == 30 and len(ys) == 20 and xs[0] == -3 and xs[-1] == 3 and ys[0] == -2 and ys[-1] == 2
+    assert rec.capture().boundary.shape == (20, 30, 2)
+    default = nnv.Recorder(mlp, X, y, grid=10).run.grid
+    assert default.xs[0] < X[:, 0].min() and default.xs[-1] > X[:, 0].max()  # data plus a margin
+    assert default.ys[0] < X[:, 1].min() and default.ys[-1] > X[:, 1].max()
+
+
+def test_diverged_model_is_marked_and_kept(rec):
+    with torch.no_grad():
+        rec.model[0].weight.fill_(float("nan"))
+    f = rec.capture(loss=float("nan"))
+    assert f.diverged and np.isnan(f.boundary).all() and (f.predictions == -1).all()
+    assert np.isnan(f.metrics["loss"]) and len(rec.run) == 1
+
+
+def test_model_on_its_own_device_and_dtype(moons):
+    X, y = moons
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)).double()
+    assert nnv.Recorder(model, X, y, grid=8).capture().boundary.shape == (8, 8, 2)
+
+
+def test_big_grid_is_evaluated_in_chunks(mlp, moons, monkeypatch):
+    from nnviz_widgets.record import recorder
+
+    monkeypatch.setattr(recorder, "CHUNK_ROWS", 1000)
+    calls = []
+    mlp.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
+    X, y = moons
+    nnv.Recorder(mlp, X, y, grid=100).capture()
+    assert max(calls) <= 1000 and sum(calls) >= 100 * 100
+
+
+# -- bad input: every error names the problem and the fix ----------------------------------------------
+X_OK, Y_OK = nnv.datasets.moons(50)
+MODEL = nn.Sequential(nn.Linear(2, 3))
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, err, match",
+    [
+        (("not a model", X_OK, Y_OK), {}, TypeError, "model must be a torch.nn.Module"),
+        ((MODEL, X_OK[:, 0], Y_OK), {}, ValueError, r"X must be 2-D"),
+        ((MODEL, np.array([["a", "b"]] * 50), Y_OK), {}, TypeError, "X must be numeric"),
+        ((MODEL, X_OK, Y_OK[:-1]), {}, ValueError, r"len\(X\) is 50 but len\(y\) is 49"),
+        ((MODEL, np.where(np.arange(100).reshape(50, 2) == 7, np.nan, X_OK), Y_OK), {}, ValueError, "NaN or inf"),
+        ((MODEL, X_OK, np.zeros(50)), {}, ValueError, "only one class"),
+        ((MODEL, np.c_[X_OK, X_OK], Y_OK), {}, ValueError, "X has 4 features.*exactly 2 columns.*PCA plane"),
+        ((nn.Linear(2, 1), X_OK, np.arange(50) % 3), {}, ValueError, r"expected \(N, K\) with K >= 3"),
+        ((nn.Linear(3, 2), X_OK, Y_OK), {}, ValueError, "could not run on X of shape"),
+        ((MODEL, X_OK, np.arange(50) % 11), {}, ValueError, "at most 10"),
+        ((MODEL, X_OK, Y_OK), {"classes": [0]}, ValueError, r"labels \['1'\] that are not in classes"),
+        ((MODEL, X_OK, Y_OK), {"grid": 1}, ValueError, "grid must have 2 to 2000"),
+        ((MODEL, X_OK, Y_OK), {"grid": "big"}, TypeError, "grid must be an int"),
+        ((MODEL, X_OK, Y_OK), {"extent": (1, 0, 0, 1)}, ValueError, "xmin < xmax"),
+        ((MODEL, X_OK, Y_OK), {"extent": (0, 1)}, ValueError, r"extent must be \(xmin"),
+        ((MODEL, X_OK, Y_OK), {"output": "softmax"}, ValueError, "output must be"),
+        ((MODEL, X_OK, Y_OK + 0.5), {}, ValueError, "non-integer"),
+        ((MODEL, X_OK[:1], Y_OK[:1]), {}, ValueError, "at least 2 rows"),
+    ],
+)
+def test_bad_input(args, kwargs, err, match):
+    with pytest.raises(err, match=match):
+        nnv.Recorder(*args, **kwargs)
+
+
+def test_model_returning_a_tuple():
+    class Pair(nn.Module):
+        def forward(self, x):
+            return x, x
+
+    with pytest.raises(TypeError, match="returned tuple, not a tensor"):
+        nnv.Recorder(Pair(), X_OK, Y_OK)

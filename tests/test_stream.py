@@ -1,0 +1,147 @@
+"""Flow control between a Run and a front-end: capture never waits, the newest frame wins, history completes."""
+
+import threading
+import time
+
+import pytest
+
+from nnviz_widgets.widgets import _stream
+
+
+class FakeWidget:
+    """Stands in for the comm: records every message; ``gate`` can hold sends to mimic a stuck browser."""
+
+    def __init__(self, delay=0.0):
+        self.messages = []
+        self.delay = delay
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def send(self, content, buffers):
+        self.gate.wait()
+        time.sleep(self.delay)
+        self.messages.append((content, buffers))
+
+    def indices(self):
+        return [f["index"] for content, _ in self.messages for f in content["frames"]]
+
+
+@pytest.fixture(autouse=True)
+def quick(monkeypatch):
+    monkeypatch.setattr(_stream, "IDLE", 0.05)
+    monkeypatch.setattr(_stream, "BACKFILL_RATE", 1e9)
+
+
+def wait_for(predicate, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_burst_of_1000_captures_is_coalesced_then_completed(rec):
+    widget = FakeWidget(delay=0.002)
+    sender = _stream.FrameSender(widget, rec.run, ("boundary", "predictions"))
+    for _ in range(1000):
+        rec.capture()
+    assert sender.wait_idle(30)
+    got = widget.indices()
+    assert sorted(set(got)) == list(range(1000))  # complete history
+    assert len(got) == 1000  # each frame sent once: no resend without a sync
+    assert len(widget.messages) < 1000  # backfill batches frames; live sends only the newest
+    content, buffers = widget.messages[-1]
+    frames = content["frames"]
+    assert content["type"] == "frames" and content["total"] == 1000
+    assert len(buffers) == 2 * len(frames)
+    assert frames[0]["arrays"]["boundary"] == {**rec.run[frames[0]["index"]].arrays["boundary"].header, "buffer": 0}
+    assert frames[-1]["arrays"]["predictions"]["buffer"] == 2 * len(frames) - 1
+    assert buffers[0] == rec.run[frames[0]["index"]].arrays["boundary"].data
+    sender.close()
+
+
+def test_capture_never_waits_for_a_stuck_front_end(rec):
+    widget = FakeWidget()
+    widget.gate.clear()  # the browser takes nothing
+    sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    done = threading.Event()
+
+    def train():
+        for _ in range(200):
+            rec.capture()
+        done.set()
+
+    threading.Thread(target=train, daemon=True).start()
+    assert done.wait(30), "capture() blocked behind a front-end that never took a message"
+    widget.gate.set()
+    assert sender.wait_idle(30)
+    assert sorted(set(widget.indices())) == list(range(200))
+    sender.close()
+
+
+def test_live_sends_the_newest_frame(rec, monkeypatch):
+    monkeypatch.setattr(_stream, "IDLE", 5.0)  # stay in live mode for the whole test
+    widget = FakeWidget()
+    sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    for _ in range(50):
+        rec.capture()
+    assert wait_for(lambda: widget.messages)
+    first = widget.messages[0][0]["frames"]
+    assert len(first) == 1 and first[0]["index"] >= 1  # not frame 0: the newest one at the time
+    assert wait_for(lambda: 49 in widget.indices())
+    sender.close()
+
+
+def test_sync_resends_what_the_browser_lacks(rec):
+    widget = FakeWidget()
+    sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    for _ in range(30):
+        rec.capture()
+    assert sender.wait_idle(10) and wait_for(lambda: len(widget.indices()) == 30)
+    last_seq = widget.messages[-1][0]["seq"]
+    widget.messages.clear()
+    sender.sync([[0, 10], [20, 30]], seen_seq=last_seq)  # frames 10..19 were lost on the way
+    assert wait_for(lambda: sorted(widget.indices()) == list(range(10, 20)))
+    widget.messages.clear()
+    sender.sync([], seen_seq=None)  # a reloaded page holds nothing and has seen nothing
+    assert wait_for(lambda: sorted(widget.indices()) == list(range(30)))
+    sender.close()
+
+
+def test_sync_does_not_resend_frames_still_in_flight(rec):
+    widget = FakeWidget()
+    sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    for _ in range(5):
+        rec.capture()
+    assert wait_for(lambda: len(widget.indices()) == 5)
+    widget.messages.clear()
+    sender.sync([], seen_seq=0)  # sent after seq 0: on their way, not lost
+    time.sleep(0.2)
+    assert widget.indices() == []
+    sender.close()
+
+
+def test_frames_existing_before_the_view_are_sent(rec):
+    for _ in range(3):
+        rec.capture()
+    widget = FakeWidget()
+    sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    assert wait_for(lambda: sorted(widget.indices()) == [0, 1, 2])
+    sender.close()
+
+
+def test_close_stops_the_thread_and_unsubscribes(rec):
+    widget = FakeWidget()
+    sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    sender.close()
+    sender._thread.join(5)
+    assert not sender._thread.is_alive()
+    rec.capture()
+    assert sender.pending == 0 and widget.messages == []
+
+
+def test_non_finite_metrics_travel_as_null(rec):
+    rec.capture(loss=float("nan"))
+    content, _ = _stream.frames_message(rec.run, [0], (), seq=1)
+    assert content["frames"][0]["metrics"]["loss"] is None and content["frames"][0]["arrays"] == {}
