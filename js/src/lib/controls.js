@@ -1,0 +1,135 @@
+// The controls row shared by DecisionBoundary and Player: play/pause, step, scrub, speed, loop,
+// follow, "frame i / n". Inputs call the session's actions; update() redraws from the model.
+import { formatMetric } from "./axes.js";
+
+export const SPEEDS = [1, 2, 5, 10, 20, 30];
+
+function make(tag, className, props = {}) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  return Object.assign(node, props);
+}
+
+// Icons as SVG paths (24×24 box): media-control glyphs such as ⏮ are missing from many fonts.
+const ICONS = {
+  play: "M7 4v16l13-8z",
+  pause: "M6 4h4v16H6zM14 4h4v16h-4z",
+  back: "M5 4h3v16H5zM20 4v16L9 12z",
+  forward: "M16 4h3v16h-3zM4 4v16l11-8z",
+};
+
+function setIcon(button, name, label) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "14");
+  svg.setAttribute("height", "14");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", ICONS[name]);
+  path.setAttribute("fill", "currentColor");
+  svg.append(path);
+  button.replaceChildren(svg);
+  button.title = label;
+  button.setAttribute("aria-label", label);
+  button.dataset.icon = name;
+}
+
+function checkbox(className, text) {
+  const box = make("input", className, { type: "checkbox" });
+  const label = make("label", "nnviz-check");
+  label.append(box, document.createTextNode(` ${text}`));
+  return { box, label };
+}
+
+export function createControls(model, session) {
+  const el = make("div", "nnviz-controls");
+  const play = make("button", "nnviz-play", { type: "button" });
+  const back = make("button", "nnviz-step-back", { type: "button" });
+  const forward = make("button", "nnviz-step-forward", { type: "button" });
+  setIcon(back, "back", "Step back");
+  setIcon(forward, "forward", "Step forward");
+  const scrub = make("input", "nnviz-scrub", { type: "range", min: "0", max: "0", step: "1", value: "0" });
+  scrub.setAttribute("aria-label", "Frame");
+  const speed = make("select", "nnviz-speed", { title: "Frames per second" });
+  const loop = checkbox("nnviz-loop", "loop");
+  const follow = checkbox("nnviz-follow", "follow live");
+  const frameLabel = make("span", "nnviz-frame-label");
+  el.append(play, back, forward, scrub, speed, loop.label, follow.label, frameLabel);
+
+  const setSpeedOptions = (current) => {
+    const values = SPEEDS.includes(current) || !(current > 0) ? SPEEDS : [...SPEEDS, current].sort((a, b) => a - b);
+    speed.replaceChildren(...values.map((v) => make("option", "", { value: String(v), textContent: `${v} fps` })));
+  };
+
+  const handlers = [
+    [play, "click", () => session.togglePlay()],
+    [back, "click", () => session.step(-1)],
+    [forward, "click", () => session.step(1)],
+    [scrub, "input", () => session.scrub(Number(scrub.value))],
+    [speed, "change", () => session.setSpeed(Number(speed.value))],
+    [loop.box, "change", () => session.setLoop(loop.box.checked)],
+    [follow.box, "change", () => session.setFollow(follow.box.checked)],
+  ];
+  for (const [node, type, fn] of handlers) node.addEventListener(type, fn);
+
+  return {
+    el,
+    update() {
+      const total = session.store.total;
+      const epoch = Number(model.get("epoch")) || 0;
+      const playing = Boolean(model.get("playing"));
+      if (play.dataset.icon !== (playing ? "pause" : "play")) setIcon(play, playing ? "pause" : "play", playing ? "Pause" : "Play");
+      scrub.max = String(Math.max(0, total - 1));
+      scrub.disabled = total === 0;
+      scrub.value = String(epoch);
+      const fps = Number(model.get("speed"));
+      if (![...speed.options].some((o) => Number(o.value) === fps)) setSpeedOptions(fps);
+      speed.value = String(fps);
+      loop.box.checked = Boolean(model.get("loop"));
+      follow.box.checked = Boolean(model.get("follow"));
+      frameLabel.textContent = total ? `frame ${epoch + 1} / ${total}` : "no frames yet";
+    },
+    dispose() {
+      for (const [node, type, fn] of handlers) node.removeEventListener(type, fn);
+      el.remove();
+    },
+  };
+}
+
+/** Fills `el` with "title · epoch E · loss 0.123 · …" as text (names may hold HTML, never parse them). */
+export function renderTitle(el, { prefix, frame, loading }) {
+  const parts = [];
+  if (prefix) parts.push(prefix);
+  if (frame) {
+    parts.push(`epoch ${frame.epoch}`);
+    for (const [name, value] of Object.entries(frame.metrics)) parts.push(`${name} ${formatMetric(value)}`);
+  } else parts.push("waiting for frames");
+  const nodes = [document.createTextNode(parts.join(" · "))];
+  if (frame?.diverged) {
+    const flag = document.createElement("span");
+    flag.className = "nnviz-diverged";
+    flag.style.color = "#d62728";
+    flag.textContent = " · diverged";
+    nodes.push(flag);
+  }
+  if (loading && frame) nodes.push(document.createTextNode(" (loading)"));
+  el.replaceChildren(...nodes);
+}
+
+/** Styles for both widgets, scoped by their root classes; appended once per view. */
+export function styleElement() {
+  const style = document.createElement("style");
+  style.textContent = `
+.nnviz-boundary, .nnviz-player { font: 13px sans-serif; color: var(--jp-ui-font-color1, #222); }
+.nnviz-boundary { display: inline-block; }
+.nnviz-player { max-width: 640px; }
+.nnviz-title { margin: 2px 0 4px; font-weight: 600; }
+.nnviz-plot { display: block; }
+.nnviz-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; margin: 4px 0; }
+.nnviz-swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
+.nnviz-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-top: 4px; }
+.nnviz-controls button { display: inline-flex; align-items: center; justify-content: center; min-width: 2.2em; height: 1.9em; }
+.nnviz-scrub { flex: 1 1 120px; min-width: 80px; }
+.nnviz-frame-label { font-variant-numeric: tabular-nums; }`;
+  return style;
+}
