@@ -68,18 +68,14 @@ def spiral(
     return _out(X, y)
 
 
-def blobs(
-    n: int = 500, *, centers: int = 3, std: float = 1.0, seed: int | None = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def blobs(n: int = 500, *, centers: int = 3, std: float = 1.0, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian blobs, one per class (scikit-learn's ``make_blobs``); ``centers`` between 2 and 10."""
     if not 2 <= centers <= 10:
         raise ValueError(f"centers must be between 2 and 10, got {centers!r}")
     return _out(*_sk.make_blobs(_check_n(n), centers=centers, cluster_std=std, random_state=seed))
 
 
-def load_csv(
-    path: str | Path, *, x: list[str] | None = None, y: str = "cluster"
-) -> tuple[np.ndarray, np.ndarray]:
+def load_csv(path: str | Path, *, x: list[str] | None = None, y: str = "cluster") -> tuple[np.ndarray, np.ndarray]:
     """Read a CSV with a header row: ``x`` feature columns (default: every column but ``y`` and an unnamed
     index column) and a label column ``y``. Labels stay integers when they all are, else strings.
 

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== ruff"
 .venv/bin/ruff check nnviz_widgets tests benchmarks
+.venv/bin/ruff format --check nnviz_widgets tests benchmarks
 echo "== vitest"
 (cd js && npm test --silent)
 echo "== pytest"

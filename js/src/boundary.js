@@ -116,6 +116,7 @@ function render({ model, el }) {
 
   function draw() {
     raf = null;
+    const started = performance.now();
     const cssW = Number(model.get("width")) || 480, cssH = Number(model.get("height")) || 400;
     const dpr = window.devicePixelRatio || 1;
     if (canvas.width !== Math.round(cssW * dpr) || canvas.height !== Math.round(cssH * dpr)) {
@@ -206,19 +207,28 @@ function render({ model, el }) {
       drawnEpochNumber: frame ? String(frame.epoch) : "", diverged: String(Boolean(frame?.diverged)),
       draws: String(draws), plotLeft: String(plot.left), plotTop: String(plot.top),
       plotWidth: String(plot.width), plotHeight: String(plot.height),
+      drawMs: (performance.now() - started).toFixed(3),
     });
   }
 
-  // Many changes (a message, a timer tick, trait updates) collapse into one draw per animation frame.
+  // Many changes (a message, a timer tick, trait updates) collapse into one draw per animation frame,
+  // and a view scrolled out of sight does not draw at all until it comes back.
+  let visible = true;
   const schedule = () => {
-    if (raf === null) raf = requestAnimationFrame(draw);
+    if (raf === null && visible) raf = requestAnimationFrame(draw);
   };
+  const observer = typeof IntersectionObserver === "undefined" ? null : new IntersectionObserver((entries) => {
+    visible = entries.some((e) => e.isIntersecting);
+    schedule();
+  });
+  observer?.observe(root);
   for (const name of TRAITS) model.on(`change:${name}`, schedule);
   const unsubscribe = store.subscribe(schedule);
   schedule();
 
   return () => {
     if (raf !== null) cancelAnimationFrame(raf);
+    observer?.disconnect();
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     unsubscribe();
     controls.dispose();

@@ -83,16 +83,20 @@ class Recorder:
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         probs = self._probabilities("grid", self._grid_points)
         point_probs = self._probabilities("points", self.X)
-        grid_ok = np.isfinite(probs).all(axis=-1)
-        point_ok = np.isfinite(point_probs).all(axis=-1)
-        predictions = np.where(point_ok, np.nan_to_num(point_probs).argmax(axis=-1), -1)
+        # whole-array checks first: the per-row work is only needed once a model has diverged
+        grid_finite = bool(np.isfinite(probs).all())
+        points_finite = bool(np.isfinite(point_probs).all())
+        predictions = point_probs.argmax(axis=-1)
+        if not points_finite:
+            ok = np.isfinite(point_probs).all(axis=-1)
+            predictions = np.where(ok, np.nan_to_num(point_probs).argmax(axis=-1), -1)
         metrics.setdefault("accuracy", float(np.mean(predictions == self.y)))
         nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
         arrays = {
             "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
             "predictions": encode_classes(predictions),
         }
-        diverged = not (grid_ok.all() and point_ok.all())
+        diverged = not (grid_finite and points_finite)
         return self.run.append(
             epoch=len(self.run) if epoch is None else int(epoch),
             metrics=metrics,
@@ -119,7 +123,7 @@ class Recorder:
             with torch.no_grad():
                 out = [self._forward(inputs[i : i + CHUNK_ROWS]) for i in range(0, len(inputs), CHUNK_ROWS)]
         finally:
-            for m, mode in zip(self.model.modules(), modes):
+            for m, mode in zip(self.model.modules(), modes, strict=True):
                 m.training = mode
         return torch.cat(out).float().cpu().numpy()
 
@@ -160,7 +164,7 @@ def _check_X(X) -> np.ndarray:
     try:
         arr = np.asarray(X)
     except Exception as err:  # noqa: BLE001 - any conversion failure is the same user error
-        raise TypeError(f"X must be a numeric array or tensor of shape (N, 2), got {type(X).__name__} ({err})") from None
+        raise TypeError(f"X must be a numeric array or tensor of shape (N, 2), got {type(X).__name__}: {err}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"X must be numeric, got dtype {arr.dtype}; convert it with np.asarray(X, dtype=float)")
     if arr.ndim != 2:
@@ -240,7 +244,7 @@ def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
 def _metric(name: str, value) -> float:
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
-            raise ValueError(f"metric {name!r} is a tensor of {value.numel()} values; pass one number, e.g. loss.item()")
+            raise ValueError(f"metric {name!r} is a tensor of {value.numel()} values; pass one number (loss.item())")
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"metric {name!r} must be a number, got {type(value).__name__}")

@@ -148,4 +148,3 @@ def write_fixtures(folder: str | Path) -> list[Path]:
         (folder / f"{name}.expected.json").write_text(json.dumps(expected) + "\n")
         written.append(folder / f"{name}.json")
     return written
-

@@ -1,0 +1,157 @@
+"""Boundary recording and rendering costs, measured side by side in one run; prints a table.
+
+    .venv/bin/python benchmarks/bench_boundary.py [--no-browser]
+
+Ratios matter more than seconds on these noisy 2-core machines: each pair is measured interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+import nnviz_widgets as nnv
+
+SEED_CSV = Path(__file__).resolve().parents[2] / "shared" / "seed-data" / "moons.csv"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def timed(fn, reps: int) -> list[float]:
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def capture_vs_forward(reps: int = 60) -> dict:
+    torch.manual_seed(0)
+    X, y = nnv.datasets.moons(500, noise=0.2, seed=0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2))
+    rec = nnv.Recorder(model, X, y, grid=200)
+    grid = torch.as_tensor(rec._grid_points)
+
+    def forward():
+        with torch.no_grad():
+            model(grid)
+
+    bare, cap = [], []
+    for _ in range(reps):  # interleaved, so both see the same machine load
+        bare += timed(forward, 1)
+        cap += timed(rec.capture, 1)
+    b, c = statistics.median(bare), statistics.median(cap)
+    return {"forward_ms": b * 1e3, "capture_ms": c * 1e3, "ratio": c / b, "captures_per_s": 1 / c}
+
+
+def seed_setup(epochs: int = 100, rounds: int = 3) -> dict:
+    if SEED_CSV.is_file():
+        X, y = nnv.datasets.load_csv(SEED_CSV, x=["x", "y"], y="cluster")
+        source = "shared/seed-data/moons.csv"
+    else:
+        X, y = nnv.datasets.moons(500, seed=0)
+        source = "generated moons (seed CSV not found)"
+
+    def train(record: bool) -> float:
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 2))
+        rec = nnv.Recorder(model, X, y) if record else None
+        opt = torch.optim.Adam(model.parameters(), 1e-2)
+        Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+        t0 = time.perf_counter()
+        for _ in range(epochs):
+            loss = nn.functional.cross_entropy(model(Xt), yt)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if rec is not None:
+                rec.capture(loss=loss.item())
+        return time.perf_counter() - t0
+
+    plain, recorded = [], []
+    for _ in range(rounds):
+        plain.append(train(False))
+        recorded.append(train(True))
+    p, r = statistics.median(plain), statistics.median(recorded)
+    return {"source": source, "plain_s": p, "recorded_s": r, "overhead_s": r - p}
+
+
+def frame_bytes() -> dict:
+    X, y = nnv.datasets.moons(500, seed=0)
+    rec = nnv.Recorder(nn.Sequential(nn.Linear(2, 2)), X, y, grid=200)
+    f = rec.capture()
+    encoded = f.arrays["boundary"].nbytes
+    raw = f.boundary.astype(np.float32).nbytes
+    return {"encoded": encoded, "float32": raw, "ratio": encoded / raw}
+
+
+def browser_render(epochs: int = 100) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from nnviz_widgets.cli import train_demo
+
+    rec = train_demo("moons", epochs, quiet=True)  # 500 points, 200x200 grid
+    with tempfile.TemporaryDirectory() as tmp:
+        page_path = rec.run.to_html(Path(tmp) / "bench.html")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(page_path.as_uri())
+            page.wait_for_selector(f".nnviz-boundary[data-frames='{epochs}']", timeout=30_000)
+            times = page.evaluate(
+                """async (n) => {
+                  const root = document.querySelector('.nnviz-boundary');
+                  const slider = root.querySelector('.nnviz-scrub');
+                  const twoFrames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+                  const out = [];
+                  for (let round = 0; round < 3; round++) for (let i = 0; i < n; i++) {
+                    slider.value = String(i);
+                    slider.dispatchEvent(new Event('input', { bubbles: true }));
+                    await twoFrames();
+                    if (root.dataset.epoch === String(i)) out.push(Number(root.dataset.drawMs));
+                  }
+                  return out;
+                }""",
+                epochs,
+            )
+            browser.close()
+    return {"median_ms": statistics.median(times), "p90_ms": float(np.percentile(times, 90)), "draws": len(times)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-browser", action="store_true", help="skip the headless Chromium render benchmark")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    rows = []
+    c = capture_vs_forward()
+    rows.append(("capture / bare forward, 200x200 grid, 2-16-16-2", f"{c['ratio']:.2f}x", "<= 1.3x",
+                 f"forward {c['forward_ms']:.2f} ms, capture {c['capture_ms']:.2f} ms, "
+                 f"{c['captures_per_s']:.0f} captures/s"))  # fmt: skip
+    s = seed_setup()
+    rows.append(("recording overhead, seed setup 2-100-2, 100 epochs", f"{s['overhead_s']:.2f} s", "<= 2 s",
+                 f"{s['source']}: plain {s['plain_s']:.2f} s, recorded {s['recorded_s']:.2f} s"))  # fmt: skip
+    b = frame_bytes()
+    rows.append(("bytes per boundary frame / float32", f"{b['ratio']:.3f}", "<= 0.25",
+                 f"{b['encoded']:,} B vs {b['float32']:,} B"))  # fmt: skip
+    if not args.no_browser:
+        r = browser_render()
+        rows.append(("browser draw per frame, 200x200 + 500 points", f"{r['median_ms']:.2f} ms", "<= 8 ms median",
+                     f"p90 {r['p90_ms']:.2f} ms over {r['draws']} draws, headless Chromium"))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows + [("measure", "result", "target", "detail")]) for i in range(4)]
+    for row in [("measure", "result", "target", "detail"), tuple("-" * w for w in widths), *rows]:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
