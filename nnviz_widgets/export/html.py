@@ -94,7 +94,7 @@ def to_html(run: Run, path: str | Path, *, title: str | None = None) -> Path:
     metrics = " · ".join(f"{k} {v:.3g}" for k, v in last.metrics.items())
     state.update(
         epoch=len(run) - 1, playing=False, speed=10.0, loop=True, follow=False, controls=True,
-        show_points=True, axis_labels=["x₁", "x₂"], width=560, height=460, title="",
+        show_points=True, width=560, height=460, title="",
     )  # fmt: skip
     message, buffers = frames_message(run, list(range(len(run))), ("boundary", "predictions"), seq=1)
     page = _PAGE.format(

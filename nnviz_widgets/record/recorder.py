@@ -15,6 +15,7 @@ from torch import nn
 
 from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
+from .plane import choose_plane
 
 MAX_CLASSES = 10
 CHUNK_ROWS = 8192  # grid rows per forward pass: bounds peak memory on big grids and big models
@@ -27,13 +28,16 @@ class Recorder:
     ----------
     model : torch.nn.Module mapping an (N, D) float tensor to (N, K) logits (K >= number of classes;
         one column is read as the logit of class 1 of two).
-    X : (N, 2) array or tensor of features.
+    X : (N, D) array or tensor of features. With D > 2 the boundary is drawn on a plane through the data:
+        by default its first two principal components (axes labelled with their explained variance).
     y : (N,) labels, integers or strings.
     grid : points per side of the evaluation grid (an int, or ``(nx, ny)``); default 200.
     extent : ``(xmin, xmax, ymin, ymax)`` of the grid; default the data extent plus a 10 % margin.
     classes : the class order. Default: the sorted distinct labels of ``y``. ``rec.classes`` states it;
         output column ``k`` of the model is class ``classes[k]``.
     output : ``"logits"`` (default; softmax, or sigmoid for one column) or ``"probabilities"``.
+    plane : for D > 2, which plane to draw on: ``(i, j)`` picks principal components i and j (0-based), a
+        (2, D) array is a custom basis through the data mean. Default: components (0, 1).
 
     Example
     -------
@@ -55,6 +59,7 @@ class Recorder:
         extent: Sequence[float] | None = None,
         classes: Sequence | None = None,
         output: str = "logits",
+        plane=None,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -64,9 +69,18 @@ class Recorder:
         self.output = output
         self.X = _check_X(X)
         self.classes, self.y = _check_y(y, len(self.X), classes)
-        xs, ys = _grid_axes(self.X, grid, extent)
-        self.run = Run(grid=Grid(xs, ys), points=self.X, labels=self.y, classes=[str(c) for c in self.classes])
-        self._grid_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2).astype(np.float32)
+        self.plane = choose_plane(self.X, plane)
+        shown = self.plane.to_plane(self.X)  # where each data point is drawn
+        xs, ys = _grid_axes(shown, grid, extent)
+        self.run = Run(
+            grid=Grid(xs, ys),
+            points=shown,
+            labels=self.y,
+            classes=[str(c) for c in self.classes],
+            axis_labels=self.plane.axis_labels,
+        )
+        # the model sees each grid point of the plane mapped back to its own input space
+        self._grid_points = self.plane.from_plane(np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2))
         self._cache: dict = {}
         self._check_model_output()
 
@@ -164,18 +178,16 @@ def _check_X(X) -> np.ndarray:
     try:
         arr = np.asarray(X)
     except Exception as err:  # noqa: BLE001 - any conversion failure is the same user error
-        raise TypeError(f"X must be a numeric array or tensor of shape (N, 2), got {type(X).__name__}: {err}") from None
+        raise TypeError(f"X must be a numeric array or tensor of shape (N, D), got {type(X).__name__}: {err}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"X must be numeric, got dtype {arr.dtype}; convert it with np.asarray(X, dtype=float)")
     if arr.ndim != 2:
         raise ValueError(f"X must be 2-D, shape (N, features), got shape {arr.shape}")
     if len(arr) < 2:
         raise ValueError(f"X needs at least 2 rows, got {len(arr)}")
-    if arr.shape[1] != 2:
+    if arr.shape[1] < 2:
         raise ValueError(
-            f"X has {arr.shape[1]} features; the decision boundary is drawn in 2-D, so X needs exactly 2 columns. "
-            "Pass two columns (e.g. X[:, :2]) or project first (e.g. sklearn.decomposition.PCA(2)); "
-            "boundaries of higher-dimensional data on a PCA plane are planned (embeddings issue)."
+            f"X has {arr.shape[1]} feature; the decision boundary is drawn on a plane, so X needs at least 2 columns"
         )
     bad = ~np.isfinite(arr.astype(np.float64)).all(axis=1)
     if bad.any():

@@ -60,15 +60,25 @@ class Grid:
 
 
 class Run(Sequence):
-    """Frames in capture order, plus what every view needs to draw them (grid, data, class names).
+    """Frames in capture order, plus what every view needs to draw them (grid, data as drawn on the plane,
+    class names, axis labels).
 
     ``run[i]`` is a :class:`Frame`; ``run.grid`` is ``(xs, ys)``. Appending is cheap and thread-safe;
     listeners added with :meth:`subscribe` are called with each new frame on the appending thread and
     must return quickly (widgets only wake their sender thread).
     """
 
-    def __init__(self, *, grid: Grid, points: np.ndarray, labels: np.ndarray, classes: list[str]):
+    def __init__(
+        self,
+        *,
+        grid: Grid,
+        points: np.ndarray,
+        labels: np.ndarray,
+        classes: list[str],
+        axis_labels: Sequence[str] = ("x₁", "x₂"),
+    ):
         self.grid = grid
+        self.axis_labels = [str(a) for a in axis_labels]
         self.points = np.asarray(points, dtype=np.float32)
         self.labels = np.asarray(labels, dtype=np.int64)
         self.classes = list(classes)

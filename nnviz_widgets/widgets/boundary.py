@@ -72,4 +72,5 @@ def boundary_state(run: Run) -> dict:
         "colors": PALETTE[: len(run.classes)],
         "points": np.ascontiguousarray(run.points, dtype="<f4").tobytes(),
         "labels": np.asarray(run.labels, dtype=np.uint8).tobytes(),
+        "axis_labels": list(run.axis_labels),
     }
