@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import uuid
 
 import anywidget
 import traitlets as t
@@ -52,6 +53,9 @@ class FrameView(anywidget.AnyWidget):
         # read at construction, not import: the package imports (and records) even before its JS is built
         return bundle(self._bundle).read_text()
 
+    # one id per widget: anywidget gives each JS view its own proxy of the model, the front-end keys its
+    # per-model state (frames, playback) by this instead
+    _uid = t.Unicode().tag(sync=True)
     epoch = t.Int(0).tag(sync=True)  # index of the frame shown (0-based position in the run)
     playing = t.Bool(False).tag(sync=True)
     speed = t.Float(10.0).tag(sync=True)  # frames per second when playing
@@ -60,7 +64,7 @@ class FrameView(anywidget.AnyWidget):
 
     def __init__(self, source, **traits):
         self.run = source_run(source)
-        super().__init__(**traits)
+        super().__init__(_uid=uuid.uuid4().hex, **traits)
         self._sender = FrameSender(self, self.run, self._arrays)
         self.on_msg(self._on_custom)
 

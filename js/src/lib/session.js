@@ -4,7 +4,10 @@
 import { createStore } from "./store.js";
 import { clampIndex, createPlayer, nearestAvailable, nextIndex, prevIndex } from "./player.js";
 
-const sessions = new WeakMap();
+// anywidget hands initialize() and every render() a different proxy of the same model, so the proxy
+// cannot be the key: Python gives each widget a synced `_uid`. (Stand-in models without one key by object.)
+const sessions = new Map();
+const keyOf = (model) => model.get("_uid") || model;
 
 function save(model, changes) {
   for (const [name, value] of Object.entries(changes)) model.set(name, value);
@@ -12,8 +15,8 @@ function save(model, changes) {
 }
 
 export function getSession(model) {
-  if (!sessions.has(model)) initSession(model);
-  return sessions.get(model);
+  if (!sessions.has(keyOf(model))) initSession(model);
+  return sessions.get(keyOf(model));
 }
 
 /** Creates the model's session; returns the cleanup for anywidget's initialize(). */
@@ -61,7 +64,7 @@ export function initSession(model) {
     setLoop: (loop) => save(model, { loop }),
     setFollow: (follow) => save(model, { follow, ...(follow ? { playing: false } : {}) }),
   };
-  sessions.set(model, session);
+  sessions.set(keyOf(model), session);
 
   model.on("change:playing", onPlaying);
   model.on("change:follow", followNewest);
@@ -74,6 +77,6 @@ export function initSession(model) {
     model.off("change:playing", onPlaying);
     model.off("change:follow", followNewest);
     store.dispose();
-    sessions.delete(model);
+    sessions.delete(keyOf(model));
   };
 }

@@ -21,6 +21,20 @@ describe("session on a model", () => {
     cleanup();
   });
 
+  it("views get anywidget's per-view proxies: one session per widget, found by _uid", () => {
+    const model = fakeModel({ ...traits(), _uid: "w1" });
+    const proxy = () => Object.create(model); // what anywidget hands initialize() and each render()
+    const cleanup = initSession(proxy());
+    const a = getSession(proxy()), b = getSession(proxy());
+    expect(a).toBe(b);
+    model.receive(framesMessage(1, 4, [0, 1, 2, 3]));
+    model.set("playing", true);
+    vi.advanceTimersByTime(150);
+    expect(model.get("epoch")).toBe(1); // one timer steps the epoch, not one per view
+    expect(getSession(fakeModel({ ...traits(), _uid: "w2" }))).not.toBe(a);
+    cleanup();
+  });
+
   it("follow jumps to the newest frame as frames arrive; stepping turns it off", async () => {
     const model = fakeModel({ ...traits(), follow: true });
     const cleanup = initSession(model);
