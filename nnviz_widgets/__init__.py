@@ -6,9 +6,11 @@
 
 from . import datasets
 from .record import Recorder
-from .run import Frame, Run
-from .widgets import DecisionBoundary, Player
+from .run import Frame, Run, open_run
+from .widgets import DecisionBoundary, Player, WeightMosaic
 
 __version__ = "0.1.0"
 
-__all__ = ["DecisionBoundary", "Frame", "Player", "Recorder", "Run", "datasets", "__version__"]
+__all__ = [
+    "DecisionBoundary", "Frame", "Player", "Recorder", "Run", "WeightMosaic", "datasets", "open_run", "__version__",
+]  # fmt: skip

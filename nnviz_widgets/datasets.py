@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn import datasets as _sk
 
-__all__ = ["blobs", "circles", "load_csv", "moons", "spiral", "xor"]
+__all__ = ["blobs", "circles", "digits", "load_csv", "mnist", "moons", "spiral", "xor"]
 
 
 def _check_n(n: int, minimum: int = 2) -> int:
@@ -106,3 +106,55 @@ def load_csv(path: str | Path, *, x: list[str] | None = None, y: str = "cluster"
     except ValueError:
         labels = np.array(raw, dtype=object)
     return X, labels
+
+
+# -- images (for weight mosaics): rows are flattened square images, values in [0, 1] -------------------------
+MNIST_CACHE = Path.home() / ".cache" / "nnviz_widgets"
+
+
+def digits(*, size: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 handwritten digits (1,797 images, 10 classes, offline): ``X`` is (1797,
+    size * size) in [0, 1], each row a size x size image, upsampled bilinearly when ``size > 8`` (``size=28``
+    gives MNIST-shaped rows of 784).
+
+    >>> X, y = digits(size=28)
+    >>> X.shape, int(y.max())
+    ((1797, 784), 9)
+    """
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 8:
+        raise ValueError(f"size must be an integer >= 8 (the images are 8x8), got {size!r}")
+    d = _sk.load_digits()
+    images = d.images.astype(np.float32) / 16.0
+    if size != 8:
+        import torch  # a runtime dependency; imported here so the 2-D data sets stay light
+
+        t = torch.nn.functional.interpolate(torch.from_numpy(images)[:, None], size=(size, size), mode="bilinear")
+        images = t[:, 0].clamp(0, 1).numpy()
+    return _out(images.reshape(len(images), -1), d.target)
+
+
+def mnist(n: int | None = None, *, cache: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Real MNIST (70,000 28x28 digits, OpenML ``mnist_784``): ``X`` (n, 784) in [0, 1], ``y`` int64.
+
+    Downloaded once with scikit-learn's ``fetch_openml`` into ``cache`` (default ``~/.cache/nnviz_widgets``)
+    and read from there afterwards; needs the network the first time (offline, use ``digits(size=28)``).
+    ``n`` keeps the first n images.
+    """
+    from sklearn.datasets import fetch_openml
+
+    cache = Path(cache) if cache is not None else MNIST_CACHE
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        X, y = fetch_openml("mnist_784", version=1, data_home=str(cache), as_frame=False, return_X_y=True)
+    except OSError as err:  # URLError and socket errors are OSErrors
+        raise ConnectionError(
+            f"mnist: could not download MNIST from OpenML ({err}) and it is not cached in {str(cache)!r}; "
+            "connect to the internet once, or use nnv.datasets.digits(size=28) offline"
+        ) from None
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2 or X.shape[1] != 784:
+        raise ValueError(f"mnist: expected rows of 784 pixels, got shape {X.shape} from {str(cache)!r}")
+    y = np.asarray(y).astype(np.int64)
+    if n is not None:
+        X, y = X[: _check_n(n, 1)], y[: _check_n(n, 1)]
+    return X / np.float32(255.0), y

@@ -122,11 +122,14 @@ def test_sync_does_not_resend_frames_still_in_flight(rec):
     sender.close()
 
 
-def test_frames_existing_before_the_view_are_sent(rec):
+def test_frames_existing_before_the_view_wait_for_the_browsers_first_sync(rec):
     for _ in range(3):
         rec.capture()
     widget = FakeWidget()
     sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    time.sleep(0.2)
+    assert widget.indices() == []
+    sender.sync([], seen_seq=None)  # what a new view sends 300 ms after it starts
     assert wait_for(lambda: sorted(widget.indices()) == [0, 1, 2])
     sender.close()
 

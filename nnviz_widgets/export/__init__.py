@@ -1,5 +1,6 @@
-"""Sharing what was recorded: a self-contained HTML page (video and CLI export come later)."""
+"""Sharing what was recorded: a self-contained HTML page, and an MP4/GIF video (the `video` extra)."""
 
 from .html import to_html
+from .video import render_frame, to_video
 
-__all__ = ["to_html"]
+__all__ = ["render_frame", "to_html", "to_video"]

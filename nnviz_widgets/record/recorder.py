@@ -15,7 +15,9 @@ from torch import nn
 
 from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
+from ..run.store import RunWriter
 from .plane import choose_plane
+from .weights import OutputProbe, WeightProbe, describe_layer
 
 MAX_CLASSES = 10
 CHUNK_ROWS = 8192  # grid rows per forward pass: bounds peak memory on big grids and big models
@@ -38,6 +40,13 @@ class Recorder:
     output : ``"logits"`` (default; softmax, or sigmoid for one column) or ``"probabilities"``.
     plane : for D > 2, which plane to draw on: ``(i, j)`` picks principal components i and j (0-based), a
         (2, D) array is a custom basis through the data mean. Default: components (0, 1).
+    layers : which layers' weights to record each capture (``frame.weights[name]``), by module name
+        (``model.named_modules()``): a name or a list of names. Default: every Linear and Conv2d.
+    outputs : also record each recorded Linear layer's neuron outputs on a coarser grid (``frame.outputs``,
+        for ``WeightMosaic(rec, show="outputs")``). Default: when X has 2 features.
+    output_grid : points per side of that coarser grid (a subsample of ``grid``); default 50.
+    path : a directory to write the run to as it grows (docs/run-format.md); another process can follow it
+        with ``nnv.open_run(path, follow=True)``. An existing run there is refused unless ``overwrite=True``.
 
     Example
     -------
@@ -60,6 +69,11 @@ class Recorder:
         classes: Sequence | None = None,
         output: str = "logits",
         plane=None,
+        path=None,
+        overwrite: bool = False,
+        layers: str | Sequence[str] | None = None,
+        outputs: bool | None = None,
+        output_grid: int = 50,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -82,7 +96,16 @@ class Recorder:
         # the model sees each grid point of the plane mapped back to its own input space
         self._grid_points = self.plane.from_plane(np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2))
         self._cache: dict = {}
+        self._weights = WeightProbe(model, layers)
+        self.run.layers = {name: describe_layer(m, self.X.shape[1]) for name, m in self._weights.layers.items()}
+        record_outputs = self.X.shape[1] == 2 if outputs is None else bool(outputs)
+        self._outputs = OutputProbe(
+            model, self._weights.layers if record_outputs else {}, (len(ys), len(xs)), int(output_grid)
+        )
+        for name in self._outputs.watched:
+            self.run.layers[name]["outputs"] = list(self._outputs.shape)
         self._check_model_output()
+        self.writer = None if path is None else RunWriter(self.run, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
         return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.run!r}>"
@@ -95,7 +118,8 @@ class Recorder:
         ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the frame's index.
         """
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
-        probs = self._probabilities("grid", self._grid_points)
+        with self._outputs.hooked() as seen:  # neuron outputs come from this same grid evaluation
+            probs = self._probabilities("grid", self._grid_points)
         point_probs = self._probabilities("points", self.X)
         # whole-array checks first: the per-row work is only needed once a model has diverged
         grid_finite = bool(np.isfinite(probs).all())
@@ -109,6 +133,8 @@ class Recorder:
         arrays = {
             "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
             "predictions": encode_classes(predictions),
+            **self._weights.capture(),
+            **self._outputs.encode(seen),
         }
         diverged = not (grid_finite and points_finite)
         return self.run.append(

@@ -40,6 +40,16 @@ class Frame:
         return np.where(np.isnan(codes), -1, codes).astype(np.int64)
 
     @property
+    def weights(self) -> dict[str, np.ndarray]:
+        """Each recorded layer's weights as float32, by module name: ``run[i].weights["fc1"]``."""
+        return {name[8:]: a.decode() for name, a in self.arrays.items() if name.startswith("weights/")}
+
+    @property
+    def outputs(self) -> dict[str, np.ndarray]:
+        """Each recorded layer's neuron outputs on the coarse grid: (neurons, rows, cols), row 0 at the bottom."""
+        return {name[8:]: a.decode() for name, a in self.arrays.items() if name.startswith("outputs/")}
+
+    @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self.arrays.values())
 
@@ -82,8 +92,9 @@ class Run(Sequence):
         self.points = np.asarray(points, dtype=np.float32)
         self.labels = np.asarray(labels, dtype=np.int64)
         self.classes = list(classes)
+        self.layers: dict[str, dict] = {}  # recorded weight layers by name (see record/weights.describe_layer)
         self._frames: list[Frame] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a listener may subscribe or read the run
         self._listeners: list[Callable[[Frame], None]] = []
 
     def __len__(self) -> int:
@@ -96,12 +107,12 @@ class Run(Sequence):
         return f"<Run {len(self)} frames, {len(self.classes)} classes, grid {len(self.grid.ys)}x{len(self.grid.xs)}>"
 
     def append(self, *, epoch: int, metrics: dict, diverged: bool, arrays: dict[str, Encoded]) -> Frame:
+        # listeners are called under the lock, so frames captured from two threads reach them in index order
         with self._lock:
             frame = Frame(len(self._frames), int(epoch), dict(metrics), bool(diverged), dict(arrays))
             self._frames.append(frame)
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(frame)
+            for listener in list(self._listeners):
+                listener(frame)
         return frame
 
     def subscribe(self, listener: Callable[[Frame], None]) -> Callable[[], None]:
@@ -121,6 +132,12 @@ class Run(Sequence):
         from ..export import to_html  # export builds on widgets, which build on runs
 
         return to_html(self, path, title=title)
+
+    def to_video(self, path, *, view: str = "boundary", fps: float = 10, progress: bool = True):
+        """Write an MP4 or GIF (by ``path``'s suffix) of this run; see :func:`nnviz_widgets.export.to_video`."""
+        from ..export.video import to_video  # lazy: needs the `video` extra
+
+        return to_video(self, path, view=view, fps=fps, progress=progress)
 
     @property
     def nbytes(self) -> int:

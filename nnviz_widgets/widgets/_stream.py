@@ -33,7 +33,10 @@ class FrameSender:
         self.run = run
         self.arrays = arrays
         self._cond = threading.Condition()
-        self._unsent: set[int] = set(range(len(run)))
+        # Frames recorded before this widget existed wait for the browser's first `sync`: by then the view's
+        # initial traits (say a Player's follow=False and epoch) have reached it, so a history arriving first
+        # cannot make it jump to the newest frame. Frames captured from now on are sent as they come.
+        self._unsent: set[int] = set()
         self._sent_seq: dict[int, int] = {}  # frame index -> seq of the last message that carried it
         self._seq = 0
         self._last_capture = 0.0

@@ -4,7 +4,8 @@ Fixtures
 --------
 ``jupyter_server``  session: a JupyterLab server (no token, offline, its own settings/workspace dirs) whose
                     kernels import this checkout (PYTHONPATH); stopped with every kernel at the end.
-``browser``         session: Playwright Chromium at /usr/bin/chromium (skips the tests only if it is missing).
+``chromium``        session: Playwright Chromium at /usr/bin/chromium (skips the tests only if it is missing).
+``browser``         session: that Chromium, with the JupyterLab server started.
 ``lab``             function: a fresh page (``lab.page``) with helpers to open a notebook and run its cells;
                     fails the test on page errors from our modules (see ``Lab.assert_no_page_errors``).
 ``new_lab``         factory for extra pages (a module-scoped notebook shared by several tests).
@@ -194,7 +195,10 @@ def jupyter_server():
 
 
 @pytest.fixture(scope="session")
-def browser(jupyter_server):
+def chromium():
+    """Playwright's Chromium (Debian's build), one per session: Playwright's sync API allows one per thread."""
+    if not pathlib.Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: the browser tests need Debian's chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -203,6 +207,12 @@ def browser(jupyter_server):
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium, jupyter_server):
+    """The Chromium that drives the JupyterLab server."""
+    return chromium
 
 
 # -- the page --------------------------------------------------------------------------------------------

@@ -1,0 +1,320 @@
+"""A recorded run as a video (MP4 or GIF): frames drawn in Python from the same encoded arrays the browser draws.
+
+The picture follows the browser view (js/src/boundary.js and js/src/lib/colormap.js): each grid cell is the
+winning class's colour mixed with white, alpha = 0.15 + 0.65 * band / 9 over 10 confidence bands (grey where
+the model diverged), smoothed bilinearly between cell centres; the decision boundary where the top class
+changes; the data by true class with misclassified points ringed; axes with ticks; a title with the epoch and
+metrics; a legend. Frames are drawn at twice the size and halved, which anti-aliases lines, dots and text.
+
+Needs the ``video`` extra (Pillow for drawing, imageio-ffmpeg for MP4): ``pip install nnviz_widgets[video]``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..run import Run
+from ..run.codec import DTYPES, Encoded
+from ..widgets._base import PALETTE
+
+VIEWS = ("boundary",)
+PLANNED_VIEWS = ("mosaic", "embedding", "dashboard")
+SIZE = (640, 560)  # multiples of 16, so H.264 needs no padding
+MARGIN = {"left": 58, "right": 16, "top": 34, "bottom": 76}  # the legend sits under the x-axis label
+LEVELS = 10
+DIVERGED_GREY = (187, 187, 187)
+SUPERSAMPLE = 2
+EXTRA = "pip install 'nnviz_widgets[video]'"
+
+
+def _need(module: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise ImportError(f"video export needs {module.split('.')[0]}: install the video extra with `{EXTRA}`") from err
+
+
+# -- colours (the same arithmetic as js/src/lib/colormap.js) ------------------------------------------------
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def class_colors(k: int) -> np.ndarray:
+    """(k, 3) uint8 class colours: the tab10 palette the browser uses."""
+    return np.array([_rgb(PALETTE[i % len(PALETTE)]) for i in range(k)], dtype=np.float64)
+
+
+def _band(p: np.ndarray, k: int) -> np.ndarray:
+    c = (p - 1 / k) / (1 - 1 / k) if k > 1 else np.ones_like(p)
+    return np.minimum(LEVELS - 1, np.floor(np.clip(c, 0, 1) * LEVELS)).astype(np.int64)
+
+
+def band_lut(colors: np.ndarray) -> np.ndarray:
+    """(K, LEVELS, 3) uint8: class colour k at confidence band b mixed with white (JS ``blend``)."""
+    alpha = 0.15 + 0.65 * np.arange(LEVELS) / (LEVELS - 1)
+    mixed = 255 * (1 - alpha[None, :, None]) + colors[:, None, :] * alpha[None, :, None]
+    return np.floor(mixed + 0.5).astype(np.uint8)  # Math.round: halves go up
+
+
+def fill_rgb(boundary: Encoded, colors: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 cell colours of an encoded (H, W, K) probability grid, image row 0 = grid row 0."""
+    h = boundary.header
+    codes = np.frombuffer(boundary.data, dtype=DTYPES[h["dtype"]]).reshape(h["shape"])
+    k = codes.shape[-1]
+    if h["dtype"] == "float32":
+        values = codes.astype(np.float64)
+        bad = np.isnan(values).any(axis=-1)
+    else:  # decoded as the JS does it, in float64 from the codes
+        values = codes * float(h["scale"]) + float(h["offset"])
+        bad = (codes == h["nan"]).any(axis=-1) if h.get("nan") is not None else np.zeros(codes.shape[:-1], bool)
+    winner = np.nan_to_num(values, nan=-np.inf).argmax(axis=-1)
+    best = np.take_along_axis(values, winner[..., None], axis=-1)[..., 0]
+    out = band_lut(colors[:k])[winner, _band(np.nan_to_num(best), k)]
+    out[bad] = DIVERGED_GREY
+    return out
+
+
+# -- small helpers shared with the browser's look ---------------------------------------------------------
+def nice_ticks(lo: float, hi: float, count: int = 5) -> tuple[list[float], int]:
+    """Ticks at 1, 2 or 5 times a power of ten, about ``count`` of them, and their decimals (js/src/lib/axes.js)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [], 0
+    rough = (hi - lo) / max(1, count)
+    power = 10 ** math.floor(math.log10(rough))
+    step = next((m * power for m in (1, 2, 5, 10) if m * power >= rough), 10 * power)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    i = math.ceil(lo / step - 1e-9)
+    ticks = []
+    while i * step <= hi + step * 1e-9:
+        ticks.append(round(i * step, decimals))
+        i += 1
+    return ticks, decimals
+
+
+def format_metric(value: float) -> str:
+    """3 significant digits without trailing zeros: 0.9500 -> "0.95" (js ``formatMetric``)."""
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    text = repr(float(f"{value:.3g}"))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _interpolate(probs: np.ndarray, pw: int, ph: int) -> np.ndarray:
+    """(ph, pw, K) probabilities at the plot's pixel centres, bilinear between grid points (as the fill is)."""
+    Image = _need("PIL.Image")  # noqa: N806
+    hgt, wid, k = probs.shape
+    box = (0.5, 0.5, wid - 0.5, hgt - 0.5)
+    layers = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(probs[::-1, :, c])).resize(
+                (pw, ph), Image.Resampling.BILINEAR, box=box
+            )
+        )
+        for c in range(k)
+    ]
+    return np.stack(layers, axis=-1)
+
+
+def _boundary_mask(probs: np.ndarray) -> np.ndarray:
+    """Pixels where the winning class changes (not where the model diverged), thickened to ~1.5 px."""
+    win = probs.argmax(axis=-1)
+    ok = np.isfinite(probs).all(axis=-1)
+    edge = np.zeros(win.shape, bool)
+    right = (win[:, 1:] != win[:, :-1]) & ok[:, 1:] & ok[:, :-1]
+    down = (win[1:] != win[:-1]) & ok[1:] & ok[:-1]
+    edge[:, 1:] |= right
+    edge[:, :-1] |= right
+    edge[1:] |= down
+    edge[:-1] |= down
+    return edge
+
+
+def _font(size: int):
+    """DejaVu Sans when the system has it (it has subscripts such as x₁), else Pillow's own font."""
+    ImageFont = _need("PIL.ImageFont")  # noqa: N806
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+# -- one frame --------------------------------------------------------------------------------------------
+def render_frame(run: Run, index: int, *, size: tuple[int, int] = SIZE):
+    """Frame ``index`` of ``run`` as a PIL RGB image of ``size`` (width, height), drawn like the browser view.
+
+    >>> render_frame(rec.run, -1).save("last.png")   # doctest: +SKIP
+    """
+    Image = _need("PIL.Image")  # noqa: N806 - the module's own name
+    ImageDraw = _need("PIL.ImageDraw")  # noqa: N806
+    s = SUPERSAMPLE
+    width, height = size
+    frame = run[index]
+    boundary = frame.arrays["boundary"]
+    k = max(boundary.header["shape"][-1], len(run.classes), 2)
+    colors = class_colors(k)
+    xmin, xmax, ymin, ymax = run.grid.extent
+    left, top = MARGIN["left"] * s, MARGIN["top"] * s
+    pw, ph = (width - MARGIN["left"] - MARGIN["right"]) * s, (height - MARGIN["top"] - MARGIN["bottom"]) * s
+    img = Image.new("RGB", (width * s, height * s), "white")
+
+    # probabilities as colour: cell centres sit on the extent's linspace, colours blend bilinearly between them
+    cells = Image.fromarray(fill_rgb(boundary, colors)[::-1].copy())  # image row 0 = top = ymax
+    gw, gh = cells.size
+    plot = np.asarray(cells.resize((pw, ph), Image.Resampling.BILINEAR, box=(0.5, 0.5, gw - 0.5, gh - 0.5))).copy()
+    plot[_boundary_mask(_interpolate(frame.boundary, pw, ph))] = (34, 34, 34)
+    img.paste(Image.fromarray(plot), (left, top))
+
+    draw = ImageDraw.Draw(img)
+    font, label_font, title_font = _font(11 * s), _font(12 * s), _font(14 * s)
+
+    def sx(x):
+        return left + (x - xmin) / (xmax - xmin) * pw
+
+    def sy(y):
+        return top + (ymax - y) / (ymax - ymin) * ph
+
+    # data by true class, white-edged; the misclassified ringed in black, drawn last
+    r, ring = 3 * s, 5.5 * s
+    predictions = frame.predictions
+    wrong = []
+    for (x, y), label, pred in zip(run.points, run.labels, predictions, strict=False):
+        px, py = sx(float(x)), sy(float(y))
+        if not (left <= px <= left + pw and top <= py <= top + ph):
+            continue
+        draw.ellipse((px - r, py - r, px + r, py + r), fill=tuple(int(c) for c in colors[label % k]), outline="white",
+                     width=s)  # fmt: skip
+        if pred != label:
+            wrong.append((px, py))
+    for px, py in wrong:
+        draw.ellipse((px - ring, py - ring, px + ring, py + ring), outline="black", width=int(1.5 * s))
+
+    # axes
+    draw.rectangle((left, top, left + pw, top + ph), outline=(68, 68, 68), width=s)
+    ticks, decimals = nice_ticks(xmin, xmax, max(2, round(pw / s / 80)))
+    for t in ticks:
+        x = sx(t)
+        draw.line((x, top + ph, x, top + ph + 4 * s), fill=(68, 68, 68), width=s)
+        draw.text((x, top + ph + 6 * s), f"{t:.{decimals}f}", fill=(51, 51, 51), font=font, anchor="mt")
+    ticks, decimals = nice_ticks(ymin, ymax, max(2, round(ph / s / 60)))
+    for t in ticks:
+        y = sy(t)
+        draw.line((left - 4 * s, y, left, y), fill=(68, 68, 68), width=s)
+        draw.text((left - 6 * s, y), f"{t:.{decimals}f}", fill=(51, 51, 51), font=font, anchor="rm")
+    xlabel, ylabel = (list(run.axis_labels) + ["", ""])[:2]
+    draw.text((left + pw / 2, top + ph + 22 * s), xlabel, fill=(51, 51, 51), font=label_font, anchor="mt")
+    if ylabel:
+        tw = int(draw.textlength(ylabel, font=label_font)) + 4 * s
+        side = Image.new("RGB", (tw, 16 * s), "white")
+        ImageDraw.Draw(side).text((tw / 2, 8 * s), ylabel, fill=(51, 51, 51), font=label_font, anchor="mm")
+        side = side.rotate(90, expand=True)
+        img.paste(side, (4 * s, int(top + ph / 2 - side.height / 2)))
+
+    # title: epoch and metrics, "diverged" in red
+    title = " · ".join([f"epoch {frame.epoch}"] + [f"{n} {format_metric(v)}" for n, v in frame.metrics.items()])
+    draw.text((8 * s, 9 * s), title, fill=(34, 34, 34), font=title_font)
+    if frame.diverged:
+        x = 8 * s + draw.textlength(title, font=title_font)
+        draw.text((x, 9 * s), " · diverged", fill=(214, 39, 40), font=title_font)
+
+    # legend: a swatch and the class name, one row under the axis label
+    x, y = left, (height - 20) * s
+    for i, name in enumerate(run.classes):
+        draw.rounded_rectangle((x, y, x + 10 * s, y + 10 * s), radius=2 * s, fill=tuple(int(c) for c in colors[i]))
+        draw.text((x + 14 * s, y + 5 * s), str(name), fill=(34, 34, 34), font=font, anchor="lm")
+        x += 14 * s + draw.textlength(str(name), font=font) + 12 * s
+    return img.reduce(s)
+
+
+# -- the video --------------------------------------------------------------------------------------------
+class _Progress:
+    """A one-line bar on stderr: ``moons.mp4 [#######-------]  40/100``."""
+
+    def __init__(self, label: str, total: int, enabled: bool):
+        self.label, self.total, self.enabled = label, total, enabled
+
+    def update(self, done: int) -> None:
+        if self.enabled:
+            filled = round(30 * done / max(1, self.total))
+            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'-' * (30 - filled)}] {done:4d}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def to_video(run: Run, path: str | Path, *, view: str = "boundary", fps: float = 10, progress: bool = True) -> Path:
+    """Write ``run`` as an MP4 (H.264) or GIF, chosen by ``path``'s suffix, one video frame per recorded frame.
+
+    >>> rec.run.to_video("moons.mp4", fps=20)   # doctest: +SKIP
+    """
+    if not isinstance(run, Run):
+        raise TypeError(f"run must be a nnviz_widgets Run, got {type(run).__name__}")
+    if view in PLANNED_VIEWS:
+        raise NotImplementedError(f"view={view!r} cannot be exported to video yet; available: {list(VIEWS)}")
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {list(VIEWS)}, got {view!r}")
+    if not (isinstance(fps, (int, float)) and 0 < fps <= 120):
+        raise ValueError(f"fps must be a number in (0, 120], got {fps!r}")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".mp4", ".gif"):
+        raise ValueError(f"path must end in .mp4 or .gif, got {str(path)!r}")
+    if not len(run):
+        raise ValueError("the run has no frames yet: capture at least one before exporting")
+    _need("PIL.Image")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.open("wb").close()
+    except OSError as err:
+        raise OSError(f"could not write the video to {str(path)!r}: {err.strerror or err}") from err
+    bar = _Progress(path.name, len(run), progress)
+    frames = (render_frame(run, i) for i in range(len(run)))
+    try:
+        if suffix == ".gif":
+            _write_gif(path, frames, fps, bar)
+        else:
+            _write_mp4(path, frames, fps, bar)
+    finally:
+        bar.close()
+    return path
+
+
+def _write_gif(path: Path, frames, fps: float, bar: _Progress) -> None:
+    Image = _need("PIL.Image")  # noqa: N806
+
+    def paletted():
+        for i, im in enumerate(frames):
+            yield im.convert("P", palette=Image.Palette.ADAPTIVE, colors=255)
+            bar.update(i + 1)
+
+    it = paletted()
+    first = next(it)
+    first.save(path, save_all=True, append_images=it, duration=round(1000 / fps), loop=0, optimize=False)
+
+
+def _write_mp4(path: Path, frames, fps: float, bar: _Progress) -> None:
+    imageio_ffmpeg = _need("imageio_ffmpeg")
+    try:
+        imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as err:
+        raise RuntimeError(f"no ffmpeg found for MP4 export ({err}); install the video extra with `{EXTRA}`") from err
+    writer = imageio_ffmpeg.write_frames(
+        str(path), SIZE, fps=fps, codec="libx264", pix_fmt_in="rgb24", pix_fmt_out="yuv420p", quality=7,
+        macro_block_size=16, ffmpeg_log_level="error",
+    )  # fmt: skip
+    writer.send(None)
+    try:
+        for i, im in enumerate(frames):
+            writer.send(np.ascontiguousarray(np.asarray(im, dtype=np.uint8)))
+            bar.update(i + 1)
+    finally:
+        writer.close()
