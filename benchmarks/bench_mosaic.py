@@ -19,7 +19,7 @@ import nnviz_widgets as nnv
 from nnviz_widgets.record.weights import WeightProbe
 from nnviz_widgets.widgets._base import bundle
 from nnviz_widgets.widgets._stream import frames_message
-from nnviz_widgets.widgets.mosaic import tile_layout
+from nnviz_widgets.widgets.mosaic import WeightMosaic, tile_layout
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
@@ -49,22 +49,22 @@ def probe_vs_epoch(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[
 
 
 PAGE = """<!doctype html><html><body><div id="view"></div><script type="module">
-const state = STATE;
+const state = __STATE__;
 const handlers = new Map();
 const emit = (name, ...args) => (handlers.get(name) || []).forEach((cb) => cb(...args));
 const model = { get: (k) => state[k], set: (k, v) => { state[k] = v; emit("change:" + k, v); },
   on: (n, cb) => handlers.set(n, [...(handlers.get(n) || []), cb]),
   off: (n, cb) => handlers.set(n, (handlers.get(n) || []).filter((h) => h !== cb)),
   send: () => {}, save_changes: () => {} };
-const url = URL.createObjectURL(new Blob([BUNDLE], { type: "text/javascript" }));
+const url = URL.createObjectURL(new Blob([__BUNDLE__], { type: "text/javascript" }));
 const widget = (await import(url)).default;
 widget.initialize({ model });
 widget.render({ model, el: document.getElementById("view") });
-const raw = atob(DATA), bytes = new Uint8Array(raw.length);
+const raw = atob(__DATA__), bytes = new Uint8Array(raw.length);
 for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
 const buffers = []; let at = 0;
-for (const size of SIZES) { buffers.push(new DataView(bytes.buffer, at, size)); at += size; }
-emit("msg:custom", MESSAGE, buffers);
+for (const size of __SIZES__) { buffers.push(new DataView(bytes.buffer, at, size)); at += size; }
+emit("msg:custom", __MESSAGE__, buffers);
 window.__model = model;
 </script></body></html>"""
 
@@ -91,13 +91,16 @@ def draw_times(page, run, layer: str, frames: int = 30) -> list[float]:
         "width": 480,
         "title": "",
     }
-    message, buffers = frames_message(run, list(range(len(run))), (f"weights/{layer}",), seq=1)
+    # what the widget sends: the whole layer, or only the page on screen when the layer spans pages
+    view = WeightMosaic(run, layer=layer, page_size=256)
+    message, buffers = frames_message(view._sender.run, list(range(len(run))), view._arrays, seq=1)
+    view.close()
     html = (
-        PAGE.replace("STATE", json.dumps(state))
-        .replace("BUNDLE", json.dumps(bundle("mosaic.js").read_text()))
-        .replace("MESSAGE", json.dumps(message))
-        .replace("SIZES", json.dumps([len(b) for b in buffers]))
-        .replace("DATA", json.dumps(base64.b64encode(b"".join(buffers)).decode()))
+        PAGE.replace("__STATE__", json.dumps(state))
+        .replace("__BUNDLE__", json.dumps(bundle("mosaic.js").read_text()))
+        .replace("__MESSAGE__", json.dumps(message))
+        .replace("__SIZES__", json.dumps([len(b) for b in buffers]))
+        .replace("__DATA__", json.dumps(base64.b64encode(b"".join(buffers)).decode()))
     )
     page.set_content(html)
     page.wait_for_function("() => document.querySelector('.nnviz-mosaic')?.dataset.frames > 0", timeout=60_000)

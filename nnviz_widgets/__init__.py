@@ -7,10 +7,16 @@
 from . import datasets
 from .record import Recorder
 from .run import Frame, Run, open_run
-from .widgets import DecisionBoundary, Player, WeightMosaic
+from .train import Training, fit, watch
+from .widgets import Dashboard, DecisionBoundary, MetricCurves, Player, WeightMosaic
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DecisionBoundary", "Frame", "Player", "Recorder", "Run", "WeightMosaic", "datasets", "open_run", "__version__",
 ]  # fmt: skip
+__all__ += ["Dashboard", "MetricCurves", "Training", "fit", "watch"]
+from .embed import embed  # noqa: E402
+from .widgets import EmbeddingScatter  # noqa: E402
+
+__all__ += ["EmbeddingScatter", "embed"]

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 import nnviz_widgets as nnv
+from nnviz_widgets.run.codec import Encoded
 from nnviz_widgets.widgets.mosaic import grid_shape, image_shape_of, tile_layout
 
 
@@ -184,3 +185,83 @@ def test_nan_weights_reach_the_view(digits_rec):
     assert np.isnan(frame.weights["1"][0]).all()
     view = nnv.WeightMosaic(digits_rec)  # constructing on a diverged run works; the browser greys tile 0
     view.close()
+
+
+def test_a_layer_of_many_pages_sends_only_the_page_on_screen(train):
+    """600 neurons at page_size=256: each frame carries tiles 0..255 (not all 600); turning the page resends every
+    frame with that page's tiles, cut from the recorded codes on the layer's own scale."""
+    torch.manual_seed(0)
+    X, y = nnv.datasets.digits()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 600), nn.ReLU(), nn.Linear(600, 10))
+    rec = nnv.Recorder(model, X[:200], y[:200], grid=10, layers="1")
+    view = nnv.WeightMosaic(rec, layer="1", page_size=256)
+    sent = []
+    view.send = lambda content, buffers=None: sent.append((content, buffers))
+    train(rec, epochs=3)
+    assert view.wait_sent(10)
+
+    def received():
+        out = {}
+        for content, buffers in sent:
+            for f in content["frames"]:
+                ((name, header),) = f["arrays"].items()
+                out[f["index"]] = (name, Encoded(header, bytes(buffers[header["buffer"]])))
+        return out
+
+    got = received()
+    assert sorted(got) == [0, 1, 2]
+    for i, (name, enc) in got.items():
+        assert name == "weights/1[0:256]" and enc.header["shape"] == [256, 64]
+        np.testing.assert_array_equal(enc.decode(), rec.run[i].weights["1"][:256])  # same codes, same scale
+    assert enc.nbytes == 256 * 64 * 2 < rec.run[2].arrays["weights/1"].nbytes
+
+    sent.clear()
+    view.page = 2  # the last page: tiles 512..599
+    assert view.wait_sent(10)
+    got = received()
+    assert sorted(got) == [0, 1, 2] and {name for name, _ in got.values()} == {"weights/1[512:600]"}
+    np.testing.assert_array_equal(got[1][1].decode(), rec.run[1].weights["1"][512:])
+    with pytest.raises(Exception, match=r"page must be 0 to 2 \(600 tiles\), got 3"):
+        view.page = 3
+    sent.clear()
+    view.page_size = 1024  # one page again: the whole layer under its own name
+    assert view.wait_sent(10) and view.page == 0
+    assert {name for name, _ in received().values()} == {"weights/1"}
+    view.close()
+
+
+def test_tile_size_is_a_synced_trait_with_limits(digits_rec):
+    view = nnv.WeightMosaic(digits_rec, tile_size=24)
+    assert view.tile_size == 24 and view.trait_metadata("tile_size", "sync")
+    view.tile_size = 0  # fit `width`, as the view's "auto"
+    with pytest.raises(Exception, match=r"tile_size must be 0 \(fit `width`\) to 256 px, got -4"):
+        view.tile_size = -4
+    view.close()
+    with pytest.raises(Exception, match="tile_size must be"):
+        nnv.WeightMosaic(digits_rec, tile_size=1000)
+
+
+def test_output_maps_say_when_they_are_pre_activation(moons):
+    """A layer followed by an activation module shows its maps after it; one whose activation is a function call in
+    forward() (invisible to hooks) is labelled pre-activation, not passed off as the neuron's output."""
+
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.act, self.out = nn.Linear(2, 8), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.out(self.act(self.fc2(torch.relu(self.fc1(x)))))
+
+    torch.manual_seed(0)
+    rec = nnv.Recorder(Functional(), *moons, grid=30)
+    frame = rec.capture()
+    assert rec.run.layers["fc1"]["activation"] is None and rec.run.layers["fc2"]["activation"] == "Tanh"
+    assert frame.outputs["fc1"].min() < 0  # raw outputs: a ReLU would have cut the negatives
+    view = nnv.WeightMosaic(rec, layer="fc1", show="outputs")
+    assert view.tiling["activation"] is None
+    view.close()
+    seq = nnv.Recorder(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)), *moons, grid=30)
+    assert seq.run.layers["0"]["activation"] == "ReLU"
+    assert tile_layout(seq.run.layers["0"], show="outputs")["activation"] == "ReLU"
+    assert "activation" not in tile_layout(seq.run.layers["0"])  # weights: no such question

@@ -3,12 +3,13 @@
 import { formatMetric } from "./lib/axes.js";
 import { createControls, renderTitle, styleElement } from "./lib/controls.js";
 import {
-  deadTiles, DIVERGING, LUT_SIZE, layerScale, renderTilesRGBA, tileLabel, tileMaxAbs, valueUnder,
+  deadTiles, DIVERGING, LUT_SIZE, layerScale, pageOf, paintTiles, renderTilesRGBA, tileLabel, tileMaxAbs, valueUnder,
 } from "./lib/mosaic.js";
 import { getSession, initSession } from "./lib/session.js";
 
 const GAP = 2; // px between tiles
 const ZOOM = 168; // px, the enlarged tile
+const TILE_SIZES = [0, 8, 12, 16, 24, 32, 48, 64, 96]; // px per tile side; 0: fit the mosaic into `width`
 const TRAITS = ["epoch", "playing", "speed", "loop", "follow", "controls", "layer", "layer_names", "show", "scale",
   "tiling", "tile_size", "labels", "page", "page_size", "pinned", "width", "title"];
 
@@ -31,7 +32,10 @@ function mosaicStyle() {
 .nnviz-mosaic-side { display: flex; flex-direction: column; gap: 6px; width: ${ZOOM}px; }
 .nnviz-mosaic-readout { font-variant-numeric: tabular-nums; min-height: 3.4em; font-size: 12px; }
 .nnviz-mosaic-note { font-size: 12px; color: #555; }
-.nnviz-mosaic canvas { display: block; }`;
+.nnviz-mosaic canvas { display: block; }
+.nnviz-mosaic-tiles { position: relative; }
+.nnviz-mosaic-tiles canvas.nnviz-labels { position: absolute; left: 0; top: 0; pointer-events: none; }
+.nnviz-stage { font-size: 12px; padding: 0 4px; border-radius: 3px; background: #fff3cd; color: #6b4e00; }`;
   return style;
 }
 
@@ -49,23 +53,32 @@ function render({ model, el }) {
   const pageLabel = make("span", "nnviz-page-label");
   const pager = make("span", "nnviz-pager");
   pager.append(prevPage, pageLabel, nextPage);
-  bar.append(layerLabel, pager);
+  const sizeLabel = make("label", "", { textContent: "tile " });
+  const sizePicker = make("select", "nnviz-tile-size", { title: "Tile size (px)" });
+  sizeLabel.append(sizePicker);
+  const stage = make("span", "nnviz-stage"); // what an output map shows: after the activation, or before it
+  bar.append(layerLabel, sizeLabel, pager, stage);
   const body = make("div", "nnviz-mosaic-body");
+  const tilesBox = make("div", "nnviz-mosaic-tiles");
   const canvas = make("canvas", "nnviz-plot");
+  const labelCanvas = make("canvas", "nnviz-labels"); // neuron numbers: redrawn only when the page or size changes
+  const flagCanvas = make("canvas", "nnviz-labels nnviz-flags"); // dead / diverged marks, over the pixels
+  tilesBox.append(canvas, flagCanvas, labelCanvas);
   const side = make("div", "nnviz-mosaic-side");
   const zoom = make("canvas", "nnviz-zoom");
   const readout = make("div", "nnviz-mosaic-readout");
   const colorbar = make("canvas", "nnviz-colorbar");
   const note = make("div", "nnviz-mosaic-note");
   side.append(zoom, readout, colorbar, note);
-  body.append(canvas, side);
+  body.append(tilesBox, side);
   const controls = createControls(model, session);
   root.append(styleElement(), mosaicStyle(), title, bar, body, controls.el);
   el.append(root);
 
-  const offscreen = make("canvas");
   const zoomSource = make("canvas");
-  const cache = { arr: null, prev: null, key: "", dead: new Uint8Array(0), diverged: new Uint8Array(0) };
+  // The page's pixels are painted (one ImageData, one putImageData) only when frame, page, size or scale change.
+  const cache = { arr: null, prev: null, key: "", image: null, dead: new Uint8Array(0), diverged: new Uint8Array(0) };
+  let labelKey = "", colorbarKey = null;
   let geometry = null; // where the tiles of the last draw are
   let hover = null; // {tile, row, col} under the pointer
   let draws = 0;
@@ -87,90 +100,75 @@ function render({ model, el }) {
     return lo > 0 ? store.get(held[lo - 1]) : null;
   }
 
+  /** The frame's array holding the tiles of the page shown (one page of a large layer, or the whole layer). */
+  function pageArray(frame, layout, name) {
+    const at = pageOf(layout, name, model.get("page"));
+    const arr = frame?.arrays[at.array];
+    if (arr || at.array === name) return { at, arr, base: at.base, key: at.array };
+    return { at, arr: frame?.arrays[name], base: 0, key: name }; // a frame carrying the whole layer draws as well
+  }
+
   function draw() {
     raf = null;
     const started = performance.now();
     const layout = model.get("tiling") ?? {};
     const name = `${model.get("show")}/${model.get("layer")}`;
     const { index, frame, loading } = session.current();
-    const arr = frame?.arrays[name];
+    const { at, arr, base, key: arrayKey } = pageArray(frame, layout, name);
     const tiles = layout.tiles ?? 0;
-    const pageSize = Math.max(1, layout.page_size ?? tiles);
-    const pages = Math.max(1, Math.ceil(tiles / pageSize));
-    const page = Math.min(Math.max(0, Number(model.get("page")) || 0), pages - 1);
-    const first = page * pageSize, count = Math.max(0, Math.min(pageSize, tiles - first));
+    const { page, pages, first, count } = at;
     const cols = Math.max(1, layout.cols ?? 1), rows = Math.ceil(count / cols);
     const h = layout.h ?? 1, w = layout.w ?? 1;
     const width = Number(model.get("width")) || 480;
     const tilePx = Number(model.get("tile_size")) ||
       Math.max(8, Math.min(96, Math.floor((width - GAP * (cols - 1)) / cols)));
     const px = tilePx / Math.max(h, w); // screen px per weight
-    const tw = Math.round(w * px), th = Math.round(h * px);
-    const cssW = Math.max(1, cols * (tw + GAP) - GAP), cssH = Math.max(1, rows * (th + GAP) - GAP);
+    const tw = Math.max(1, Math.round(w * px)), th = Math.max(1, Math.round(h * px));
     const dpr = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(cssW * dpr) || canvas.height !== Math.round(cssH * dpr)) {
-      canvas.width = Math.round(cssW * dpr);
-      canvas.height = Math.round(cssH * dpr);
-      canvas.style.width = `${cssW}px`;
-      canvas.style.height = `${cssH}px`;
+    // painted in device pixels: tiles and gaps rounded once, so every tile has the same size
+    const twD = Math.max(1, Math.round(tw * dpr)), thD = Math.max(1, Math.round(th * dpr)), gapD = Math.round(GAP * dpr);
+    const W = Math.max(1, cols * (twD + gapD) - gapD), H = Math.max(1, rows * (thD + gapD) - gapD);
+    for (const c of [canvas, flagCanvas, labelCanvas]) {
+      if (c.width !== W || c.height !== H) {
+        Object.assign(c, { width: W, height: H });
+        c.style.width = `${W / dpr}px`;
+        c.style.height = `${H / dpr}px`;
+      }
     }
     const ctx = canvas.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, cssW, cssH);
 
     // The layer's scale: max |value| over every frame held so far (comparable across neurons and epochs).
     const frames = store.indices().map((i) => store.get(i));
     const perNeuron = model.get("scale") === "neuron";
-    const shared = layerScale(frames, name);
+    const shared = Math.max(layerScale(frames, name), layerScale(frames, at.array));
     let dead = new Uint8Array(0), diverged = new Uint8Array(0);
     if (arr && count) {
-      // Tile pixels and flags are redrawn only when the frame, page or scale changes (not on hover).
-      const prev = model.get("show") === "weights" ? previousFrame(index)?.arrays[name] : undefined;
-      const key = [first, count, cols, perNeuron, shared, layout.values, layout.h, layout.w, layout.flip].join();
-      if (cache.arr !== arr || cache.prev !== prev || cache.key !== key) {
+      const prevFrame = model.get("show") === "weights" ? previousFrame(index) : null;
+      const prev = prevFrame ? pageArray(prevFrame, layout, name) : null;
+      const key = [first, count, cols, perNeuron, shared, layout.values, h, w, layout.flip, W, H].join();
+      if (cache.arr !== arr || cache.prev !== prev?.arr || cache.key !== key) {
         const scales = perNeuron
-          ? Float64Array.from({ length: count }, (_, k) => tileMaxAbs(arr, layout, first + k)) : shared;
-        const img = renderTilesRGBA(arr, layout, first, count, cols, scales);
-        offscreen.width = img.width;
-        offscreen.height = img.height;
-        offscreen.getContext("2d").putImageData(new ImageData(img.pixels, img.width, img.height), 0, 0);
-        Object.assign(cache, { arr, prev, key, diverged: img.diverged, dead: deadTiles(arr, prev, layout, first, count) });
+          ? Float64Array.from({ length: count }, (_, k) => tileMaxAbs(arr, layout, first - base + k)) : shared;
+        const image = cache.image?.width === W && cache.image?.height === H ? cache.image : ctx.createImageData(W, H);
+        new Uint32Array(image.data.buffer).fill(0xffffffff); // white gaps
+        const painted = paintTiles(image.data, W, arr, layout, first - base, count, cols, scales, twD, thD, gapD);
+        const sameTiles = prev?.arr && prev.base === base;
+        Object.assign(cache, {
+          arr, prev: prev?.arr, key, image, diverged: painted,
+          dead: sameTiles ? deadTiles(arr, prev.arr, layout, first - base, count) : new Uint8Array(count),
+        });
+        ctx.putImageData(image, 0, 0);
+        drawFlags(flagCanvas.getContext("2d"), cache.dead, cache.diverged, { cols, twD, thD, gapD, dpr, W, H });
       }
       ({ dead, diverged } = cache);
-      ctx.imageSmoothingEnabled = false;
-      ctx.font = "9px sans-serif";
-      ctx.textBaseline = "top";
-      for (let k = 0; k < count; k++) {
-        const x = (k % cols) * (tw + GAP), y = Math.floor(k / cols) * (th + GAP);
-        ctx.drawImage(offscreen, (k % cols) * w, Math.floor(k / cols) * h, w, h, x, y, tw, th);
-        if (dead[k]) {
-          ctx.strokeStyle = "#000";
-          ctx.lineWidth = 2;
-          ctx.strokeRect(x + 1, y + 1, tw - 2, th - 2);
-          ctx.beginPath(); // a corner mark: dead at a glance, most of the tile still visible
-          ctx.moveTo(x + tw, y);
-          ctx.lineTo(x + tw - Math.min(10, tw / 3), y);
-          ctx.lineTo(x + tw, y + Math.min(10, th / 3));
-          ctx.fillStyle = "#000";
-          ctx.fill();
-        }
-        if (diverged[k] && tw >= 20) {
-          ctx.fillStyle = "#444";
-          ctx.textAlign = "center";
-          ctx.fillText("NaN", x + tw / 2, y + th / 2 - 4);
-        }
-        if (model.get("labels") && tw >= 20) {
-          const label = tileLabel(layout, first + k);
-          ctx.textAlign = "left";
-          ctx.fillStyle = "rgba(255,255,255,0.75)";
-          ctx.fillRect(x, y, ctx.measureText(label).width + 3, 10);
-          ctx.fillStyle = "#333";
-          ctx.fillText(label, x + 1, y + 1);
-        }
-      }
+    } else {
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(0, 0, W, H);
+      flagCanvas.getContext("2d").clearRect(0, 0, W, H);
+      cache.arr = null;
     }
-    geometry = { first, count, cols, tw, th, h, w };
+    drawLabels(layout, { first, count: arr ? count : 0, cols, twD, thD, gapD, dpr, W, H });
+    geometry = { first, count, cols, tw: twD / dpr, th: thD / dpr, gap: gapD / dpr, h, w }; // css px
 
     // Picker, pager.
     const names = model.get("layer_names") ?? [];
@@ -178,15 +176,30 @@ function render({ model, el }) {
       picker.replaceChildren(...names.map((n) => make("option", "", { value: n, textContent: n })));
     }
     picker.value = model.get("layer");
+    const size = Number(model.get("tile_size")) || 0;
+    const sizes = TILE_SIZES.includes(size) ? TILE_SIZES : [...TILE_SIZES, size].sort((a, b) => a - b);
+    if (sizePicker.options.length !== sizes.length) {
+      sizePicker.replaceChildren(...sizes.map((v) => make("option", "", { value: String(v), textContent: v ? `${v} px` : "auto" })));
+    }
+    sizePicker.value = String(size);
+    const outputs = model.get("show") === "outputs";
+    const activation = outputs && "activation" in layout ? layout.activation : undefined;
+    stage.style.display = activation === undefined ? "none" : "";
+    stage.textContent = activation === null ? "pre-activation" : `after ${activation}`;
+    stage.title = activation === null
+      ? "No activation module follows this layer (say F.relu in forward()): the maps show its raw outputs"
+      : "Each map shows the output of the activation module right after this layer";
     pager.style.display = pages > 1 ? "" : "none";
     pageLabel.textContent = ` page ${page + 1} / ${pages} (tiles ${first}–${first + count - 1} of ${tiles}) `;
     prevPage.disabled = page <= 0;
     nextPage.disabled = page >= pages - 1;
 
-    drawZoom(arr, layout, perNeuron ? null : shared);
+    drawZoom(arr, base, layout, perNeuron ? null : shared);
     drawColorbar(perNeuron ? null : shared);
     const nDead = dead.reduce((a, b) => a + b, 0), nDiverged = diverged.reduce((a, b) => a + b, 0);
-    const what = model.get("show") === "outputs" ? "neuron outputs over the data plane" : "incoming weights";
+    const what = !outputs ? "incoming weights"
+      : activation === null ? "neuron outputs over the data plane, pre-activation (no activation module follows the layer)"
+        : `neuron outputs over the data plane${activation ? ` after ${activation}` : ""}`;
     note.textContent = `${tiles} neurons, ${what}${h > 1 || w > 1 ? `, ${h}×${w}` : ""}. ` +
       (perNeuron ? "Each tile on its own scale. " : "One scale for the layer: max |value| over the frames so far. ") +
       (nDead ? `${nDead} dead on this page (■ corner: stopped changing). ` : "") +
@@ -202,10 +215,64 @@ function render({ model, el }) {
       frames: String(store.size), total: String(store.total), epoch: String(index ?? -1),
       drawnEpochNumber: arr ? String(frame.epoch) : "", layer: String(model.get("layer")),
       tiles: String(tiles), page: String(page), pages: String(pages), first: String(first), count: String(count),
-      cols: String(cols), tilePx: String(tw), tileHeight: String(th), gap: String(GAP),
+      cols: String(cols), tilePx: String(twD / dpr), tileHeight: String(thD / dpr), gap: String(gapD / dpr),
       scaleMax: String(shared), dead: String(nDead), diverged: String(nDiverged), draws: String(draws),
+      array: arr ? arrayKey : "", tileSize: String(size),
+      stage: activation === undefined ? "" : stage.textContent,
       drawMs: (performance.now() - started).toFixed(3),
     });
+  }
+
+  /** Dead tiles (stopped changing): a frame and a corner mark; diverged tiles: "NaN". One path each. */
+  function drawFlags(ctx, dead, diverged, { cols, twD, thD, gapD, dpr, W, H }) {
+    ctx.clearRect(0, 0, W, H);
+    const at = (k) => [(k % cols) * (twD + gapD), Math.floor(k / cols) * (thD + gapD)];
+    const corner = Math.min(10 * dpr, twD / 3, thD / 3);
+    const frame = new Path2D(), marks = new Path2D(), nan = [];
+    for (let k = 0; k < dead.length; k++) {
+      const [x, y] = at(k);
+      if (dead[k]) {
+        frame.rect(x + dpr, y + dpr, twD - 2 * dpr, thD - 2 * dpr);
+        marks.moveTo(x + twD, y);
+        marks.lineTo(x + twD - corner, y);
+        marks.lineTo(x + twD, y + corner);
+        marks.closePath();
+      }
+      if (diverged[k] && twD >= 20 * dpr) nan.push([x + twD / 2, y + thD / 2 - 4 * dpr]);
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.strokeStyle = ctx.fillStyle = "#000";
+    ctx.lineWidth = 2 * dpr;
+    ctx.stroke(frame);
+    ctx.fill(marks);
+    ctx.fillStyle = "#444";
+    ctx.font = `${9 * dpr}px sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (const [x, y] of nan) ctx.fillText("NaN", x, y);
+  }
+
+  /** Neuron numbers on their own canvas over the tiles: they change with the page, not with the frame. */
+  function drawLabels(layout, { first, count, cols, twD, thD, gapD, dpr, W, H }) {
+    const show = model.get("labels") && twD >= 20 * dpr;
+    const key = [show, first, count, cols, twD, thD, W, H, layout.channels].join();
+    if (key === labelKey) return;
+    labelKey = key;
+    const ctx = labelCanvas.getContext("2d");
+    ctx.clearRect(0, 0, W, H);
+    if (!show) return;
+    ctx.font = `${9 * dpr}px sans-serif`;
+    ctx.textBaseline = "top";
+    const texts = Array.from({ length: count }, (_, k) => tileLabel(layout, first + k));
+    ctx.fillStyle = "rgba(255,255,255,0.75)";
+    for (let k = 0; k < count; k++) {
+      const x = (k % cols) * (twD + gapD), y = Math.floor(k / cols) * (thD + gapD);
+      ctx.fillRect(x, y, ctx.measureText(texts[k]).width + 3 * dpr, 10 * dpr);
+    }
+    ctx.fillStyle = "#333";
+    for (let k = 0; k < count; k++) {
+      ctx.fillText(texts[k], (k % cols) * (twD + gapD) + dpr, Math.floor(k / cols) * (thD + gapD) + dpr);
+    }
   }
 
   function focusTile() {
@@ -214,8 +281,9 @@ function render({ model, el }) {
     return pinned >= 0 ? pinned : null;
   }
 
-  function drawZoom(arr, layout, shared) {
-    const t = focusTile();
+  function drawZoom(arr, base, layout, shared) {
+    const focus = focusTile();
+    const t = focus === null ? null : focus - base; // index into arr, which may hold one page
     const dpr = window.devicePixelRatio || 1;
     const { h = 1, w = 1 } = layout;
     const s = ZOOM / Math.max(h, w);
@@ -230,7 +298,7 @@ function render({ model, el }) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = "#f4f4f4";
     ctx.fillRect(0, 0, zw, zh);
-    if (t === null || !arr || t >= layout.tiles) {
+    if (t === null || !arr || t < 0 || (t + 1) * layout.values > arr.codes.length) {
       readout.textContent = "Hover a tile to enlarge it; click to pin it.";
       return;
     }
@@ -241,9 +309,9 @@ function render({ model, el }) {
     zoomSource.getContext("2d").putImageData(new ImageData(img.pixels, img.width, img.height), 0, 0);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(zoomSource, 0, 0, zw, zh);
-    const pinned = Number(model.get("pinned")) === t;
-    let text = `neuron ${tileLabel(layout, t)}${pinned ? " (pinned)" : ""}`;
-    if (hover && hover.tile === t) {
+    const pinned = Number(model.get("pinned")) === focus;
+    let text = `neuron ${tileLabel(layout, focus)}${pinned ? " (pinned)" : ""}`;
+    if (hover && hover.tile === focus) {
       const v = valueUnder(arr, layout, t, hover.row, hover.col);
       const shown = Array.isArray(v) ? v.map((x) => formatMetric(x)).join(", ") : v === undefined ? "padding" : formatMetric(v);
       text += `\nrow ${hover.row}, col ${hover.col}: ${shown}`;
@@ -253,6 +321,8 @@ function render({ model, el }) {
   }
 
   function drawColorbar(shared) {
+    if (colorbarKey === shared) return;
+    colorbarKey = shared;
     const cw = ZOOM, ch = 34;
     const dpr = window.devicePixelRatio || 1;
     if (colorbar.width !== cw * dpr) {
@@ -285,10 +355,10 @@ function render({ model, el }) {
     if (!geometry) return null;
     const rect = canvas.getBoundingClientRect();
     const x = event.clientX - rect.left, y = event.clientY - rect.top;
-    const { first, count, cols, tw, th, h, w } = geometry;
-    const c = Math.floor(x / (tw + GAP)), r = Math.floor(y / (th + GAP));
+    const { first, count, cols, tw, th, gap, h, w } = geometry;
+    const c = Math.floor(x / (tw + gap)), r = Math.floor(y / (th + gap));
     const k = r * cols + c;
-    const inX = x - c * (tw + GAP), inY = y - r * (th + GAP);
+    const inX = x - c * (tw + gap), inY = y - r * (th + gap);
     if (c < 0 || c >= cols || r < 0 || k >= count || inX >= tw || inY >= th) return null;
     return { tile: first + k, row: Math.min(h - 1, Math.floor((inY / th) * h)), col: Math.min(w - 1, Math.floor((inX / tw) * w)) };
   }
@@ -306,10 +376,11 @@ function render({ model, el }) {
     if (hit) save({ pinned: Number(model.get("pinned")) === hit.tile ? -1 : hit.tile });
   };
   const onPick = () => save({ layer: picker.value });
+  const onSize = () => save({ tile_size: Number(sizePicker.value) });
   const onPrev = () => save({ page: Math.max(0, (Number(model.get("page")) || 0) - 1) });
   const onNext = () => save({ page: (Number(model.get("page")) || 0) + 1 });
   const handlers = [[canvas, "mousemove", onMove], [canvas, "mouseleave", onLeave], [canvas, "click", onClick],
-    [picker, "change", onPick], [prevPage, "click", onPrev], [nextPage, "click", onNext]];
+    [picker, "change", onPick], [sizePicker, "change", onSize], [prevPage, "click", onPrev], [nextPage, "click", onNext]];
   for (const [node, type, fn] of handlers) node.addEventListener(type, fn);
 
   let visible = true;

@@ -16,7 +16,9 @@ from torch import nn
 from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
+from .activations import DEFAULT_SAMPLE, ActivationProbe
 from .plane import choose_plane
+from .schedule import CaptureSchedule
 from .weights import OutputProbe, WeightProbe, describe_layer
 
 MAX_CLASSES = 10
@@ -33,7 +35,8 @@ class Recorder:
     X : (N, D) array or tensor of features. With D > 2 the boundary is drawn on a plane through the data:
         by default its first two principal components (axes labelled with their explained variance).
     y : (N,) labels, integers or strings.
-    grid : points per side of the evaluation grid (an int, or ``(nx, ny)``); default 200.
+    grid : points per side of the evaluation grid (an int, or ``(nx, ny)``). Default 200 for 2-D data; 100 on a
+        plane through higher-dimensional data, where each grid point is a full input row for the model.
     extent : ``(xmin, xmax, ymin, ymax)`` of the grid; default the data extent plus a 10 % margin.
     classes : the class order. Default: the sorted distinct labels of ``y``. ``rec.classes`` states it;
         output column ``k`` of the model is class ``classes[k]``.
@@ -45,6 +48,10 @@ class Recorder:
     outputs : also record each recorded Linear layer's neuron outputs on a coarser grid (``frame.outputs``,
         for ``WeightMosaic(rec, show="outputs")``). Default: when X has 2 features.
     output_grid : points per side of that coarser grid (a subsample of ``grid``); default 50.
+    every, max_frames, expected : which captures become frames (``record/schedule.py``): every ``every``-th
+        capture counted from the first; with ``max_frames`` at most that many frames, evenly spaced when
+        ``expected`` (the number of captures the run will make) is known, else denser early. Frames are never
+        deleted, so frame indices stay valid. ``capture(force=True)`` always records.
     path : a directory to write the run to as it grows (docs/run-format.md); another process can follow it
         with ``nnv.open_run(path, follow=True)``. An existing run there is refused unless ``overwrite=True``.
 
@@ -64,7 +71,7 @@ class Recorder:
         X,
         y,
         *,
-        grid: int | tuple[int, int] = 200,
+        grid: int | tuple[int, int] | None = None,
         extent: Sequence[float] | None = None,
         classes: Sequence | None = None,
         output: str = "logits",
@@ -74,6 +81,11 @@ class Recorder:
         layers: str | Sequence[str] | None = None,
         outputs: bool | None = None,
         output_grid: int = 50,
+        every: int = 1,
+        max_frames: int | None = None,
+        expected: int | None = None,
+        activations: str | Sequence[str] | None = None,
+        sample=DEFAULT_SAMPLE,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -81,10 +93,14 @@ class Recorder:
             raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
         self.model = model
         self.output = output
+        self.schedule = CaptureSchedule(every, max_frames, expected)
+        self.ticks = 0  # capture() calls so far, kept or not
         self.X = _check_X(X)
         self.classes, self.y = _check_y(y, len(self.X), classes)
         self.plane = choose_plane(self.X, plane)
         shown = self.plane.to_plane(self.X)  # where each data point is drawn
+        if grid is None:
+            grid = 200 if self.X.shape[1] == 2 else 100
         xs, ys = _grid_axes(shown, grid, extent)
         self.run = Run(
             grid=Grid(xs, ys),
@@ -104,6 +120,9 @@ class Recorder:
         )
         for name in self._outputs.watched:
             self.run.layers[name]["outputs"] = list(self._outputs.shape)
+            self.run.layers[name]["activation"] = self._outputs.activations[name]  # None: pre-activation maps
+        self._activations = ActivationProbe(model, activations, len(self.X), sample)
+        self.run.sample = self._activations.sample  # rows of X whose activations are recorded
         self._check_model_output()
         self.writer = None if path is None else RunWriter(self.run, path, overwrite=overwrite)
 
@@ -111,13 +130,18 @@ class Recorder:
         return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.run!r}>"
 
     # -- capture ------------------------------------------------------------------------------------
-    def capture(self, *, epoch: int | None = None, **metrics) -> Frame:
-        """Evaluate the model now and append one frame; returns it.
+    def capture(self, *, epoch: int | None = None, force: bool = False, **metrics) -> Frame | None:
+        """Evaluate the model now and append one frame; returns it (None when the schedule skips this
+        capture: see ``every`` / ``max_frames``; ``force=True`` always records).
 
         ``metrics`` are numbers (floats, ints or one-element tensors) such as ``loss=float(loss)``;
-        ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the frame's index.
+        ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the capture's number
+        (the frame's index unless captures are thinned).
         """
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
+        tick, self.ticks = self.ticks, self.ticks + 1
+        if not (force or self.schedule.keep(tick, len(self.run))):
+            return None
         with self._outputs.hooked() as seen:  # neuron outputs come from this same grid evaluation
             probs = self._probabilities("grid", self._grid_points)
         point_probs = self._probabilities("points", self.X)
@@ -135,14 +159,23 @@ class Recorder:
             "predictions": encode_classes(predictions),
             **self._weights.capture(),
             **self._outputs.encode(seen),
+            **self._capture_activations(),
         }
         diverged = not (grid_finite and points_finite)
         return self.run.append(
-            epoch=len(self.run) if epoch is None else int(epoch),
+            epoch=tick if epoch is None else int(epoch),
             metrics=metrics,
             diverged=diverged,
             arrays=arrays,
         )
+
+    def _capture_activations(self) -> dict:
+        """The activation probe: hooked layers' outputs on the fixed sample (no_grad, eval mode, as above)."""
+        if not self._activations.modules:
+            return {}
+        with self._activations.hooked() as seen:
+            self._probabilities("sample", self.X[self._activations.sample])
+        return self._activations.encode(seen)
 
     def _probabilities(self, name: str, points: np.ndarray) -> np.ndarray:
         """Class probabilities (N, K) as float32 NumPy, model in eval mode, its modes restored after.
@@ -183,7 +216,9 @@ class Recorder:
         if out.shape[1] == 1:
             p1 = out[:, 0] if self.output == "probabilities" else torch.sigmoid(out[:, 0])
             return torch.stack([1 - p1, p1], dim=1)
-        probs = out if self.output == "probabilities" else torch.softmax(out.float(), dim=1)
+        # softmax down the columns of the transpose: torch's CPU softmax over a short last dimension (K classes)
+        # is several times slower than over a long contiguous one (8192 rows, K=2: 0.47 ms vs 0.18 ms here)
+        probs = out if self.output == "probabilities" else torch.softmax(out.float().t().contiguous(), dim=0).t()
         return probs[:, :k]
 
     def _check_model_output(self) -> None:

@@ -102,7 +102,9 @@ class OutputProbe:
     shape (neurons, rows, cols), row 0 at the bottom (the grid's ``ys[0]``), quantised symmetric about zero.
 
     The output shown is the one after the layer's activation when an element-wise activation module follows
-    it directly in the same container (``Linear -> ReLU``), else the layer's own output.
+    it directly in the same container (``Linear -> ReLU``), else the layer's own output: ``activations[name]`` is
+    that module's class name, or ``None`` when the map is pre-activation (say ``F.relu`` called in ``forward``,
+    which no hook can see).
     """
 
     def __init__(self, model: nn.Module, layers: dict[str, nn.Module], grid_shape: tuple[int, int], size: int):
@@ -111,15 +113,28 @@ class OutputProbe:
         self.cols = _subsample(nx, size)
         self.flat = (self.rows[:, None] * nx + self.cols[None, :]).reshape(-1)  # which grid points to keep
         self.shape = (len(self.rows), len(self.cols))
-        self.total = ny * nx
         self.watched = {name: _shown_module(model, name) for name, m in layers.items() if isinstance(m, nn.Linear)}
+        self.activations = {
+            name: None if shown is layers[name] else type(shown).__name__ for name, shown in self.watched.items()
+        }
 
     @contextlib.contextmanager
     def hooked(self) -> Iterator[dict[str, list[torch.Tensor]]]:
-        """Hooks on while the grid is evaluated (in chunks); yields ``{name: [chunk outputs]}``."""
+        """Hooks on while the grid is evaluated (in chunks); yields ``{name: [kept rows of each chunk]}``.
+
+        Each hook keeps only the subsampled grid points of its chunk, so no full-grid activation is ever copied."""
         seen: dict[str, list[torch.Tensor]] = {name: [] for name in self.watched}
+        offset = dict.fromkeys(self.watched, 0)
+        flat = torch.as_tensor(self.flat)
+
+        def keep(name: str, out: torch.Tensor) -> None:
+            start, stop = offset[name], offset[name] + len(out)
+            offset[name] = stop
+            lo, hi = torch.searchsorted(flat, torch.tensor([start, stop])).tolist()
+            seen[name].append(out.detach()[(flat[lo:hi] - start).to(out.device)])
+
         handles = [
-            module.register_forward_hook(lambda _m, _i, out, name=name: seen[name].append(out.detach()))
+            module.register_forward_hook(lambda _m, _i, out, name=name: keep(name, out))
             for name, module in self.watched.items()
         ]
         try:
@@ -130,14 +145,13 @@ class OutputProbe:
 
     def encode(self, seen: dict[str, list[torch.Tensor]]) -> dict[str, Encoded]:
         arrays = {}
-        index = torch.as_tensor(self.flat)
         for name, chunks in seen.items():
             if not chunks:
                 continue
             out = torch.cat(chunks)
-            if out.ndim != 2 or out.shape[0] != self.total:
+            if out.ndim != 2 or out.shape[0] != len(self.flat):
                 continue  # not one row per grid point (e.g. one activation module reused after several layers)
-            maps = out.index_select(0, index.to(out.device)).float().cpu().numpy().T  # (neurons, points)
+            maps = out.float().cpu().numpy().T  # (neurons, kept points)
             arrays[f"outputs/{name}"] = encode_outputs(maps.reshape(-1, *self.shape))
         return arrays
 

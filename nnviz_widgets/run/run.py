@@ -50,6 +50,11 @@ class Frame:
         return {name[8:]: a.decode() for name, a in self.arrays.items() if name.startswith("outputs/")}
 
     @property
+    def activations(self) -> dict[str, np.ndarray]:
+        """Each recorded layer's activations on the run's fixed sample (``run.sample`` rows): (S, features)."""
+        return {name[12:]: a.decode() for name, a in self.arrays.items() if name.startswith("activations/")}
+
+    @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self.arrays.values())
 
@@ -93,6 +98,7 @@ class Run(Sequence):
         self.labels = np.asarray(labels, dtype=np.int64)
         self.classes = list(classes)
         self.layers: dict[str, dict] = {}  # recorded weight layers by name (see record/weights.describe_layer)
+        self.sample = np.zeros(0, np.int64)  # rows of the data whose activations frames carry (record/activations)
         self._frames: list[Frame] = []
         self._lock = threading.RLock()  # re-entrant: a listener may subscribe or read the run
         self._listeners: list[Callable[[Frame], None]] = []

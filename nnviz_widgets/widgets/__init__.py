@@ -1,7 +1,13 @@
 """The views: one Python class and one front-end module each."""
 
 from .boundary import DecisionBoundary
+from .curves import MetricCurves
+from .dashboard import Dashboard
 from .mosaic import WeightMosaic
 from .player import Player
 
 __all__ = ["DecisionBoundary", "Player", "WeightMosaic"]
+__all__ += ["Dashboard", "MetricCurves"]
+from .scatter import EmbeddingScatter  # noqa: E402
+
+__all__ += ["EmbeddingScatter"]

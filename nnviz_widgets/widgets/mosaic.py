@@ -5,15 +5,22 @@ to the browser as the ``tiling`` trait; ``js/src/mosaic.js`` only follows it. Th
 tile ``t`` shows the values ``flat[t * values : (t + 1) * values]`` of the layer's array, row-major into an
 ``h x w`` image (values past the end are padding, drawn empty); with ``rgb`` the ``values`` are three
 channel planes of ``h * w`` (PyTorch's channel-first order) drawn in colour.
+
+A layer with more tiles than one page (``page_size``, 256) travels one page at a time: the browser gets the array
+``"<show>/<layer>[first:stop]"``, tiles ``first..stop-1`` cut from the recorded codes (same scale), so a 4096x784
+layer costs 400 KB per frame on the wire instead of 6.4 MB and the browser holds only the page on screen. Turning
+the page sends that page of every frame (the whole history, paced like any backfill).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import traitlets as t
 
 from ..run import Run
+from ..run.codec import DTYPES, Encoded
 from ._base import FrameView, source_run
 
 SHOWS = ("weights", "outputs")
@@ -89,12 +96,55 @@ def tile_layout(info: dict, *, show: str = "weights", image_shape=None, page_siz
         fan_in = info["shape"][1]
         c, h, w = image_shape_of(fan_in, image_shape if info.get("input") else None)
         lay = {"tiles": out_n, "values": fan_in, "h": h, "w": w, "rgb": c == 3, "channels": 1, "flip": False}
+    if show == "outputs" and "activation" in info:  # None: no activation module follows the layer (pre-activation)
+        lay["activation"] = info["activation"]
     shown = min(lay["tiles"], page_size)  # tiles on one page
     if 1 < lay["channels"] <= 16:
         cols = lay["channels"]
     else:
         cols = grid_shape(shown)[1]
     return {**lay, "cols": cols, "rows": math.ceil(shown / cols), "page_size": page_size, "kind": show}
+
+
+def page_array(enc: Encoded, first: int, stop: int, values: int) -> Encoded:
+    """Tiles ``first..stop-1`` (``values`` codes each) of one layer's encoded array, on the layer's own scale.
+
+    >>> import numpy as np
+    >>> from nnviz_widgets.run.codec import encode
+    >>> page_array(encode(np.arange(12.0).reshape(4, 3), "uint16"), 1, 3, 3).decode().round(3).tolist()
+    [[3.0, 4.0, 5.0], [6.0, 7.0, 8.0]]
+    """
+    size = DTYPES[enc.header["dtype"]].itemsize
+    return Encoded(
+        {**enc.header, "shape": [stop - first, values]}, enc.data[first * values * size : stop * values * size]
+    )
+
+
+class _Pages(dict):
+    """A frame's arrays, plus any page ``"<show>/<layer>[first:stop]"`` of them, cut when the sender asks."""
+
+    def __init__(self, arrays: dict, values):
+        super().__init__(arrays)
+        self._values = values  # name -> codes per tile
+
+    def __missing__(self, key: str) -> Encoded:
+        name, _, span = key.partition("[")
+        first, stop = (int(i) for i in span.rstrip("]").split(":"))
+        return page_array(self[name], first, stop, self._values(name))
+
+
+class _PagedRun:
+    """The run as a mosaic's sender sees it: every frame also answers to page names (see ``_Pages``)."""
+
+    def __init__(self, run: Run, values):
+        self.run, self._values = run, values
+
+    def __len__(self) -> int:
+        return len(self.run)
+
+    def __getitem__(self, i: int):
+        frame = self.run[i]
+        return dataclasses.replace(frame, arrays=_Pages(frame.arrays, self._values))
 
 
 class WeightMosaic(FrameView):
@@ -106,7 +156,8 @@ class WeightMosaic(FrameView):
     ``outputs`` on, the default for 2-D data). ``scale="layer"`` (default) colours every tile of a layer on one
     scale, the largest |value| of that layer over the frames received so far, so tiles compare across neurons
     and epochs; ``scale="neuron"`` stretches each tile on its own. Hover a tile to enlarge it with the value
-    under the cursor; click to pin it. Large layers are shown ``page_size`` tiles at a time.
+    under the cursor; click to pin it. Large layers are shown ``page_size`` tiles at a time, and only the page on
+    screen travels to the browser. ``tile_size`` (px per tile, 0 = fit ``width``) is also a picker in the view.
 
     >>> nnv.WeightMosaic(rec, layer="1")          # doctest: +SKIP
     """
@@ -160,7 +211,7 @@ class WeightMosaic(FrameView):
         _check_choice(run, str(layer), show, scale)
         if not isinstance(page_size, int) or page_size < 1:
             raise ValueError(f"page_size must be a positive int, got {page_size!r}")
-        self._arrays = (f"{show}/{layer}",)
+        self._arrays = (f"{show}/{layer}",)  # until the paged run is in place (a frame sent first draws as well)
         super().__init__(
             run,
             layer=str(layer),
@@ -176,6 +227,8 @@ class WeightMosaic(FrameView):
             title=title,
             **player,
         )
+        self._sender.run = _PagedRun(self.run, self._tile_values)
+        self._sender.arrays = self._arrays = (self._wire_name(),)
 
     @t.validate("layer")
     def _valid_layer(self, proposal):
@@ -192,20 +245,55 @@ class WeightMosaic(FrameView):
         _check_choice(self.run, self.layer, self.show, proposal["value"], error=t.TraitError)
         return proposal["value"]
 
+    @t.validate("tile_size")
+    def _valid_tile_size(self, proposal):
+        if not 0 <= proposal["value"] <= 256:
+            raise t.TraitError(f"tile_size must be 0 (fit `width`) to 256 px, got {proposal['value']}")
+        return proposal["value"]
+
+    @t.validate("page")
+    def _valid_page(self, proposal):
+        pages = max(1, math.ceil(self.tiling["tiles"] / self.tiling["page_size"])) if self.tiling else 1
+        if not 0 <= proposal["value"] < pages:
+            raise t.TraitError(
+                f"page must be 0 to {pages - 1} ({self.tiling.get('tiles')} tiles), got {proposal['value']}"
+            )
+        return proposal["value"]
+
     @t.observe("layer", "show", "page_size")
     def _relayout(self, change):
         if getattr(self, "_sender", None) is None:
             return  # still constructing: __init__ sets the tiling
         with self.hold_sync():
-            self.page = 0
             self.pinned = -1
             self.tiling = tile_layout(
                 self.run.layers[self.layer], show=self.show, image_shape=self._image_shape, page_size=self.page_size
             )
-        if change["name"] != "page_size":
-            # the browser keeps one array per frame: send every frame again with the newly chosen one
-            self._arrays = (f"{self.show}/{self.layer}",)
-            self._sender.arrays = self._arrays
+            self.page = 0
+        self._restream()
+
+    @t.observe("page")
+    def _turn_page(self, _change):
+        if getattr(self, "_sender", None) is not None:
+            self._restream()
+
+    def _wire_name(self) -> str:
+        """The array the browser needs: the layer, or the page of it on screen when the layer spans pages."""
+        name, lay = f"{self.show}/{self.layer}", self.tiling
+        if lay["tiles"] <= lay["page_size"]:
+            return name
+        first = self.page * lay["page_size"]
+        return f"{name}[{first}:{min(lay['tiles'], first + lay['page_size'])}]"
+
+    def _tile_values(self, name: str) -> int:
+        show, _, layer = name.partition("/")
+        return tile_layout(self.run.layers[layer], show=show, image_shape=self._image_shape)["values"]
+
+    def _restream(self) -> None:
+        """The browser keeps one array per frame: when the one shown changes, send every frame again with it."""
+        name = self._wire_name()
+        if self._arrays != (name,):
+            self._sender.arrays = self._arrays = (name,)
             self._sender.sync([], None)
 
 

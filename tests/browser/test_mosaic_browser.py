@@ -184,3 +184,172 @@ def test_mosaic_live_true_pixels_scrub_player_conv(lab):
     picks = [[t, p, 3, 3] for t in range(8) for p in range(9)]
     check_colours(tile_pixels(lab, 4, picks), w.reshape(-1).tolist(), conv["scale"])
     lab.screenshot("mosaic-conv-filters", lab.page.locator("div.nnviz-mosaic").last)
+
+
+WIDE = """\
+torch.manual_seed(0)
+wide = nn.Sequential(nn.Flatten(), nn.Linear(64, 4096), nn.ReLU(), nn.Linear(4096, 10))
+wrec = nnv.Recorder(wide, X[:300], y[:300], grid=10, layers="1")
+wopt = torch.optim.Adam(wide.parameters(), 1e-2)
+for _ in range(4):
+    loss = nn.functional.cross_entropy(wide(Xt[:300]), yt[:300]); wopt.zero_grad(); loss.backward(); wopt.step()
+    wrec.capture(loss=float(loss))
+wview = nnv.WeightMosaic(wrec, layer="1", width=480, follow=False, epoch=3)
+w = wrec.run[3].weights["1"]
+print(json.dumps({"scale": max(float(np.abs(f.weights["1"]).max()) for f in wrec.run),
+                  "p0": w[:256].tolist(), "p1": w[256:512].tolist()}))
+wview"""
+
+MOONS = """\
+torch.manual_seed(0)
+Xm, ym = nnv.datasets.moons(300, noise=0.2, seed=0)
+class Functional(nn.Module):  # fc1's activation is a function call: its maps are pre-activation
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.act, self.out = nn.Linear(2, 8), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2)
+    def forward(self, x):
+        return self.out(self.act(self.fc2(torch.relu(self.fc1(x)))))
+mnet = Functional()
+mrec = nnv.Recorder(mnet, Xm, ym, grid=100)
+mopt = torch.optim.Adam(mnet.parameters(), 3e-2)
+Xmt, ymt = torch.as_tensor(Xm), torch.as_tensor(ym)
+for _ in range(8):
+    loss = nn.functional.cross_entropy(mnet(Xmt), ymt); mopt.zero_grad(); loss.backward(); mopt.step()
+    mrec.capture(loss=float(loss))
+oview = nnv.WeightMosaic(mrec, layer="fc2", show="outputs", tile_size=96)
+pview = nnv.WeightMosaic(mrec, layer="fc1", show="outputs", tile_size=96)
+print(json.dumps({k: mrec.run[-1].outputs[k].tolist() for k in ("fc1", "fc2")}))
+display(oview, pview)"""
+
+RGB = """\
+torch.manual_seed(2)
+X3 = np.concatenate([X, X[:, ::-1], 16 - X], axis=1).astype(np.float32)  # 3 "colour" planes of 8x8
+rgbnet = nn.Sequential(nn.Unflatten(1, (3, 8, 8)), nn.Conv2d(3, 6, 3), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 36, 10))
+rrec = nnv.Recorder(rgbnet, X3, y, grid=10)
+ropt = torch.optim.Adam(rgbnet.parameters(), 1e-2)
+X3t = torch.as_tensor(X3)
+for _ in range(3):
+    loss = nn.functional.cross_entropy(rgbnet(X3t), yt); ropt.zero_grad(); loss.backward(); ropt.step()
+    rrec.capture(loss=float(loss))
+rview = nnv.WeightMosaic(rrec, layer="1", tile_size=60)
+print(json.dumps({"w": rrec.run[-1].weights["1"].tolist(),
+                  "scale": max(float(np.abs(f.weights["1"]).max()) for f in rrec.run)}))
+rview"""
+
+
+def wait_nth_mosaic(lab, cell: int, k: int, predicate, timeout: float, what: str) -> dict:
+    """The dataset of the k-th mosaic of a cell (scrolled into view: an off-screen view does not draw)."""
+    import time
+
+    deadline, state = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        state = lab.page.evaluate(
+            """async ([i, k]) => {
+                const r = window.jupyterapp.shell.currentWidget.content.widgets[i].node
+                    .querySelectorAll('div.nnviz-mosaic')[k];
+                if (!r) return null;
+                r.scrollIntoView({block: 'center'});
+                for (let n = 0; n < 3; n++) await new Promise((ok) => requestAnimationFrame(ok));
+                return {...r.dataset};
+            }""",
+            [cell, k],
+        )
+        if state and predicate(state):
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: last state {state}")
+
+
+def test_mosaic_paging_tile_size_outputs_and_colour_filters(lab):
+    lab.open_notebook(
+        "mosaic-more",
+        [
+            SETUP.replace("view\n", "").rsplit("\n", 1)[0],
+            TRAIN.replace(f"range({EPOCHS})", "range(1)"),
+            WIDE,
+            "print(wview.tile_size)",
+            MOONS,
+            RGB,
+        ],
+    )
+    lab.run_cell(0)
+    lab.run_cell(1, 60_000)
+
+    # -- a 4096-neuron layer: 16 pages of 256 tiles; only the page on screen travels --------------------------
+    lab.run_cell(2, 120_000)
+    wide = json.loads(lab.cell_stdout(2).strip().splitlines()[-1])
+    s = wait_mosaic(lab, 2, lambda s: int(s["frames"]) == 4 and s["array"] == "weights/1[0:256]", 60, "wide page 0")
+    assert (s["tiles"], s["pages"], s["count"], s["page"]) == ("4096", "16", "256", "0")
+    assert float(s["drawMs"]) > 0
+    rng = np.random.default_rng(0)
+    picks = [[int(t), int(p), 8, 8] for t, p in zip(rng.integers(0, 256, 300), rng.integers(0, 64, 300), strict=True)]
+    first_page = tile_pixels(lab, 2, picks)
+    check_colours(first_page, [wide["p0"][t][p] for t, p, *_ in picks], wide["scale"])
+    lab.screenshot("mosaic-4096-page1", lab.page.locator("div.nnviz-mosaic").nth(0))
+
+    root = "window.jupyterapp.shell.currentWidget.content.widgets[2].node"
+    lab.page.evaluate(f"() => {root}.querySelector('button.nnviz-page-next').click()")
+    s = wait_mosaic(lab, 2, lambda s: s["page"] == "1" and s["array"] == "weights/1[256:512]", 60, "next page")
+    assert (s["first"], s["count"]) == ("256", "256") and float(s["drawMs"]) > 0
+    picks1 = [[t + 256, p, h, w_] for t, p, h, w_ in picks]
+    second_page = tile_pixels(lab, 2, picks1)
+    assert second_page != first_page
+    check_colours(second_page, [wide["p1"][t - 256][p] for t, p, *_ in picks1], wide["scale"])
+    lab.screenshot("mosaic-4096-page2", lab.page.locator("div.nnviz-mosaic").nth(0))
+    lab.page.evaluate(f"() => {root}.querySelector('button.nnviz-page-prev').click()")
+    wait_mosaic(lab, 2, lambda s: s["page"] == "0" and s["array"] == "weights/1[0:256]", 60, "previous page")
+    assert tile_pixels(lab, 2, picks) == first_page
+
+    # -- the tile-size picker drives the synced trait -----------------------------------------------------------
+    lab.page.evaluate(f"""() => {{ const s = {root}.querySelector('select.nnviz-tile-size');
+                                   s.value = '16'; s.dispatchEvent(new Event('change')); }}""")
+    s = wait_mosaic(lab, 2, lambda s: s["tileSize"] == "16" and s["tilePx"] == "16", 10, "tile size 16")
+    lab.run_cell(3)
+    assert lab.cell_stdout(3).strip().splitlines()[-1] == "16"
+    check_colours(tile_pixels(lab, 2, picks), [wide["p0"][t][p] for t, p, *_ in picks], wide["scale"])
+
+    # -- neuron output maps on 2-D moons: pixels follow the sign of the recorded outputs ------------------------
+    lab.run_cell(4, 120_000)
+    outs = json.loads(lab.cell_stdout(4).strip().splitlines()[-1])
+    for k, layer, stage in [(0, "fc2", "after Tanh"), (1, "fc1", "pre-activation")]:
+        state = wait_nth_mosaic(lab, 4, k, lambda s: s["frames"] == "8" and s["array"] != "", 30, layer)
+        assert state["layer"] == layer and state["stage"] == stage and state["tiles"] == "8"
+        maps = np.asarray(outs[layer])  # (8, 50, 50), row 0 at the bottom
+        n, h, w = maps.shape
+        t, r, c = rng.integers(0, n, 400), rng.integers(0, h, 400), rng.integers(0, w, 400)
+        rgb = np.asarray(
+            lab.page.evaluate(
+                """([k, picks]) => {
+                    const root = window.jupyterapp.shell.currentWidget.content.widgets[4].node
+                        .querySelectorAll('div.nnviz-mosaic')[k];
+                    const canvas = root.querySelector('canvas.nnviz-plot'), d = root.dataset;
+                    const cols = Number(d.cols), tw = Number(d.tilePx), th = Number(d.tileHeight), gap = Number(d.gap);
+                    const ctx = canvas.getContext('2d');
+                    return picks.map(([t, row, col, h, w]) => {
+                        const x = (t % cols) * (tw + gap) + (col + 0.5) * tw / w;
+                        const y = Math.floor(t / cols) * (th + gap) + (row + 0.5) * th / h;
+                        return Array.from(ctx.getImageData(Math.floor(x), Math.floor(y), 1, 1).data).slice(0, 3);
+                    });
+                }""",
+                [k, [[int(a), int(h - 1 - b), int(cc), h, w] for a, b, cc in zip(t, r, c, strict=True)]],
+            ),
+            dtype=float,
+        )
+        v = maps[t, r, c]
+        strong = np.abs(v) > 0.15 * np.abs(maps).max()
+        assert strong.sum() >= 20 and (v[strong] < 0).any() and (v[strong] > 0).any()
+        assert (np.sign(rgb[strong, 0] - rgb[strong, 2]) == np.sign(v[strong])).all()
+        lab.screenshot(f"mosaic-moons-outputs-{layer}", lab.page.locator("div.nnviz-mosaic").nth(1 + k))
+
+    # -- a 3-channel conv model: one colour tile per filter, each channel true to its weights -------------------
+    lab.run_cell(5, 120_000)
+    rgbinfo = json.loads(lab.cell_stdout(5).strip().splitlines()[-1])
+    s = wait_mosaic(lab, 5, lambda s: s["frames"] == "3" and s["array"] == "weights/1", 30, "rgb conv")
+    assert s["tiles"] == "6" and s["cols"] == "3"
+    wts = np.asarray(rgbinfo["w"])  # (6, 3, 3, 3)
+    picks = [[f, p, 3, 3] for f in range(6) for p in range(9)]
+    rgb = np.asarray(tile_pixels(lab, 5, picks), dtype=float)
+    expected = 255 * (0.5 + wts.reshape(6, 3, 9).transpose(0, 2, 1).reshape(-1, 3) / (2 * rgbinfo["scale"]))
+    assert np.abs(rgb - expected).max() <= 1.5  # red, green, blue each from black (-max) to full (+max)
+    assert rgb.std(axis=1).mean() > 10  # in colour, not grey
+    lab.screenshot("mosaic-conv-rgb", lab.page.locator("div.nnviz-mosaic").last)

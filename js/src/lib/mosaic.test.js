@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DIVERGED_GREY } from "./colormap.js";
 import {
-  deadTiles, divergingColor, layerScale, lutIndex, maxAbs, PADDING_RGB, renderTilesRGBA, tileLabel, tileMaxAbs,
-  valueUnder,
+  deadTiles, divergingColor, layerScale, lutIndex, maxAbs, PADDING_RGB, pageOf, paintTiles, renderTilesRGBA, tileLabel,
+  tileMaxAbs, valueUnder,
 } from "./mosaic.js";
 
 // An encoded array as codec.js returns it, symmetric about zero like the weight probe's uint16 codes.
@@ -90,6 +90,42 @@ describe("renderTilesRGBA", () => {
     const img = renderTilesRGBA(arr, layout, 0, 1, 1, 1);
     expect(pixel(img, 0, 0)).toEqual([255, 128, 128]);
     expect(pixel(img, 1, 0)).toEqual([0, 255, 128]);
+  });
+});
+
+describe("paintTiles", () => {
+  it("paints a page at screen size in one image: tiles scaled (nearest), gaps left as they were", () => {
+    // 2 tiles of 1x2 values, drawn 4x4 px each, 2 px apart, side by side: a 10x4 image
+    const arr = encoded([1, -1, 0.5, NaN], [2, 2], 1);
+    const layout = { tiles: 2, values: 2, h: 1, w: 2, rgb: false, flip: false };
+    const width = 10, pixels = new Uint8ClampedArray(width * 4 * 4).fill(7);
+    const diverged = paintTiles(pixels, width, arr, layout, 0, 2, 2, 1, 4, 4, 2);
+    const img = { pixels, width };
+    for (const y of [0, 3]) {
+      expect(pixel(img, 0, y)).toEqual(divergingColor(1, 1)); // value 0 covers px 0-1 of tile 0
+      expect(pixel(img, 1, y)).toEqual(divergingColor(1, 1));
+      expect(pixel(img, 2, y)).toEqual(divergingColor(-1, 1)); // value 1: px 2-3
+      expect(pixel(img, 4, y)).toEqual([7, 7, 7]); // the gap is untouched
+      expect(pixel(img, 6, y)).toEqual(DIVERGED_GREY); // tile 1 holds a NaN
+    }
+    expect(Array.from(diverged)).toEqual([0, 1]);
+  });
+
+  it("agrees with the colour of every value (same LUT as divergingColor)", () => {
+    const values = Array.from({ length: 64 }, (_, i) => Math.sin(i * 1.7) * 3);
+    const arr = encoded(values, [1, 64], 3);
+    const img = renderTilesRGBA(arr, { tiles: 1, values: 64, h: 8, w: 8, rgb: false, flip: false }, 0, 1, 1, 3);
+    for (let p = 0; p < 64; p++) expect(pixel(img, p % 8, Math.floor(p / 8))).toEqual(divergingColor(valueUnder(arr, { h: 8, w: 8, values: 64 }, 0, Math.floor(p / 8), p % 8), 3));
+  });
+});
+
+describe("pageOf", () => {
+  const layout = { tiles: 600, page_size: 256 };
+  it("names the page's array when the layer spans pages, the layer's when it fits one", () => {
+    expect(pageOf(layout, "weights/1", 0)).toEqual({ page: 0, pages: 3, first: 0, count: 256, array: "weights/1[0:256]", base: 0 });
+    expect(pageOf(layout, "weights/1", 2)).toMatchObject({ first: 512, count: 88, array: "weights/1[512:600]", base: 512 });
+    expect(pageOf(layout, "weights/1", 9).page).toBe(2); // clamped
+    expect(pageOf({ tiles: 100, page_size: 256 }, "weights/1", 0)).toMatchObject({ array: "weights/1", base: 0, pages: 1 });
   });
 });
 

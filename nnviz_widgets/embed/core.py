@@ -1,0 +1,231 @@
+"""``embed(X, method, dims)``: PCA and t-SNE (scikit-learn; openTSNE when installed) and UMAP (umap-learn).
+
+Rows with NaN or inf are not embedded: they get NaN coordinates (a warning says how many), so row ``i`` of the
+result is always row ``i`` of ``X`` and indices (labels, images, selections) stay aligned.
+Results are cached per (data, method, dims, seed, options) for the session: calling again is free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+METHODS = ("pca", "tsne", "umap")
+EXTRA = "pip install 'nnviz_widgets[embed]'"
+# options each method accepts (anything else is a TypeError, not silently ignored)
+OPTIONS = {
+    "pca": set(),
+    "tsne": {"perplexity", "max_iter", "learning_rate", "early_exaggeration", "metric", "init", "backend",
+             "pca_dims", "n_jobs"},
+    "umap": {"n_neighbors", "min_dist", "metric", "init", "pca_dims", "n_jobs"},
+}  # fmt: skip
+CACHE_SIZE = 16
+# points: below this openTSNE's Barnes-Hut beats its FFT interpolation here (8,000 x 50: BH 34 s, FFT 77 s,
+# scikit-learn 43 s on 2 busy cores); DESIGN.md's 70k MNIST timing is FFT's regime
+FFT_FROM = 40_000
+_cache: OrderedDict = OrderedDict()
+
+
+def cache_clear() -> None:
+    """Forget every cached embedding."""
+    _cache.clear()
+
+
+def embed(X, method: str = "pca", dims: int = 2, *, seed: int = 0, cache: bool = True, **options) -> np.ndarray:
+    """Coordinates (N, dims) float32 of the rows of ``X`` (N, D).
+
+    ``method``: ``"pca"``, ``"tsne"`` (openTSNE when installed, else scikit-learn; ``backend="sklearn"`` forces
+    it) or ``"umap"`` (needs umap-learn). Options: t-SNE ``perplexity`` (default 30, must be below the number of
+    points), ``max_iter``, ``learning_rate``, ``early_exaggeration``, ``metric``, ``init`` (an (N, dims) array to
+    start from), ``pca_dims`` (default 50: wider data is first reduced by PCA, as is usual for t-SNE); UMAP
+    ``n_neighbors``, ``min_dist``, ``metric``, ``init``, ``pca_dims``. Same seed, same result.
+
+    >>> import numpy as np
+    >>> embed(np.random.default_rng(0).normal(size=(50, 5)), "pca", 3).shape
+    (50, 3)
+    """
+    X = _check_X(X)
+    method = _check_method(method)
+    dims = _check_dims(dims)
+    unknown = set(options) - OPTIONS[method]
+    if unknown:
+        raise TypeError(
+            f"embed(method={method!r}) got unexpected option(s) {sorted(unknown)}; it accepts {sorted(OPTIONS[method])}"
+        )
+    ok = np.isfinite(X).all(axis=1)
+    if not ok.all():
+        bad = int((~ok).sum())
+        warnings.warn(
+            f"X has {bad} row(s) with NaN or inf (first at row {int(np.argmax(~ok))}): they are not embedded and "
+            "get NaN coordinates",
+            stacklevel=2,
+        )
+    n = int(ok.sum())
+    if n < 3:
+        raise ValueError(f"embedding needs at least 3 rows with finite values, got {n}")
+    key = (_digest(X), method, dims, int(seed), _digest_options(options)) if cache else None
+    if key is not None and key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key].copy()
+    coords = _RUN[method](X[ok], dims, int(seed), dict(options), ok)
+    out = np.full((len(X), dims), np.nan, dtype=np.float32)
+    out[ok] = coords
+    if key is not None:
+        _cache[key] = out.copy()
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return out
+
+
+# -- methods ------------------------------------------------------------------------------------------------
+def _pca(X: np.ndarray, dims: int, seed: int, options: dict, ok) -> np.ndarray:
+    return pca_fit(X, dims)[0]
+
+
+def pca_fit(X: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """(coordinates, explained variance ratios) by an exact SVD, with a deterministic sign per component."""
+    X64 = X.astype(np.float64)
+    centred = X64 - X64.mean(axis=0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    sign = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
+    sign[sign == 0] = 1
+    vt = vt * sign[:, None]
+    coords = centred @ vt[:dims].T
+    if coords.shape[1] < dims:  # fewer features than dims: pad with zeros
+        coords = np.pad(coords, ((0, 0), (0, dims - coords.shape[1])))
+    var = s**2 / max(float((s**2).sum()), 1e-300)
+    return coords.astype(np.float32), np.pad(var[:dims], (0, max(0, dims - len(var))))
+
+
+def _reduce(X: np.ndarray, options: dict) -> np.ndarray:
+    """PCA to ``pca_dims`` (default 50) first when the data is wider: faster neighbours, same structure."""
+    k = int(options.pop("pca_dims", 50) or 0)
+    if k and X.shape[1] > k and len(X) > k:
+        return pca_fit(X, k)[0]
+    return X.astype(np.float32)
+
+
+def _init(options: dict, ok, dims: int):
+    init = options.pop("init", None)
+    if init is None or isinstance(init, str):
+        return init
+    arr = np.asarray(init, dtype=np.float64)
+    if arr.shape != (len(ok), dims):
+        raise ValueError(f"init must have shape ({len(ok)}, {dims}) (one row per row of X), got {arr.shape}")
+    return arr[ok]
+
+
+def _tsne(X: np.ndarray, dims: int, seed: int, options: dict, ok) -> np.ndarray:
+    n = len(X)
+    perplexity = float(options.pop("perplexity", min(30.0, max(2.0, (n - 1) / 3))))
+    if not 0 < perplexity < n:
+        raise ValueError(f"perplexity must be between 0 and the number of points ({n}), got {perplexity}")
+    backend = options.pop("backend", "auto")
+    if backend not in ("auto", "opentsne", "sklearn"):
+        raise ValueError(f"backend must be 'auto', 'opentsne' or 'sklearn', got {backend!r}")
+    init = _init(options, ok, dims)
+    X = _reduce(X, options)
+    if backend != "sklearn":
+        try:
+            import openTSNE
+        except ImportError:
+            if backend == "opentsne":
+                raise ImportError(f"backend='opentsne' needs the openTSNE package: {EXTRA}") from None
+        else:
+            return _opentsne(openTSNE, X, dims, seed, perplexity, init, options)
+    from sklearn.manifold import TSNE
+
+    kw = {"max_iter": options.pop("max_iter", 1000), "n_jobs": options.pop("n_jobs", None), **options}
+    model = TSNE(dims, perplexity=perplexity, init="pca" if init is None else init, random_state=seed,
+                 method="barnes_hut" if dims <= 3 else "exact", **kw)  # fmt: skip
+    return model.fit_transform(X).astype(np.float32)
+
+
+def _opentsne(openTSNE, X, dims, seed, perplexity, init, options) -> np.ndarray:
+    # openTSNE needs 3 * perplexity < n - 1 for its neighbour graph; cap it rather than let it warn
+    perplexity = min(perplexity, max(1.0, (len(X) - 2) / 3))
+    # 500 after early exaggeration: openTSNE's own default
+    kw = {"n_iter": options.pop("max_iter", 500), "n_jobs": options.pop("n_jobs", -1), **options}
+    if init is not None and not isinstance(init, str):
+        init = np.ascontiguousarray(init)
+        kw.setdefault("early_exaggeration_iter", 0)  # warm start: the layout is already there
+    tsne = openTSNE.TSNE(
+        n_components=dims, perplexity=perplexity, random_state=seed, initialization="pca" if init is None else init,
+        negative_gradient_method="fft" if dims == 2 and len(X) >= FFT_FROM else "bh", verbose=False, **kw,
+    )  # fmt: skip
+    quiet = logging.getLogger("openTSNE")
+    level, quiet.level = quiet.level, logging.ERROR  # it warns that a warm start's std is above 1e-4: intended
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(tsne.fit(X), dtype=np.float32)
+    finally:
+        quiet.level = level
+
+
+def _umap(X: np.ndarray, dims: int, seed: int, options: dict, ok) -> np.ndarray:
+    try:
+        import umap
+    except ImportError:
+        raise ImportError(f"method='umap' needs the umap-learn package: {EXTRA}") from None
+    init = _init(options, ok, dims)
+    X = _reduce(X, options)
+    n_neighbors = int(options.pop("n_neighbors", min(15, len(X) - 1)))
+    if not 2 <= n_neighbors < len(X):
+        raise ValueError(
+            f"n_neighbors must be between 2 and the number of points - 1 ({len(X) - 1}), got {n_neighbors}"
+        )
+    model = umap.UMAP(n_components=dims, n_neighbors=n_neighbors, random_state=seed,
+                      init="spectral" if init is None else init, **options)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "n_jobs overridden by random_state"
+        return np.asarray(model.fit_transform(X), dtype=np.float32)
+
+
+_RUN = {"pca": _pca, "tsne": _tsne, "umap": _umap}
+
+
+# -- validation and keys --------------------------------------------------------------------------------------
+def _check_X(X) -> np.ndarray:
+    if hasattr(X, "detach"):  # a torch tensor, without importing torch here
+        X = X.detach().cpu().numpy()
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"X must be a numeric array of shape (N, D), got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        arr = arr.reshape(len(arr), -1) if arr.ndim > 2 else arr
+    if arr.ndim != 2:
+        raise ValueError(f"X must be 2-D, shape (N, features), got shape {arr.shape}")
+    if len(arr) < 3:
+        raise ValueError(f"embedding needs at least 3 rows, got {len(arr)}")
+    return arr.astype(np.float32)
+
+
+def _check_method(method) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return method
+
+
+def _check_dims(dims) -> int:
+    if isinstance(dims, bool) or dims not in (2, 3):
+        raise ValueError(f"dims must be 2 or 3, got {dims!r}")
+    return int(dims)
+
+
+def _digest(a: np.ndarray) -> str:
+    a = np.ascontiguousarray(a)
+    h = hashlib.blake2b(a.view(np.uint8).reshape(-1), digest_size=16)
+    h.update(repr((a.shape, a.dtype.str)).encode())
+    return h.hexdigest()
+
+
+def _digest_options(options: dict) -> tuple:
+    return tuple(
+        (k, _digest(np.asarray(v, dtype=np.float64)) if isinstance(v, (np.ndarray, list)) else repr(v))
+        for k, v in sorted(options.items())
+    )

@@ -1,0 +1,294 @@
+"""``fit()``: a small, honest mini-batch trainer that records as it goes; ``watch()``: views for your own loop.
+
+``fit`` shuffles the training data each epoch (seeded), takes one optimizer step per mini-batch, and after
+each epoch (or every ``every`` steps) records one frame with ``loss`` (the mean mini-batch training loss since
+the previous capture), ``accuracy`` (the recorder's, on the whole training set in eval mode) and, with
+``val=``, ``val_loss`` and ``val_accuracy`` on the validation data in eval mode.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .record import Recorder
+from .record.recorder import _check_X, _check_y
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+class Training:
+    """A running (or finished) ``fit``: ``stop()`` ends it after the current epoch; ``join()`` waits for it.
+
+    ``state`` is ``"running"``, ``"stopping"``, ``"stopped"`` (by :meth:`stop`), ``"done"`` or ``"failed"``
+    (``error`` holds the exception). ``epoch`` is the last finished epoch (1-based count).
+    """
+
+    def __init__(self, rec: Recorder, epochs: int):
+        self.rec = rec
+        self.epochs = epochs
+        self.epoch = 0
+        self.state = "running"
+        self.error: BaseException | None = None
+        self.dashboard = None
+        self.thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._listeners: list[Callable[[Training], None]] = []
+
+    def __repr__(self) -> str:
+        return f"<Training {self.state}, epoch {self.epoch}/{self.epochs}>"
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """Ask training to end after the current epoch (its frame is still recorded)."""
+        if self.state == "running":
+            self._stop.set()
+            self._set("stopping")
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for a background run to end; True when it has."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+            return not self.thread.is_alive()
+        return True
+
+    def subscribe(self, fn: Callable[[Training], None]) -> None:
+        """Call ``fn(training)`` (on the training thread) whenever ``state`` or ``epoch`` changes."""
+        self._listeners.append(fn)
+
+    def _set(self, state: str | None = None, epoch: int | None = None) -> None:
+        if state is not None:
+            self.state = state
+        if epoch is not None:
+            self.epoch = epoch
+        for fn in list(self._listeners):
+            fn(self)
+
+
+def fit(
+    model: nn.Module,
+    X,
+    y,
+    *,
+    epochs: int = 100,
+    lr: float = 1e-2,
+    batch_size: int = 32,
+    optimizer: str | torch.optim.Optimizer | Callable = "adam",
+    val=None,
+    device=None,
+    loss: Callable | None = None,
+    every: int | None = None,
+    max_frames: int | None = None,
+    background: bool = False,
+    show: bool | None = None,
+    seed: int = 0,
+    views=None,
+    **recorder_options,
+) -> Recorder:
+    """Train ``model`` on ``(X, y)`` with mini-batches, recording one frame per epoch; returns the recorder.
+
+    Parameters
+    ----------
+    epochs, lr, batch_size : the usual; the data are reshuffled every epoch (``seed`` makes it repeatable).
+    optimizer : ``"adam"`` (default), ``"adamw"``, ``"sgd"``, an optimizer instance, or ``fn(params)``.
+    val : validation data ``(X_val, y_val)``, or a fraction (0-1) of ``(X, y)`` held out (seeded).
+    device : where to train (``"cpu"``, ``"cuda"``, a ``torch.device``); default the model's own.
+    loss : ``fn(logits, targets)``; default cross-entropy (binary cross-entropy for one output column).
+    every : record every ``every`` optimizer steps instead of every epoch.
+    max_frames : keep at most this many frames, evenly spaced (the last step is always recorded).
+    background : train in a thread and return at once; ``rec.training`` is the :class:`Training` handle
+        (``stop()``, ``join()``), and the dashboard's stop button ends it after the current epoch.
+    show : display the dashboard (default: when running in a notebook); ``views`` is passed to it.
+    recorder_options : passed to :class:`Recorder` (``grid=``, ``plane=``, ``layers=``, ``path=``, ...).
+
+    >>> import torch.nn as nn, nnviz_widgets as nnv
+    >>> X, y = nnv.datasets.moons(200, seed=0)
+    >>> net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> rec = nnv.fit(net, X, y, epochs=3, grid=20, show=False)
+    >>> len(rec.run), [f.epoch for f in rec.run], sorted(rec.run[-1].metrics)
+    (4, [0, 1, 2, 3], ['accuracy', 'loss'])
+    """
+    _check_int("epochs", epochs)
+    _check_int("batch_size", batch_size)
+    if every is not None:
+        _check_int("every", every)
+    if not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if device is not None:
+        model.to(device)
+    X, y, val = _split(X, y, val, seed)
+    steps_per_epoch = math.ceil(len(X) / batch_size)
+    captures = 1 + (epochs if every is None else math.ceil(epochs * steps_per_epoch / every))  # +1: untrained
+    rec = Recorder(model, X, y, max_frames=max_frames, expected=captures if max_frames else None, **recorder_options)
+    training = Training(rec, epochs)
+    rec.training = training
+    if show is None:
+        show = _in_notebook()
+    if show:
+        from IPython.display import display
+
+        from .widgets.dashboard import Dashboard
+
+        training.dashboard = Dashboard(rec, views=views, training=training)
+        display(training.dashboard)
+    opt = _optimizer(optimizer, model, lr)
+    loss_fn = loss or _Loss()
+    args = (rec, training, opt, loss_fn, val, batch_size, every, seed)
+    if background:
+        training.thread = threading.Thread(target=_train, args=args, name="nnviz-fit", daemon=True)
+        training.thread.start()
+    else:
+        _train(*args)
+        if training.error is not None:
+            raise training.error
+    return rec
+
+
+def watch(model: nn.Module, X, y, *, views=None, show: bool | None = None, **recorder_options):
+    """A recorder and a dashboard for your own training loop: call ``rec.capture(loss=...)`` in it.
+
+    >>> rec, dash = nnv.watch(model, X, y)          # doctest: +SKIP
+    >>> for epoch in range(100):                    # doctest: +SKIP
+    ...     ...                                     # your training step
+    ...     rec.capture(loss=loss.item())
+    """
+    from .widgets.dashboard import Dashboard
+
+    rec = Recorder(model, X, y, **recorder_options)
+    dash = Dashboard(rec, views=views)
+    if _in_notebook() if show is None else show:
+        from IPython.display import display
+
+        display(dash)
+    return rec, dash
+
+
+# -- the loop ---------------------------------------------------------------------------------------------
+def _train(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
+    model = rec.model
+    device = next(model.parameters()).device
+    Xt = torch.as_tensor(rec.X, device=device)
+    yt = torch.as_tensor(rec.y, device=device)
+    gen = torch.Generator().manual_seed(seed)
+    total = training.epochs * math.ceil(len(Xt) / batch_size)
+    step, losses = 0, []
+    try:
+        _capture(rec, losses, val, loss_fn, epoch=0, force=True)  # frame 0: the untrained network
+        for epoch in range(training.epochs):
+            model.train()
+            order = torch.randperm(len(Xt), generator=gen).to(device)
+            for start in range(0, len(Xt), batch_size):
+                idx = order[start : start + batch_size]
+                batch_loss = loss_fn(model(Xt[idx]), yt[idx])
+                opt.zero_grad()
+                batch_loss.backward()
+                opt.step()
+                losses.append(float(batch_loss.detach()))
+                step += 1
+                if every is not None and (step % every == 0 or step == total):
+                    _capture(rec, losses, val, loss_fn, epoch=step, force=step == total)
+                    losses = []
+            last = epoch == training.epochs - 1 or training.stopping
+            if every is None:
+                _capture(rec, losses, val, loss_fn, epoch=epoch + 1, force=last)
+                losses = []
+            elif last and losses:
+                _capture(rec, losses, val, loss_fn, epoch=step, force=True)
+                losses = []
+            training._set(epoch=epoch + 1)
+            if training.stopping:
+                training._set("stopped")
+                return
+        training._set("done")
+    except BaseException as err:  # noqa: BLE001 - handed to the caller (foreground) or kept on the handle
+        training.error = err
+        training._set("failed")
+
+
+def _capture(rec, losses, val, loss_fn, *, epoch, force) -> None:
+    metrics = {"loss": float(np.mean(losses))} if losses else {}
+    if val is not None:
+        metrics.update(_evaluate(rec.model, *val, loss_fn))
+    rec.capture(epoch=epoch, force=force, **metrics)
+
+
+def _evaluate(model, Xv: torch.Tensor, yv: torch.Tensor, loss_fn) -> dict:
+    device = next(model.parameters()).device
+    modes = [m.training for m in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(Xv.to(device))
+            yd = yv.to(device)
+            val_loss = float(loss_fn(out, yd))
+            pred = out.argmax(1) if out.shape[1] > 1 else (out[:, 0] > 0).long()
+            acc = float((pred == yd).float().mean())
+    finally:
+        for m, mode in zip(model.modules(), modes, strict=True):
+            m.training = mode
+    return {"val_loss": val_loss, "val_accuracy": acc}
+
+
+# -- arguments --------------------------------------------------------------------------------------------
+def _check_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _split(X, y, val, seed):
+    """(X, y, val) with val as (X_val tensor, y_val class-index tensor) or None."""
+    if val is None:
+        return X, y, None
+    if isinstance(val, float):
+        if not 0 < val < 1:
+            raise ValueError(f"val as a fraction must be between 0 and 1, got {val}")
+        Xa, ya = _check_X(X), np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+        perm = np.random.default_rng(seed).permutation(len(Xa))
+        n_val = max(1, round(len(Xa) * val))
+        X, y, val = Xa[perm[n_val:]], ya[perm[n_val:]], (Xa[perm[:n_val]], ya[perm[:n_val]])
+    if not (isinstance(val, (tuple, list)) and len(val) == 2):
+        raise TypeError(f"val must be (X_val, y_val) or a fraction, got {type(val).__name__}")
+    classes, _ = _check_y(y, len(_check_X(X)), None)
+    Xv = _check_X(val[0])
+    _, yv = _check_y(val[1], len(Xv), classes)
+    return X, y, (torch.as_tensor(Xv), torch.as_tensor(yv))
+
+
+def _optimizer(optimizer, model, lr):
+    if isinstance(optimizer, torch.optim.Optimizer):
+        return optimizer
+    if isinstance(optimizer, str):
+        if optimizer.lower() not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer must be one of {sorted(OPTIMIZERS)}, an optimizer or fn(params); got {optimizer!r}"
+            )
+        return OPTIMIZERS[optimizer.lower()](model.parameters(), lr=lr)
+    if callable(optimizer):
+        return optimizer(model.parameters())
+    raise TypeError(f"optimizer must be a name, a torch optimizer or fn(params), got {type(optimizer).__name__}")
+
+
+class _Loss:
+    """Cross-entropy on logits; binary cross-entropy when the model has one output column."""
+
+    def __call__(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if out.shape[1] == 1:
+            return nn.functional.binary_cross_entropy_with_logits(out[:, 0], target.to(out.dtype))
+        return nn.functional.cross_entropy(out, target)
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None

@@ -1,0 +1,221 @@
+"""MetricCurves: every recorded metric against epoch, drawn with bqplot, with a cursor at the shown frame.
+
+One figure per metric family (``loss`` with ``val_loss``, ``accuracy`` with ``val_accuracy``, then one per
+other metric). The curves are redrawn by a daemon thread at most every ``REDRAW`` seconds: a capture only
+marks them stale, so training never waits for the browser. The cursor follows ``epoch`` (a frame index) in
+the browser: a small anywidget (``js/src/curves.js``) moves the bqplot cursor marks, so a Player linked to it
+moves the cursor with no kernel round trip. Clicking a point on a curve moves ``epoch`` (and a linked
+player) to that frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import anywidget
+import bqplot as bq
+import ipywidgets
+import numpy as np
+import traitlets as t
+
+from ._base import bundle, source_run
+
+REDRAW = 0.25  # s between redraws while frames arrive
+log = logging.getLogger(__name__)
+COLORS = {"train": "#1f77b4", "val": "#ff7f0e"}
+
+
+class _Cursor(anywidget.AnyWidget):
+    """Moves the figures' cursor marks to frame ``epoch`` in the browser (``xs[epoch]`` on the x axis)."""
+
+    @property
+    def _esm(self) -> str:
+        return bundle("curves.js").read_text()
+
+    _uid = t.Unicode().tag(sync=True)
+    epoch = t.Int(0).tag(sync=True)
+    xs = t.List(t.Float()).tag(sync=True)  # x position (the frame's epoch) of each frame, by index
+    cursors = t.List(t.Instance(bq.Lines)).tag(sync=True, **ipywidgets.widget_serialization)
+
+
+class MetricCurves(ipywidgets.VBox):
+    """Train/validation loss and accuracy (and every other metric passed to ``capture``) against epoch.
+
+    ``epoch`` is the frame shown (the cursor); clicking a point sets it. ``link(player)`` ties both ways to
+    a :class:`Player`: the player moves the cursor in the browser, a click moves the player.
+
+    >>> curves = nnv.MetricCurves(rec)             # doctest: +SKIP
+    """
+
+    def __init__(self, source, *, metrics=None, width: int = 360, height: int = 240):
+        self.run = source_run(source)
+        self._only = None if metrics is None else [str(m) for m in metrics]
+        self._size = (int(width), int(height))
+        self._x = bq.LinearScale()
+        self._cursor = _Cursor(_uid=uuid.uuid4().hex)
+        self._figures: dict[str, bq.Figure] = {}
+        self._y: dict[str, bq.LinearScale] = {}
+        self._dot_frames: dict[int, np.ndarray] = {}  # id(scatter) -> frame index of each dot
+        self._lines: dict[str, tuple[bq.Lines, bq.Scatter]] = {}
+        self._row = ipywidgets.HBox(layout=ipywidgets.Layout(flex_flow="row wrap"))
+        self._pick: list[Callable[[int], None]] = []
+        self._listeners: list[Callable[[], None]] = []
+        super().__init__([self._row, self._cursor])
+        self._cond = threading.Condition()
+        self._stale = True
+        self._closed = False
+        self._lock = threading.Lock()  # one redraw at a time (the thread, or redraw() from the caller)
+        self.redraw()
+        self._unsubscribe = self.run.subscribe(self._on_frame)
+        self._thread = threading.Thread(target=self._loop, name=f"nnviz-curves-{id(self):x}", daemon=True)
+        self._thread.start()
+
+    # -- public -------------------------------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        return self._cursor.epoch
+
+    @epoch.setter
+    def epoch(self, value: int) -> None:
+        self._cursor.epoch = int(value)
+
+    @property
+    def figures(self) -> dict[str, bq.Figure]:
+        """The bqplot figures by metric family (``"loss"``, ``"accuracy"``, ...)."""
+        return dict(self._figures)
+
+    def link(self, player) -> MetricCurves:
+        """The player's ``epoch`` moves the cursor (in the browser); clicking a curve moves the player."""
+        ipywidgets.jsdlink((player, "epoch"), (self._cursor, "epoch"))
+        self._cursor.epoch = player.epoch
+
+        def move(index: int) -> None:
+            player.follow = False
+            player.playing = False
+            player.epoch = index
+
+        self._pick.append(move)
+        return self
+
+    def on_update(self, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` (on the redraw thread) after each redraw."""
+        self._listeners.append(fn)
+
+    def redraw(self) -> None:
+        """Redraw every curve from the run now (the thread does this by itself while frames arrive)."""
+        with self._lock:
+            frames = list(self.run)
+            xs = np.array([f.epoch for f in frames], dtype=np.float64)
+            names = []
+            for f in frames:
+                names += [n for n in f.metrics if n not in names and (self._only is None or n in self._only)]
+            for name in names:
+                lines, dots = self._lines.get(name) or self._add(name)
+                ys = np.array([f.metrics.get(name, math.nan) for f in frames], dtype=np.float64)
+                ys[~np.isfinite(ys)] = np.nan
+                keep = ~np.isnan(ys)
+                with lines.hold_sync(), dots.hold_sync():
+                    lines.x, lines.y = xs, ys
+                    dots.x, dots.y = xs[keep], ys[keep]
+                self._dot_frames[id(dots)] = np.flatnonzero(keep)
+            self._cursor.xs = xs.tolist()
+        for fn in list(self._listeners):
+            fn()
+
+    def close(self) -> None:
+        self._unsubscribe()
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._cursor.close()
+        super().close()
+
+    # -- figures ------------------------------------------------------------------------------------------
+    def _add(self, name: str) -> tuple[bq.Lines, bq.Scatter]:
+        family = name[4:] if name.startswith("val_") else name
+        kind = "val" if name.startswith("val_") else "train"
+        fig = self._figures.get(family) or self._figure(family)
+        y = self._y[family]
+        lines = bq.Lines(
+            scales={"x": self._x, "y": y}, colors=[COLORS[kind]], labels=[name], display_legend=True, stroke_width=2
+        )
+        dots = bq.Scatter(
+            scales={"x": self._x, "y": y},
+            colors=[COLORS[kind]],
+            default_size=24,
+            stroke="white",
+            tooltip=bq.Tooltip(fields=["x", "y"], labels=["epoch", name], formats=["", ".4g"]),
+            interactions={"click": "select", "hover": "tooltip"},
+            unselected_style={"opacity": 1.0},
+            selected_style={"opacity": 1.0},
+        )
+        dots.on_element_click(lambda _mark, event, dots=dots: self._clicked(dots, event))
+        fig.marks = [*fig.marks, lines, dots]
+        self._lines[name] = (lines, dots)
+        return lines, dots
+
+    def _figure(self, family: str) -> bq.Figure:
+        y = self._y[family] = bq.LinearScale()
+        cursor = bq.Lines(
+            x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": self._x, "y": bq.LinearScale(min=0.0, max=1.0)},
+            colors=["#444"], line_style="dashed", stroke_width=1, preserve_domain={"x": True, "y": True},
+        )  # fmt: skip
+        width, height = self._size
+        fig = bq.Figure(
+            marks=[cursor],
+            axes=[
+                bq.Axis(scale=self._x, label="epoch", num_ticks=5),
+                bq.Axis(scale=y, orientation="vertical", label=family, num_ticks=5, tick_format=".3g"),
+            ],
+            title=family,
+            legend_location="top-right",
+            fig_margin={"top": 40, "bottom": 40, "left": 55, "right": 15},
+            layout=ipywidgets.Layout(width=f"{width}px", height=f"{height}px"),
+        )
+        fig.add_class(f"nnviz-figure-{family}")
+        self._figures[family] = fig
+        self._cursor.cursors = [*self._cursor.cursors, cursor]
+        self._row.children = [*self._row.children, fig]
+        return fig
+
+    def _clicked(self, dots: bq.Scatter, event: dict) -> None:
+        i = (event or {}).get("data", {}).get("index")
+        if i is None:
+            return
+        frames = self._dot_frames.get(id(dots))
+        if frames is None or not 0 <= int(i) < len(frames):
+            return
+        index = int(frames[int(i)])
+        self._cursor.epoch = index
+        for fn in list(self._pick):
+            fn(index)
+
+    # -- the redraw thread ------------------------------------------------------------------------------
+    def _on_frame(self, _frame) -> None:
+        with self._cond:
+            self._stale = True
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        last = 0.0
+        while True:
+            with self._cond:
+                while not self._stale and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                wait = REDRAW - (time.monotonic() - last)
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                self._stale = False
+            try:
+                self.redraw()
+            except Exception:  # noqa: BLE001 - a closed comm must not kill the thread silently
+                log.exception("nnviz_widgets: redrawing the curves failed")
+            last = time.monotonic()

@@ -1,0 +1,268 @@
+"""EmbeddingScatter: points in 2-D or 3-D (PCA, t-SNE, UMAP), drawn with WebGL, coloured by class.
+
+Two sources:
+
+- data, ``EmbeddingScatter(X, y, method="tsne")``: X is embedded once (``nnv.embed``, cached) and the
+  coordinates travel once as a binary trait (``coords``, float32 little-endian, (N, dims)); no frames.
+- a recorder, ``EmbeddingScatter(rec, layer="2")``: the recorder captured that layer's activations on a fixed
+  sample every frame (``Recorder(..., activations="2")``); each frame is projected here, aligned with the
+  previous one (``embed.EpochProjector``) on a background thread, and streamed as frame arrays
+  (``embedding``, uint16) through the same sender as every view, so the shared Player moves it.
+
+``selection`` (row indices) is synced both ways: lasso or box in the browser, or set it from Python.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy as np
+import traitlets as t
+
+from ..embed import EpochProjector, embed
+from ..run import Grid, Run
+from ..run.codec import encode
+from ._base import PALETTE, FrameView
+
+MAX_CLASSES = 64  # colours the shader holds
+NO_LABEL = 255
+DENSITY = ("off", "over", "only")
+PLAYER_TRAITS = {"epoch", "playing", "speed", "loop", "follow"}
+
+
+class EmbeddingScatter(FrameView):
+    """A scatter of an embedding: pan, zoom, box and lasso in 2-D; orbit and zoom in 3-D; hover for the label
+    (and the image, with ``images``); click a legend entry to hide or show a class; ``density="over"`` or
+    ``"only"`` draws per-class density contours.
+
+    >>> view = nnv.EmbeddingScatter(X, y, method="tsne", images=digits.images)  # doctest: +SKIP
+    >>> view.selection                                                          # doctest: +SKIP
+    [12, 40, 41]
+
+    ``method=None`` takes ``X`` as coordinates already ((N, 2) or (N, 3)). ``options`` go to :func:`nnv.embed`
+    (``perplexity``, ``n_neighbors`` ...). With a recorder, ``layer`` names the recorded activation layer, and
+    point ``i`` (and ``selection``) is row ``rec.run.sample[i]`` of the recorder's X.
+    """
+
+    _bundle = "scatter.js"
+    _arrays = ("embedding",)
+
+    dims = t.Int(2).tag(sync=True)
+    coords = t.Bytes(b"").tag(sync=True)  # static data: float32 little-endian (N, dims); NaN rows are not drawn
+    n_points = t.Int(0).tag(sync=True)
+    labels = t.Bytes(b"").tag(sync=True)  # uint8 (N,) class index, 255 = none
+    classes = t.List(t.Unicode()).tag(sync=True)
+    colors = t.List(t.Unicode()).tag(sync=True)
+    hidden = t.List(t.Int()).tag(sync=True)  # class indices toggled off in the legend
+    selection = t.List(t.Int()).tag(sync=True)
+    images = t.Bytes(b"").tag(sync=True)  # uint8 (N, h, w[, 3]) thumbnails, or empty
+    image_shape = t.List(t.Int()).tag(sync=True)  # [h, w] or [h, w, 3]
+    density = t.Unicode("off").tag(sync=True)
+    point_size = t.Float(0.0).tag(sync=True)  # px; 0 = chosen from the number of points
+    axis_labels = t.List(t.Unicode()).tag(sync=True)
+    source_kind = t.Unicode("data").tag(sync=True)  # "data" (one set of coordinates) or "frames"
+    controls = t.Bool(True).tag(sync=True)
+    width = t.Int(520).tag(sync=True)
+    height = t.Int(420).tag(sync=True)
+    title = t.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        source,
+        y=None,
+        *,
+        method: str | None = "pca",
+        dims: int = 2,
+        layer: str | None = None,
+        images=None,
+        classes=None,
+        density: str = "off",
+        point_size: float = 0.0,
+        seed: int = 0,
+        width: int = 520,
+        height: int = 420,
+        title: str = "",
+        controls: bool = True,
+        **options,
+    ):
+        player = {k: options.pop(k) for k in list(options) if k in PLAYER_TRAITS}
+        if dims not in (2, 3) or isinstance(dims, bool):
+            raise ValueError(f"dims must be 2 or 3, got {dims!r}")
+        run = getattr(source, "run", source)
+        self._projector_thread = None
+        if isinstance(run, Run):
+            if y is not None:
+                raise TypeError("y: a recorder's view takes its labels from the recorder; pass y only with data X")
+            frames_run, n, labels, class_names = self._from_run(run, layer, method, dims, seed, options)
+            coords, kind = b"", "frames"
+            axis = [f"{_method_name(method)} {i + 1}" for i in range(dims)]
+        else:
+            if layer is not None:
+                raise TypeError("layer: only a recorder (or run) has layers; with data X leave layer out")
+            X = np.asarray(source.detach().cpu().numpy() if hasattr(source, "detach") else source)
+            points, axis = _coordinates(X, method, dims, seed, options)
+            n = len(points)
+            labels, class_names = _labels(y, n, classes)
+            frames_run, coords, kind = _still_run(), points.astype("<f4").tobytes(), "data"
+        if density not in DENSITY:
+            raise ValueError(f"density must be one of {DENSITY}, got {density!r}")
+        image_bytes, image_shape = _images(images, n, getattr(run, "sample", None) if kind == "frames" else None)
+        super().__init__(
+            frames_run,
+            dims=int(dims), coords=coords, n_points=n, labels=labels.astype(np.uint8).tobytes(),
+            classes=class_names, colors=[PALETTE[k % len(PALETTE)] for k in range(len(class_names))],
+            images=image_bytes, image_shape=image_shape, density=density, point_size=float(point_size),
+            axis_labels=axis, source_kind=kind, width=int(width), height=int(height), title=title,
+            controls=bool(controls), **player,
+        )  # fmt: skip
+        if self._projector_thread is not None:
+            self._projector_thread.start()
+
+    # -- a recorder's activations, frame by frame ----------------------------------------------------------
+    def _from_run(self, run: Run, layer, method, dims, seed, options):
+        recorded = sorted({name[12:] for f in run[:1] for name in f.arrays if name.startswith("activations/")})
+        sample = getattr(run, "sample", np.zeros(0))
+        if layer is None:
+            raise TypeError("EmbeddingScatter(rec, layer=...) needs the name of a layer recorded with activations=")
+        if not len(sample):
+            raise ValueError(
+                "the recorder records no activations: create it with Recorder(model, X, y, activations="
+                f"{str(layer)!r}) to show that layer here"
+            )
+        if recorded and str(layer) not in recorded:
+            raise ValueError(f"layer {layer!r} was not recorded; recorded activation layers are {recorded}")
+        self._projector = EpochProjector(method or "pca", dims, seed=seed, **options)
+        self._source, self._name = run, f"activations/{layer}"
+        out = _still_run(run.classes)
+        self._todo: list[int] = []
+        self._cond = threading.Condition()
+        self._unsubscribe_source = run.subscribe(self._on_source_frame)
+        with self._cond:
+            self._todo.extend(range(len(run)))
+        self._projector_thread = threading.Thread(target=self._project_loop, name="nnviz-embed", daemon=True)
+        self._projected = out
+        labels = np.asarray(run.labels)[sample]
+        return out, len(sample), labels, list(run.classes)
+
+    def _on_source_frame(self, frame) -> None:
+        with self._cond:
+            self._todo.append(frame.index)
+            self._cond.notify()
+
+    def _project_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._todo:
+                    self._cond.wait()
+                index = self._todo[0]
+            if index < 0:
+                return
+            frame = self._source[index]
+            try:
+                coords = self._projector.project(frame.arrays[self._name].decode())
+            except (ValueError, KeyError, np.linalg.LinAlgError):  # a diverged frame: nothing to place
+                coords = np.full((self.n_points, self.dims), np.nan, np.float32)
+            self._projected.append(epoch=frame.epoch, metrics=frame.metrics, diverged=frame.diverged,
+                                   arrays={"embedding": encode(coords, "uint16")})  # fmt: skip
+            with self._cond:
+                self._todo.pop(0)
+                self._cond.notify_all()
+
+    def wait_sent(self, timeout: float = 30.0) -> bool:
+        """Block until every frame is projected and handed to the front-end (scripts and tests)."""
+        if getattr(self, "_projector_thread", None) is not None:
+            with self._cond:
+                if not self._cond.wait_for(lambda: not self._todo, timeout):
+                    return False
+        return super().wait_sent(timeout)
+
+    def close(self) -> None:
+        if getattr(self, "_projector_thread", None) is not None:  # None too when construction failed
+            self._unsubscribe_source()
+            with self._cond:
+                self._todo.insert(0, -1)
+                self._cond.notify()
+        super().close()
+
+    # -- selection ---------------------------------------------------------------------------------------
+    @t.validate("selection")
+    def _valid_selection(self, proposal):
+        idx = sorted({int(i) for i in proposal["value"]})
+        if idx and (idx[0] < 0 or idx[-1] >= self.n_points):
+            raise t.TraitError(f"selection holds indices outside 0..{self.n_points - 1}")
+        return idx
+
+    @t.validate("density")
+    def _valid_density(self, proposal):
+        if proposal["value"] not in DENSITY:
+            raise t.TraitError(f"density must be one of {DENSITY}, got {proposal['value']!r}")
+        return proposal["value"]
+
+
+def _method_name(method) -> str:
+    return {"pca": "PC", "tsne": "t-SNE", "umap": "UMAP", None: "x"}[method]
+
+
+def _still_run(classes=()) -> Run:
+    """A Run to hold frames that are not boundaries (an empty one for static data)."""
+    return Run(grid=Grid(np.zeros(1), np.zeros(1)), points=np.zeros((0, 2)), labels=np.zeros(0), classes=list(classes))
+
+
+def _coordinates(X: np.ndarray, method, dims: int, seed: int, options: dict) -> tuple[np.ndarray, list[str]]:
+    if method is None:
+        if options:
+            raise TypeError(f"method=None takes X as coordinates; options {sorted(options)} have nothing to do")
+        if X.ndim != 2 or X.shape[1] != dims:
+            raise ValueError(
+                f"with method=None X must be coordinates of shape (N, {dims}) (dims={dims}), got {X.shape}"
+            )
+        if len(X) < 1:
+            raise ValueError("X has no rows")
+        return X.astype(np.float32), [f"x{i + 1}" for i in range(dims)]
+    coords = embed(X, method, dims, seed=seed, **options)
+    return coords, [f"{_method_name(method)} {i + 1}" for i in range(dims)]
+
+
+def _labels(y, n: int, classes) -> tuple[np.ndarray, list[str]]:
+    if y is None:
+        return np.zeros(n, np.uint8), ["points"]
+    arr = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y).reshape(-1)
+    if len(arr) != n:
+        raise ValueError(f"y has {len(arr)} labels for {n} points: one label per row of X")
+    order = list(classes) if classes is not None else sorted(set(arr.tolist()), key=lambda v: (str(type(v)), v))
+    if len(order) > MAX_CLASSES:
+        raise ValueError(f"y has {len(order)} classes; the scatter colours at most {MAX_CLASSES}")
+    index = {str(c): i for i, c in enumerate(order)}
+    missing = sorted({str(v) for v in arr.tolist()} - set(index))
+    if missing:
+        raise ValueError(f"y has labels {missing[:5]} that are not in classes={order}")
+    return np.array([index[str(v)] for v in arr.tolist()], np.uint8), [str(c) for c in order]
+
+
+def _images(images, n: int, sample) -> tuple[bytes, list[int]]:
+    """uint8 bytes and [h, w] or [h, w, 3] of the thumbnails; floats are stretched over their own range."""
+    if images is None:
+        return b"", []
+    arr = np.asarray(images)
+    if sample is not None and len(sample) and len(arr) != n and len(arr) > int(np.max(sample)):
+        arr = arr[sample]  # images of every row of the recorder's X: keep the sample's
+    if len(arr) != n:
+        raise ValueError(f"images has {len(arr)} rows for {n} points; expected shape ({n}, h, w) or ({n}, h, w, 3)")
+    if arr.ndim == 2:
+        side = int(round(np.sqrt(arr.shape[1])))
+        if side * side != arr.shape[1]:
+            raise ValueError(f"images of shape {arr.shape}: flat rows must be square images (h*w values)")
+        arr = arr.reshape(n, side, side)
+    if not (arr.ndim == 3 or (arr.ndim == 4 and arr.shape[3] in (3, 4))):
+        raise ValueError(f"images must have shape ({n}, h, w) or ({n}, h, w, 3), got {arr.shape}")
+    if arr.ndim == 4:
+        arr = arr[..., :3]  # RGBA: drop alpha
+    if arr.dtype != np.uint8:
+        a = arr.astype(np.float64)
+        lo, hi = np.nanmin(a), np.nanmax(a)
+        arr = np.nan_to_num((a - lo) / max(hi - lo, 1e-12) * 255).round().astype(np.uint8)
+    if arr.nbytes > 256 * 2**20:
+        warnings.warn(f"images are {arr.nbytes / 2**20:.0f} MiB; thumbnails of that many points slow the notebook",
+                      stacklevel=3)  # fmt: skip
+    return arr.tobytes(), list(arr.shape[1:])

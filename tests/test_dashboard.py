@@ -1,0 +1,71 @@
+"""Dashboard and MetricCurves in Python: which views, one player linked to all, curves and clicks, no waiting."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import nnviz_widgets as nnv
+
+
+@pytest.fixture(scope="module")
+def rec():
+    X, y = nnv.datasets.moons(200, noise=0.2, seed=0)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    return nnv.fit(model, X, y, epochs=6, val=0.2, grid=20, show=False)
+
+
+def test_dashboard_views_share_one_player(rec):
+    dash = nnv.Dashboard(rec)
+    assert {"boundary", "mosaic", "curves"} <= set(dash.views)
+    links = {(lk.target[0], lk.target[1]) for lk in dash.player._links}
+    for name, view in dash.views.items():
+        if name != "curves":
+            assert (view, "epoch") in links and view.controls is False
+    dash.close()
+
+
+def test_views_can_be_left_out(rec):
+    dash = nnv.Dashboard(rec, views=["curves"])
+    assert list(dash.views) == ["curves"]
+    with pytest.raises(ValueError, match="unknown view"):
+        nnv.Dashboard(rec, views=["histogram"])
+    dash.close()
+
+
+def test_curves_draw_every_metric_and_a_click_moves_the_player(rec):
+    dash = nnv.Dashboard(rec, views=["boundary", "curves"])
+    curves = dash.views["curves"]
+    assert set(curves.figures) == {"loss", "accuracy"}
+    lines, dots = curves._lines["val_loss"]
+    np.testing.assert_allclose(lines.x, [f.epoch for f in rec.run])
+    np.testing.assert_allclose(lines.y, [f.metrics["val_loss"] for f in rec.run], rtol=1e-6)
+    loss_lines, loss_dots = curves._lines["loss"]
+    assert np.isnan(loss_lines.y[0]) and len(loss_dots.x) == len(rec.run) - 1  # no training loss before training
+    curves._clicked(loss_dots, {"data": {"index": 2}})  # the third dot is frame 3 (frame 0 has no loss)
+    assert dash.player.epoch == 3 and curves.epoch == 3 and dash.player.follow is False
+    assert dash.views["boundary"].epoch in (0, 3)  # jslink carries it in the browser, not in Python
+    dash.close()
+
+
+def test_curves_update_live_without_blocking_capture():
+    X, y = nnv.datasets.moons(100, seed=1)
+    rec = nnv.Recorder(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), X, y, grid=10)
+    curves = nnv.MetricCurves(rec)
+    t0 = time.perf_counter()
+    for i in range(20):
+        rec.capture(loss=1.0 / (i + 1), grad_norm=float(i))
+    assert time.perf_counter() - t0 < 5
+    deadline = time.monotonic() + 5
+    while (
+        time.monotonic() < deadline
+        and len(curves._lines.get("loss", (None,))[0].x if "loss" in curves._lines else []) < 20
+    ):
+        time.sleep(0.05)
+    assert len(curves._lines["loss"][0].x) == 20 and "grad_norm" in curves.figures
+    curves.close()

@@ -1,0 +1,163 @@
+"""EmbeddingScatter in Python: the traits it syncs, the recorder's activation probe, projected frames, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import traitlets
+from sklearn.datasets import load_digits
+from torch import nn
+
+import nnviz_widgets as nnv
+
+
+@pytest.fixture(scope="module")
+def digits():
+    d = load_digits()
+    return d.data[:300].astype(np.float32), d.target[:300], d.images[:300]
+
+
+def test_static_scatter_sends_coordinates_once_as_float32(digits):
+    X, y, images = digits
+    view = nnv.EmbeddingScatter(X, y, method="pca", images=images)
+    coords = np.frombuffer(view.coords, "<f4").reshape(-1, 2)
+    np.testing.assert_allclose(coords, nnv.embed(X, "pca"), atol=1e-6)
+    assert view.n_points == 300 and view.dims == 2 and view.source_kind == "data"
+    assert view.classes == [str(c) for c in range(10)] and len(view.colors) == 10
+    assert np.frombuffer(view.labels, np.uint8).tolist() == y.tolist()
+    assert view.image_shape == [8, 8] and len(view.images) == 300 * 64
+    assert view.axis_labels == ["PC 1", "PC 2"]
+    assert len(view.run) == 0, "static data has no frames"
+
+
+def test_coordinates_given_directly_and_3d():
+    pts = np.random.default_rng(0).normal(size=(50, 3))
+    view = nnv.EmbeddingScatter(pts, method=None, dims=3)
+    assert view.dims == 3 and view.classes == ["points"]
+    np.testing.assert_allclose(np.frombuffer(view.coords, "<f4").reshape(-1, 3), pts, atol=1e-6)
+
+
+def test_selection_is_validated_and_sorted(digits):
+    X, y, _ = digits
+    view = nnv.EmbeddingScatter(X, y)
+    view.selection = [9, 2, 2, 5]
+    assert view.selection == [2, 5, 9]
+    with pytest.raises(traitlets.TraitError, match="outside 0..299"):
+        view.selection = [300]
+
+
+def test_nan_rows_are_kept_in_place_and_not_drawn(digits):
+    X, y, _ = digits
+    X = X.copy()
+    X[7, 3] = np.nan
+    with pytest.warns(UserWarning, match="1 row"):
+        view = nnv.EmbeddingScatter(X, y)
+    coords = np.frombuffer(view.coords, "<f4").reshape(-1, 2)
+    assert np.isnan(coords[7]).all() and view.n_points == 300
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"dims": 4}, ValueError, "dims must be 2 or 3"),
+        ({"images": np.zeros((10, 8, 8))}, ValueError, r"images has 10 rows for 300 points"),
+        ({"images": np.zeros((300, 5, 5, 2))}, ValueError, r"images must have shape \(300, h, w\)"),
+        ({"images": np.zeros((300, 10))}, ValueError, "square images"),
+        ({"density": "heat"}, ValueError, "density must be one of"),
+        ({"method": "tsne", "perplexity": 400}, ValueError, "perplexity must be between"),
+        ({"layer": "1"}, TypeError, "only a recorder"),
+        ({"nonsense": 1}, TypeError, "unexpected option"),
+    ],
+)
+def test_bad_input(digits, kwargs, error, match):
+    X, y, _ = digits
+    with pytest.raises(error, match=match):
+        nnv.EmbeddingScatter(X, y, **kwargs)
+
+
+def test_labels_must_match(digits):
+    X, y, _ = digits
+    with pytest.raises(ValueError, match="y has 299 labels for 300 points"):
+        nnv.EmbeddingScatter(X, y[:-1])
+
+
+# -- a recorder's activations over epochs -------------------------------------------------------------------
+def _train(n_epochs=6, **rec_kwargs):
+    d = load_digits()
+    X, y = d.data[:400].astype(np.float32) / 16, d.target[:400]
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 10))
+    rec = nnv.Recorder(model, X, y, grid=20, **rec_kwargs)
+    opt = torch.optim.Adam(model.parameters(), 1e-2)
+    Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+    for _ in range(n_epochs):
+        model.train()
+        loss = nn.functional.cross_entropy(model(Xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rec.capture(loss=loss.item())
+    return rec, model, X, d.images[:400]
+
+
+def test_activation_probe_records_the_fixed_sample_in_eval_mode():
+    rec, model, X, _ = _train(3, activations=["1", "2"], sample=50)
+    assert len(rec.run.sample) == 50 and rec.run.sample.tolist() == sorted(rec.run.sample.tolist())
+    acts = rec.run[-1].activations
+    assert set(acts) == {"1", "2"} and acts["1"].shape == (50, 32)
+    with torch.no_grad():
+        model.eval()
+        expected = torch.relu(model[0](torch.as_tensor(X[rec.run.sample]))).numpy()
+    # eval mode: the dropout layer "2" passes the ReLU output through unchanged
+    np.testing.assert_allclose(acts["2"], expected, atol=2e-4 * max(1.0, float(expected.max())))
+    np.testing.assert_allclose(acts["1"], expected, atol=2e-4 * max(1.0, float(expected.max())))
+
+
+def test_activation_probe_restores_training_mode_and_needs_no_grad():
+    rec, model, _, _ = _train(1, activations="1", sample=20)
+    model.train()
+    rec.capture()
+    assert model.training and all(m.training for m in model.modules())
+
+
+def test_no_activations_unless_asked():
+    rec, _, _, _ = _train(1)
+    assert rec.run[0].activations == {} and len(rec.run.sample) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"activations": "fc9"}, r"no module named \['fc9'\]"), ({"activations": "1", "sample": 2}, "at least 3 rows")],
+)
+def test_activation_probe_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        _train(0, **kwargs)
+
+
+def test_scatter_of_a_recorder_projects_each_frame_aligned():
+    rec, _, _, images = _train(6, activations="1", sample=120)
+    view = nnv.EmbeddingScatter(rec, layer="1", images=images)
+    assert view.wait_sent(30)
+    assert view.source_kind == "frames" and view.n_points == 120 and view.image_shape == [8, 8]
+    assert len(view.images) == 120 * 64, "images of the recorder's rows are cut to its sample"
+    frames = [view.run[i].arrays["embedding"].decode() for i in range(len(view.run))]
+    assert len(frames) == 6 and frames[0].shape == (120, 2)
+    # live: a new capture is projected too
+    rec.capture()
+    assert view.wait_sent(30) and len(view.run) == 7
+    assert [f.epoch for f in view.run] == [f.epoch for f in rec.run]
+    steps = [np.abs(b - a).mean() for a, b in zip(frames, frames[1:], strict=False)]
+    assert max(steps) < np.abs(frames[-1]).mean(), "aligned frames move less than the layout's own size"
+    view.close()
+
+
+def test_scatter_of_a_recorder_errors():
+    rec, _, _, _ = _train(1)
+    with pytest.raises(ValueError, match="activations="):
+        nnv.EmbeddingScatter(rec, layer="1")
+    rec, _, _, _ = _train(1, activations="1", sample=20)
+    with pytest.raises(ValueError, match=r"layer '3' was not recorded; recorded activation layers are \['1'\]"):
+        nnv.EmbeddingScatter(rec, layer="3")
+    with pytest.raises(TypeError, match="needs the name of a layer"):
+        nnv.EmbeddingScatter(rec)
