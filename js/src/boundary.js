@@ -5,6 +5,7 @@ import { classColors, renderGridRGBA } from "./lib/colormap.js";
 import { boundarySegments } from "./lib/contour.js";
 import { createControls, renderTitle, styleElement } from "./lib/controls.js";
 import { getSession, initSession } from "./lib/session.js";
+import { drawOncePerFrame } from "./lib/dom.js";
 
 const MARGIN = { left: 54, right: 12, top: 8, bottom: 42 };
 // Traits that change the picture (grid_shape is not one: each frame's array carries its own shape).
@@ -112,10 +113,8 @@ function render({ model, el }) {
   const cache = { frame: null, colorsKey: "", segments: [] }; // the last frame's image and lines
   let legendKey = "";
   let draws = 0;
-  let raf = null;
 
   function draw() {
-    raf = null;
     const started = performance.now();
     const cssW = Number(model.get("width")) || 480, cssH = Number(model.get("height")) || 400;
     const dpr = window.devicePixelRatio || 1;
@@ -211,24 +210,13 @@ function render({ model, el }) {
     });
   }
 
-  // Many changes (a message, a timer tick, trait updates) collapse into one draw per animation frame,
-  // and a view scrolled out of sight does not draw at all until it comes back.
-  let visible = true;
-  const schedule = () => {
-    if (raf === null && visible) raf = requestAnimationFrame(draw);
-  };
-  const observer = typeof IntersectionObserver === "undefined" ? null : new IntersectionObserver((entries) => {
-    visible = entries.some((e) => e.isIntersecting);
-    schedule();
-  });
-  observer?.observe(root);
+  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw);
   for (const name of TRAITS) model.on(`change:${name}`, schedule);
   const unsubscribe = store.subscribe(schedule);
   schedule();
 
   return () => {
-    if (raf !== null) cancelAnimationFrame(raf);
-    observer?.disconnect();
+    stopDrawing();
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     unsubscribe();
     controls.dispose();

@@ -6,6 +6,7 @@ import {
   deadTiles, DIVERGING, LUT_SIZE, layerScale, pageOf, paintTiles, renderTilesRGBA, tileLabel, tileMaxAbs, valueUnder,
 } from "./lib/mosaic.js";
 import { getSession, initSession } from "./lib/session.js";
+import { drawOncePerFrame, make } from "./lib/dom.js";
 
 const GAP = 2; // px between tiles
 const ZOOM = 168; // px, the enlarged tile
@@ -15,12 +16,6 @@ const TRAITS = ["epoch", "playing", "speed", "loop", "follow", "controls", "laye
 
 function initialize({ model }) {
   return initSession(model);
-}
-
-function make(tag, className, props = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  return Object.assign(node, props);
 }
 
 function mosaicStyle() {
@@ -82,7 +77,6 @@ function render({ model, el }) {
   let geometry = null; // where the tiles of the last draw are
   let hover = null; // {tile, row, col} under the pointer
   let draws = 0;
-  let raf = null;
 
   const save = (changes) => {
     for (const [k, v] of Object.entries(changes)) model.set(k, v);
@@ -109,7 +103,6 @@ function render({ model, el }) {
   }
 
   function draw() {
-    raf = null;
     const started = performance.now();
     const layout = model.get("tiling") ?? {};
     const name = `${model.get("show")}/${model.get("layer")}`;
@@ -383,22 +376,13 @@ function render({ model, el }) {
     [picker, "change", onPick], [sizePicker, "change", onSize], [prevPage, "click", onPrev], [nextPage, "click", onNext]];
   for (const [node, type, fn] of handlers) node.addEventListener(type, fn);
 
-  let visible = true;
-  const schedule = () => {
-    if (raf === null && visible) raf = requestAnimationFrame(draw);
-  };
-  const observer = typeof IntersectionObserver === "undefined" ? null : new IntersectionObserver((entries) => {
-    visible = entries.some((e) => e.isIntersecting);
-    schedule();
-  });
-  observer?.observe(root);
+  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw);
   for (const name of TRAITS) model.on(`change:${name}`, schedule);
   const unsubscribe = store.subscribe(schedule);
   schedule();
 
   return () => {
-    if (raf !== null) cancelAnimationFrame(raf);
-    observer?.disconnect();
+    stopDrawing();
     for (const [node, type, fn] of handlers) node.removeEventListener(type, fn);
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     unsubscribe();

@@ -11,6 +11,7 @@ import {
   selectBox, selectLasso, visibleMask, zoom2d, zoom3d,
 } from "./lib/scatter.js";
 import { getSession, initSession } from "./lib/session.js";
+import { make } from "./lib/dom.js";
 
 const DENSITY_SIZE = 72;
 const SETTLE_MS = 200; // the camera has rested this long: draw every point
@@ -20,12 +21,6 @@ const TRAITS = ["epoch", "playing", "speed", "loop", "follow", "controls", "dims
 
 function initialize({ model }) {
   return initSession(model);
-}
-
-function make(tag, className, props = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  return Object.assign(node, props);
 }
 
 function scatterStyle() {

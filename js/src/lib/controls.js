@@ -1,14 +1,9 @@
 // The controls row shared by DecisionBoundary and Player: play/pause, step, scrub, speed, loop,
 // follow, "frame i / n". Inputs call the session's actions; update() redraws from the model.
 import { formatMetric } from "./axes.js";
+import { make } from "./dom.js";
 
 export const SPEEDS = [1, 2, 5, 10, 20, 30];
-
-function make(tag, className, props = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  return Object.assign(node, props);
-}
 
 // Icons as SVG paths (24×24 box): media-control glyphs such as ⏮ are missing from many fonts.
 const ICONS = {
