@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..run.codec import Encoded, encode
+from ._hooks import forward_hooks
 
 DEFAULT_SAMPLE = 1000
 
@@ -53,15 +54,8 @@ class ActivationProbe:
     @contextlib.contextmanager
     def hooked(self) -> Iterator[dict[str, list[torch.Tensor]]]:
         seen: dict[str, list[torch.Tensor]] = {name: [] for name in self.modules}
-        handles = [
-            module.register_forward_hook(lambda _m, _i, out, name=name: seen[name].append(_tensor(out).detach()))
-            for name, module in self.modules.items()
-        ]
-        try:
+        with forward_hooks(self.modules, lambda name, out: seen[name].append(_tensor(out).detach())):
             yield seen
-        finally:
-            for h in handles:
-                h.remove()
 
     def encode(self, seen: dict[str, list[torch.Tensor]]) -> dict[str, Encoded]:
         arrays = {}

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..run.codec import Encoded, encode
+from ._hooks import forward_hooks
 
 WEIGHT_TYPES = (nn.Linear, nn.Conv2d)
 WEIGHT_DTYPE = "uint16"
@@ -133,15 +134,8 @@ class OutputProbe:
             lo, hi = torch.searchsorted(flat, torch.tensor([start, stop])).tolist()
             seen[name].append(out.detach()[(flat[lo:hi] - start).to(out.device)])
 
-        handles = [
-            module.register_forward_hook(lambda _m, _i, out, name=name: keep(name, out))
-            for name, module in self.watched.items()
-        ]
-        try:
+        with forward_hooks(self.watched, keep):
             yield seen
-        finally:
-            for h in handles:
-                h.remove()
 
     def encode(self, seen: dict[str, list[torch.Tensor]]) -> dict[str, Encoded]:
         arrays = {}
