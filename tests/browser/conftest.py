@@ -380,6 +380,19 @@ class Lab:
         self.page.reload(timeout=LAB_LOAD_TIMEOUT)
         self.wait_notebook_ready(n_cells)
 
+    def poll(self, read, predicate, timeout: float, what: str):
+        """Call ``read()`` every 0.1 s until ``predicate(state)`` holds (state not None); fail with the last state."""
+        deadline, state = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            state = read()
+            if state is not None and predicate(state):
+                return state
+            time.sleep(0.1)
+        raise AssertionError(
+            f"{what}: not reached in {timeout:.0f} s; last state: {state}\n"
+            f"browser errors: {self.page_errors + self.console[-10:]}"
+        )
+
     def screenshot(self, name: str, locator=None) -> pathlib.Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"

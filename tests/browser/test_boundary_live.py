@@ -126,17 +126,7 @@ def view_state(lab, cell: int) -> dict | None:
 
 def wait_state(lab, cell: int, predicate, timeout: float, what: str) -> dict:
     """Poll ``view_state`` until ``predicate(state)``; fail with the last state seen."""
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
-        state = view_state(lab, cell)
-        if state is not None and predicate(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(
-        f"{what}: not reached in {timeout:.0f} s; the view's last state: {state}\n"
-        f"browser errors: {lab.page_errors + lab.console[-10:]}"
-    )
+    return lab.poll(lambda: view_state(lab, cell), predicate, timeout, what)
 
 
 def next_paint(lab) -> None:

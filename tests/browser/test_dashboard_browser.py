@@ -46,13 +46,7 @@ STATE = """async (i) => {
 
 
 def wait_for(lab, cell, predicate, timeout, what):
-    deadline, state = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        state = lab.page.evaluate(STATE, cell)
-        if state and predicate(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not reached in {timeout} s; last state {state}")
+    return lab.poll(lambda: lab.page.evaluate(STATE, cell), predicate, timeout, what)
 
 
 def together(s):

@@ -84,15 +84,7 @@ def mosaic_state(lab, cell: int) -> dict | None:
 
 
 def wait_mosaic(lab, cell, predicate, timeout=30.0, what=""):
-    import time
-
-    deadline, state = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        state = mosaic_state(lab, cell)
-        if state and predicate(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: last state {state}; errors {lab.page_errors + lab.console[-10:]}")
+    return lab.poll(lambda: mosaic_state(lab, cell), predicate, timeout, what)
 
 
 def tile_pixels(lab, cell: int, picks: list[list[int]]) -> list[list[int]]:
@@ -239,25 +231,15 @@ rview"""
 
 def wait_nth_mosaic(lab, cell: int, k: int, predicate, timeout: float, what: str) -> dict:
     """The dataset of the k-th mosaic of a cell (scrolled into view: an off-screen view does not draw)."""
-    import time
-
-    deadline, state = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        state = lab.page.evaluate(
-            """async ([i, k]) => {
-                const r = window.jupyterapp.shell.currentWidget.content.widgets[i].node
-                    .querySelectorAll('div.nnviz-mosaic')[k];
-                if (!r) return null;
-                r.scrollIntoView({block: 'center'});
-                for (let n = 0; n < 3; n++) await new Promise((ok) => requestAnimationFrame(ok));
-                return {...r.dataset};
-            }""",
-            [cell, k],
-        )
-        if state and predicate(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: last state {state}")
+    script = """async ([i, k]) => {
+        const r = window.jupyterapp.shell.currentWidget.content.widgets[i].node
+            .querySelectorAll('div.nnviz-mosaic')[k];
+        if (!r) return null;
+        r.scrollIntoView({block: 'center'});
+        for (let n = 0; n < 3; n++) await new Promise((ok) => requestAnimationFrame(ok));
+        return {...r.dataset};
+    }"""
+    return lab.poll(lambda: lab.page.evaluate(script, [cell, k]), predicate, timeout, what)
 
 
 def test_mosaic_paging_tile_size_outputs_and_colour_filters(lab):

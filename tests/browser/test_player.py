@@ -41,13 +41,7 @@ STATE = """async () => {
 
 
 def wait_for(lab, predicate, timeout, what):
-    deadline, state = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        state = lab.page.evaluate(STATE)
-        if state and predicate(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not reached in {timeout} s; last state {state}")
+    return lab.poll(lambda: lab.page.evaluate(STATE), predicate, timeout, what)
 
 
 def test_player_moves_every_view_together(lab):

@@ -40,13 +40,7 @@ STATE = """(n) => {
 
 
 def wait_for(lab, n, predicate, timeout, what):
-    deadline, state = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        state = lab.page.evaluate(STATE, n)
-        if state and predicate(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not reached in {timeout} s; last state {state}")
+    return lab.poll(lambda: lab.page.evaluate(STATE, n), predicate, timeout, what)
 
 
 def overlay_box(lab, n):
