@@ -3,14 +3,16 @@ headless Chromium (pan/zoom in 2-D, orbit in 3-D, at 100k and 1M points) and its
 
     .venv/bin/python benchmarks/bench_embed.py               # everything (the t-SNE part takes minutes)
     .venv/bin/python benchmarks/bench_embed.py --part browser
+    .venv/bin/python benchmarks/bench_embed.py --part browser --bundle /tmp/old/scatter.js --sizes 100000
     .venv/bin/python benchmarks/bench_embed.py --part tsne --n 20000
 
-Browser part: the built bundle (nnviz_widgets/static/scatter.js) rendered in a bare page with a stand-in
-model (no Jupyter), points generated in the page. "draw" is one draw call with gl.finish() (the whole GPU
-work, done on the CPU by SwiftShader here); "frame" is the interval between animation frames while the
+Browser part: the built bundle (nnviz_widgets/static/scatter.js; ``--bundle OLD.js`` adds another, measured
+side by side with it, each size and dims alternately, in one browser) rendered in a bare page with a stand-in
+model (no Jupyter), points generated in the page. "draw" is one draw call and a 1-pixel readback (the whole
+GPU work, done on the CPU by SwiftShader here); "frame" is the interval between animation frames while the
 camera moves every frame (what a person sees). "load" is from handing over the coordinates to the first
-finished draw; "longest block" is the longest gap of a 10 ms heartbeat timer meanwhile (a frozen tab
-would show seconds).
+finished draw (GPU work included); "longest block" is the longest gap of a 10 ms heartbeat timer during a second
+load of the same points, up to 300 ms after its first draw, without the readback (a frozen tab would show seconds).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 PAGE = """<!doctype html><html><body style="margin:0"><div id="host"></div>
 <script type="module">
-import widget from "/scatter.js";
+import widget from "./scatter.js";
 function fakeModel(traits) {
   const state = {...traits}, handlers = new Map();
   const emit = (n, ...a) => [...(handlers.get(n) ?? [])].forEach((f) => f(...a));
@@ -64,30 +66,38 @@ window.bench = async (n, dims) => {
   widget.render({model, el});
   await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
   const root = el.querySelector(".nnviz-scatter");
-  // load: hand over the coordinates, wait for the first draw, watch a heartbeat for blocking
-  let last = performance.now(), longest = 0;
-  const beat = setInterval(() => { const t = performance.now(); longest = Math.max(longest, t - last); last = t; }, 10);
+  // a 1-pixel readback waits for the GPU's work (gl.finish alone may return before ANGLE/SwiftShader has drawn)
+  const gl = root.querySelector("canvas.nnviz-plot").getContext("webgl"), px = new Uint8Array(4);
+  const sync = () => gl?.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  // load: hand over the coordinates, wait for the first draw and for the GPU to finish it
   const t0 = performance.now();
   const draws0 = Number(root.dataset.draws);
   model.set("coords", new DataView(pos.buffer));
   while (Number(root.dataset.draws) === draws0) await new Promise((ok) => requestAnimationFrame(ok));
-  root.nnvizScatter.drawNow();
+  sync();
   const load = performance.now() - t0;
-  await new Promise((ok) => setTimeout(ok, 50));
+  // longest block: the same load again (a copy of the data) with no readback, watched by a 10 ms heartbeat
+  let last = performance.now(), longest = 0;
+  const beat = setInterval(() => { const t = performance.now(); longest = Math.max(longest, t - last); last = t; }, 10);
+  const draws1 = Number(root.dataset.draws);
+  model.set("coords", new DataView(pos.slice().buffer));
+  while (Number(root.dataset.draws) === draws1) await new Promise((ok) => requestAnimationFrame(ok));
+  await new Promise((ok) => setTimeout(ok, 300));
   clearInterval(beat);
   const overlay = root.querySelector(".nnviz-scatter-overlay");
   const r = overlay.getBoundingClientRect();
   const at = (x, y) => ({clientX: r.left + x, clientY: r.top + y, button: 0, pointerId: 1, bubbles: true});
-  // draw: synchronous draw + gl.finish per camera move
+  // draw: synchronous draw, then a 1-pixel readback (gl.finish alone returns before ANGLE/SwiftShader has drawn)
   const draw = [];
   overlay.dispatchEvent(new PointerEvent("pointerdown", at(400, 300)));
   for (let k = 0; k < 30; k++) {
     overlay.dispatchEvent(new PointerEvent("pointermove", at(400 + 3 * (k + 1), 300 + (k % 5))));
-    const s = performance.now(); root.nnvizScatter.drawNow(); draw.push(performance.now() - s);
+    const s = performance.now(); root.nnvizScatter.drawNow(); sync(); draw.push(performance.now() - s);
   }
   overlay.dispatchEvent(new PointerEvent("pointerup", at(490, 300)));
   // frame: the camera moves every animation frame (drag, then wheel zoom), measure frame intervals
   const frames = [];
+  let moving = "";
   overlay.dispatchEvent(new PointerEvent("pointerdown", at(400, 300)));
   let prev = performance.now();
   for (let k = 0; k < 40; k++) {
@@ -96,9 +106,34 @@ window.bench = async (n, dims) => {
     if (k === 19) overlay.dispatchEvent(new PointerEvent("pointerup", at(340, 300)));
     await new Promise((ok) => requestAnimationFrame(ok));
     const t = performance.now(); frames.push(t - prev); prev = t;
+    if (k === 10) moving = `${root.dataset.drawnPoints ?? "?"} ${root.dataset.drawMode ?? "points"}`;
   }
-  return {renderer: root.dataset.renderer, name: root.dataset.rendererName, load, longest, draw, frames,
+  return {renderer: root.dataset.renderer, name: root.dataset.rendererName, load, longest, draw, frames, moving,
     points: Number(root.dataset.points)};
+};
+window.bare = async () => {  // the floor: animation frames of this page with nothing drawn
+  document.getElementById("host").replaceChildren();
+  const frames = [];
+  let prev = performance.now();
+  for (let k = 0; k < 40; k++) {
+    await new Promise((ok) => requestAnimationFrame(ok));
+    const t = performance.now(); frames.push(t - prev); prev = t;
+  }
+  return frames;
+};
+window.floor = async () => {  // the floor of any WebGL view: an 800x600 canvas only cleared, every frame
+  const host = document.getElementById("host");
+  const c = document.createElement("canvas"); c.width = 800; c.height = 600; host.replaceChildren(c);
+  const gl = c.getContext("webgl", {antialias: false, preserveDrawingBuffer: true});
+  const frames = [];
+  let prev = performance.now();
+  for (let k = 0; k < 40; k++) {
+    gl.clearColor(1, 1, (k % 2) * 0.5, 1); gl.clear(gl.COLOR_BUFFER_BIT);
+    await new Promise((ok) => requestAnimationFrame(ok));
+    const t = performance.now(); frames.push(t - prev); prev = t;
+  }
+  host.replaceChildren();
+  return frames;
 };
 window.ready = true;
 </script></body></html>"""
@@ -112,7 +147,11 @@ def p95(xs):
     return sorted(xs)[max(0, int(round(0.95 * len(xs))) - 1)] if xs else float("nan")
 
 
-def bench_browser(sizes=(100_000, 1_000_000)) -> list[dict]:
+def _serve(text: str):
+    return lambda route: route.fulfill(body=text, content_type="text/javascript")
+
+
+def bench_browser(sizes=(100_000, 1_000_000), bundles=(("current", BUNDLE),)) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     rows = []
@@ -121,26 +160,34 @@ def bench_browser(sizes=(100_000, 1_000_000)) -> list[dict]:
                                      args=["--headless", "--no-sandbox", "--enable-unsafe-swiftshader",
                                            "--use-angle=swiftshader", "--ignore-gpu-blocklist"])  # fmt: skip
         page = browser.new_page(viewport={"width": 1000, "height": 800})
-        page.route("http://bench.local/", lambda r: r.fulfill(body=PAGE, content_type="text/html"))
-        page.route("http://bench.local/scatter.js",
-                   lambda r: r.fulfill(body=BUNDLE.read_text(), content_type="text/javascript"))  # fmt: skip
-        page.goto("http://bench.local/")
+        page.route("http://bench.local/*/", lambda r: r.fulfill(body=PAGE, content_type="text/html"))
+        for k, (_, path) in enumerate(bundles):  # bundle k is served at /k/scatter.js
+            page.route(f"http://bench.local/{k}/scatter.js", _serve(pathlib.Path(path).read_text()))
+        page.goto("http://bench.local/0/")
         page.wait_for_function("window.ready === true")
+        bare = page.evaluate("() => window.bare()")
+        print(f"  bare page (nothing drawn): frame p50 {median(bare):.1f} ms, p95 {p95(bare):.1f} ms", flush=True)
+        floor = page.evaluate("() => window.floor()")
+        print(f"  an 800x600 WebGL canvas only cleared: frame p50 {median(floor):.1f} ms, p95 {p95(floor):.1f} ms")
         for n in sizes:
             for dims in (2, 3):
-                res = page.evaluate("([n, d]) => window.bench(n, d)", [n, dims])
-                rows.append({"points": n, "dims": dims, **res})
-                print(
-                    f"  {n:>9,} pts {dims}-D  {res['renderer']}: load {res['load']:.0f} ms, "
-                    f"draw p50 {median(res['draw']):.1f} ms, frame p50 {median(res['frames']):.1f} ms",
-                    flush=True,
-                )
+                for k, (label, _) in enumerate(bundles):  # alternate: old and new see the same machine load
+                    page.goto(f"http://bench.local/{k}/")
+                    page.wait_for_function("window.ready === true")
+                    res = page.evaluate("([n, d]) => window.bench(n, d)", [n, dims])
+                    rows.append({"bundle": label, "points": n, "dims": dims, **res})
+                    print(
+                        f"  {label:>8} {n:>9,} pts {dims}-D  {res['renderer']}: load {res['load']:.0f} ms, "
+                        f"draw p50 {median(res['draw']):.1f} ms, frame p50 {median(res['frames']):.1f} ms",
+                        flush=True,
+                    )
         browser.close()
     return rows
 
 
 def upsampled_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """n x 784: scikit-learn's 8x8 digits upscaled to 28x28, each copy shifted and noised a little."""
+    """n x 784: scikit-learn's 1,797 8x8 digits upscaled to 28x28, drawn with replacement, each copy noised a little
+    (no shift): at n=20,000 about 11 near-copies of each image, which matters to UMAP (see the README)."""
     from scipy.ndimage import zoom
     from sklearn.datasets import load_digits
 
@@ -186,16 +233,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=("all", "browser", "tsne"), default="all")
     ap.add_argument("--n", type=int, default=20_000, help="rows for the t-SNE part (784 features)")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="points, browser part")
+    ap.add_argument("--bundle", action="append", default=[], metavar="JS",
+                    help="another built scatter.js (a copy of the old one), measured beside the current")  # fmt: skip
     args = ap.parse_args()
     if args.part in ("all", "browser"):
         print("scatter in headless Chromium (800x600 px):", flush=True)
-        rows = bench_browser()
-        print("\n| points | dims | renderer | load ms | longest block ms | draw p50 / p95 ms | frame p50 / p95 ms |")
-        print("|---:|---:|---|---:|---:|---:|---:|")
+        bundles = [("current", BUNDLE)] + [(pathlib.Path(b).parent.name or b, b) for b in args.bundle]
+        rows = bench_browser(args.sizes, bundles)
+        print(
+            "\n| bundle | points | dims | load ms | longest block ms | draw p50 / p95 ms | frame p50 / p95 ms "
+            "| drawn while moving |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
         for r in rows:
             print(
-                f"| {r['points']:,} | {r['dims']} | {r['renderer']} | {r['load']:.0f} | {r['longest']:.0f} | "
-                f"{median(r['draw']):.1f} / {p95(r['draw']):.1f} | {median(r['frames']):.1f} / {p95(r['frames']):.1f} |"
+                f"| {r['bundle']} | {r['points']:,} | {r['dims']} | {r['load']:.0f} | {r['longest']:.0f} | "
+                f"{median(r['draw']):.1f} / {p95(r['draw']):.1f} | {median(r['frames']):.1f} / {p95(r['frames']):.1f} "
+                f"| {r['moving']} |"
             )
         print(f"\nWebGL renderer: {rows[0]['name']}")
     if args.part in ("all", "tsne"):

@@ -70,6 +70,22 @@ def test_umap(blobs):
     assert coords.shape == (len(blobs), 2) and np.isfinite(coords).all()
 
 
+@pytest.mark.skipif(importlib.util.find_spec("umap") is None, reason="umap-learn (the embed extra) not installed")
+def test_umap_says_when_its_neighbour_graph_falls_apart():
+    # 60 rows along a curve, each with 9 noisy copies: UMAP's weights go to the copies, 60 islands
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 3, 60)[:, None]
+    base = np.concatenate([np.cos(t * np.arange(1, 5)), np.sin(t * np.arange(1, 5))], axis=1)
+    X = np.repeat(base, 10, axis=0) + rng.normal(0, 0.01, size=(600, 8))
+    with pytest.warns(UserWarning, match=r"n_neighbors=5\) falls into 60 disconnected pieces.*drop the duplicates"):
+        nnv.embed(X, "umap", n_neighbors=5, cache=False)
+    t = np.linspace(0, 3, 600)[:, None]  # the same curve, no copies: one piece, no warning
+    X = np.concatenate([np.cos(t * np.arange(1, 5)), np.sin(t * np.arange(1, 5))], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nnv.embed(X, "umap", n_neighbors=5, cache=False)
+
+
 def test_nan_rows_get_nan_coordinates_with_a_warning(blobs):
     X = blobs.copy()
     X[[4, 9], 2] = np.nan
@@ -99,7 +115,7 @@ def test_bad_arguments(blobs, kwargs, error, match):
 
 
 def test_too_few_points():
-    with pytest.raises(ValueError, match="at least 3 rows, got 2"):
+    with pytest.raises(ValueError, match="X needs at least 3 rows for an embedding, got 2"):
         nnv.embed(np.zeros((2, 4)))
     X = np.array([[0, 1.0], [np.nan, 1], [2, 2], [np.nan, 0]])
     with warnings.catch_warnings():

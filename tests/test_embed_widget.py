@@ -10,6 +10,7 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 import nnviz_widgets as nnv
+from nnviz_widgets.run.store import NotARunError
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +162,28 @@ def test_scatter_of_a_recorder_errors():
         nnv.EmbeddingScatter(rec, layer="3")
     with pytest.raises(TypeError, match="needs the name of a layer"):
         nnv.EmbeddingScatter(rec)
+
+
+def test_scatter_of_a_run_saved_and_reopened_from_disk(tmp_path):
+    rec, _, _, images = _train(4, activations="1", sample=60, path=tmp_path / "run")
+    assert (tmp_path / "run" / "sample.npy").is_file()
+    run = nnv.open_run(tmp_path / "run")
+    assert run.sample.dtype == np.int64 and run.sample.tolist() == rec.run.sample.tolist()
+    np.testing.assert_array_equal(run[-1].activations["1"], rec.run[-1].activations["1"])
+    live, disk = nnv.EmbeddingScatter(rec, layer="1"), nnv.EmbeddingScatter(run, layer="1", images=images)
+    assert live.wait_sent(30) and disk.wait_sent(30)
+    assert disk.n_points == 60 and len(disk.run) == 4 and len(disk.images) == 60 * 64
+    assert np.frombuffer(disk.labels, np.uint8).tolist() == rec.y[rec.run.sample].tolist()
+    for a, b in zip(live.run, disk.run, strict=True):  # the same frames, projected the same way
+        np.testing.assert_array_equal(a.arrays["embedding"].decode(), b.arrays["embedding"].decode())
+    live.close()
+    disk.close()
+
+
+def test_run_without_activations_has_no_sample_file_and_a_bad_one_is_refused(tmp_path):
+    _train(1, path=tmp_path / "plain")
+    assert not (tmp_path / "plain" / "sample.npy").exists() and len(nnv.open_run(tmp_path / "plain").sample) == 0
+    _train(1, activations="1", sample=10, path=tmp_path / "bad")
+    np.save(tmp_path / "bad" / "sample.npy", np.array([0, 5, 400]))  # the data has 400 rows: 400 is outside
+    with pytest.raises(NotARunError, match=r"within 0\.\.399"):
+        nnv.open_run(tmp_path / "bad")

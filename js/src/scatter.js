@@ -7,14 +7,16 @@ import { hexToRgb } from "./lib/colormap.js";
 import { contourSegments } from "./lib/contour.js";
 import { createControls, renderTitle, styleElement } from "./lib/controls.js";
 import {
-  autoPointSize, bounds, previewStride, cameraMatrix, classCodes, pointColors, densityGrid, fitCamera, massLevels, nearest, orbit, pan2d, project,
-  selectBox, selectLasso, visibleMask, zoom2d, zoom3d,
+  autoPointSize, bounds, previewStride, cameraMatrix, classCodes, pointColors, densityGrid, densityWeights3d, fitCamera,
+  massLevels, nearest, orbit, pan2d, PREVIEW_3D, previewSubset, project, selectBox, selectLasso, TEXTURE_FROM,
+  TEXTURE_MARGIN, textureMap, visibleMask, zoom2d, zoom3d,
 } from "./lib/scatter.js";
 import { getSession, initSession } from "./lib/session.js";
 import { make } from "./lib/dom.js";
 
 const DENSITY_SIZE = 72;
 const SETTLE_MS = 200; // the camera has rested this long: draw every point
+const CORE_MASS = 0.6; // 3-D density "only": each class's densest region holding this fraction of its points
 const TRAITS = ["epoch", "playing", "speed", "loop", "follow", "controls", "dims", "coords", "labels", "classes",
   "colors", "hidden", "selection", "images", "image_shape", "density", "point_size", "axis_labels", "width",
   "height", "title"];
@@ -42,28 +44,47 @@ function scatterStyle() {
 }
 
 // Colours are baked per point (RGBA bytes): the alpha byte carries the state, 255 selected, 216 normal,
-// 30 dimmed (a selection exists elsewhere), 0 hidden. A uniform-array lookup per vertex cost ~1.5 µs a point
-// in SwiftShader; a plain attribute does not.
+// 30 dimmed (a selection exists elsewhere), 0 hidden (3-D density: 40-216 by density). A uniform-array lookup
+// per vertex cost ~1.5 µs a point in SwiftShader; a plain attribute does not.
 const VERTEX = `
 attribute vec3 a_pos;
 attribute vec4 a_color;
 uniform mat4 u_mvp;
 uniform float u_size;
+uniform float u_weighted;
 varying vec4 v_color;
 void main() {
   bool hidden = a_color.a < 0.01;
   gl_Position = hidden ? vec4(2.0, 2.0, 2.0, 1.0) : u_mvp * vec4(a_pos, 1.0);
-  gl_PointSize = hidden ? 0.0 : u_size * (a_color.a > 0.99 ? 1.4 : 1.0);
+  float grow = u_weighted > 0.5 ? 0.6 + 0.8 * a_color.a : 1.0; // 3-D density: dense cores bigger
+  gl_PointSize = hidden ? 0.0 : u_size * grow * (a_color.a > 0.99 ? 1.4 : 1.0);
   v_color = vec4(a_color.rgb, a_color.a > 0.99 ? 0.9 : a_color.a);
 }`;
+// Round sprites only where a circle is visible (3 px and up): the discard costs per fragment in software GL.
 const FRAGMENT = `
 precision mediump float;
+uniform float u_round;
 varying vec4 v_color;
 void main() {
   vec2 d = gl_PointCoord - 0.5;
-  if (dot(d, d) > 0.25) discard;
+  if (u_round > 0.5 && dot(d, d) > 0.25) discard;
   gl_FragColor = vec4(v_color.rgb * v_color.a, v_color.a);
 }`;
+// The 2-D texture path: the points rendered once into a texture, redrawn moved and scaled while panning.
+const QUAD_VERTEX = `
+attribute vec2 a_corner;
+uniform vec4 u_map;
+uniform float u_extent;
+varying vec2 v_uv;
+void main() {
+  gl_Position = vec4(a_corner * u_extent * u_map.xy + u_map.zw, 0.0, 1.0);
+  v_uv = a_corner * 0.5 + 0.5;
+}`;
+const QUAD_FRAGMENT = `
+precision mediump float;
+uniform sampler2D u_tex;
+varying vec2 v_uv;
+void main() { gl_FragColor = texture2D(u_tex, v_uv); }`;
 
 function compile(gl, type, source) {
   const shader = gl.createShader(type);
@@ -73,59 +94,173 @@ function compile(gl, type, source) {
   return shader;
 }
 
-/** WebGL points renderer; null when WebGL is not available. */
+function link(gl, vertex, fragment) {
+  const program = gl.createProgram();
+  gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, vertex));
+  gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, fragment));
+  gl.linkProgram(program);
+  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(`program: ${gl.getProgramInfoLog(program)}`);
+  const attr = {}, uni = {};
+  for (let i = 0, k = gl.getProgramParameter(program, gl.ACTIVE_ATTRIBUTES); i < k; i++) {
+    const { name } = gl.getActiveAttrib(program, i);
+    attr[name] = gl.getAttribLocation(program, name);
+  }
+  for (let i = 0, k = gl.getProgramParameter(program, gl.ACTIVE_UNIFORMS); i < k; i++) {
+    const { name } = gl.getActiveUniform(program, i);
+    uni[name] = gl.getUniformLocation(program, name);
+  }
+  return { program, attr, uni };
+}
+
+/**
+ * WebGL points renderer; null when WebGL is not available. Per frame it only sets uniforms and issues one draw:
+ * buffers are uploaded when the data or colours change, never while the camera moves.
+ *   draw(p)      every point (or, with p.subset, the preview subset; p.every > 1, every k-th point)
+ *   snapshot(p)  every point into a texture TEXTURE_MARGIN larger than the view, then that texture on screen
+ *   blit(p)      the last snapshot moved and scaled to p.matrix (2-D); false when there is none for p.key
+ *   forget()     drop the snapshot (the camera rested: the next motion starts from a fresh one)
+ */
 function createGLRenderer(canvas) {
   const gl = canvas.getContext("webgl", { antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: true });
   if (!gl) return null;
-  const program = gl.createProgram();
-  gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, VERTEX));
-  gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, FRAGMENT));
-  gl.linkProgram(program);
-  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(`program: ${gl.getProgramInfoLog(program)}`);
-  const loc = (name) => gl.getAttribLocation(program, name);
-  const uni = (name) => gl.getUniformLocation(program, name);
-  const buffers = { pos: gl.createBuffer(), color: gl.createBuffer() };
-  let count = 0, dims = 2;
+  const points = link(gl, VERTEX, FRAGMENT);
+  const quad = link(gl, QUAD_VERTEX, QUAD_FRAGMENT);
+  const buffers = { pos: gl.createBuffer(), color: gl.createBuffer(), subset: gl.createBuffer(),
+    corners: gl.createBuffer() };
+  gl.bindBuffer(gl.ARRAY_BUFFER, buffers.corners);
+  gl.bufferData(gl.ARRAY_BUFFER, Float32Array.from([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
+  const uint32 = gl.getExtension("OES_element_index_uint"); // indices past 65,535 (WebGL 1)
+  const maxTexture = Math.min(gl.getParameter(gl.MAX_TEXTURE_SIZE), gl.getParameter(gl.MAX_RENDERBUFFER_SIZE));
+  let count = 0, dims = 2, subsetCount = 0;
+  let target = null; // {texture, framebuffer, w, h}
+  let cache = null; // what the texture holds: {key, matrix, extent}
   const info = gl.getExtension("WEBGL_debug_renderer_info");
   const rendererName = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+
+  function drawPoints({ matrix, size, dpr, every = 1, subset = false, weighted = false }) {
+    if (!count) return;
+    gl.useProgram(points.program);
+    gl.enable(gl.BLEND);
+    gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    const step = subset ? 1 : every;
+    const attrs = [["a_pos", buffers.pos, dims, gl.FLOAT, false], ["a_color", buffers.color, 4, gl.UNSIGNED_BYTE, true]];
+    for (const [name, buf, n, type, normalized] of attrs) {
+      const l = points.attr[name];
+      gl.bindBuffer(gl.ARRAY_BUFFER, buf);
+      gl.enableVertexAttribArray(l);
+      // every k-th point only (fallback preview without index buffers): a byte stride, no second buffer
+      const bytes = n * (type === gl.FLOAT ? 4 : 1);
+      gl.vertexAttribPointer(l, n, type, normalized, step > 1 ? step * bytes : 0, 0);
+    }
+    gl.uniformMatrix4fv(points.uni.u_mvp, false, new Float32Array(matrix));
+    gl.uniform1f(points.uni.u_size, size * dpr);
+    gl.uniform1f(points.uni.u_round, size * dpr >= 3 ? 1 : 0);
+    gl.uniform1f(points.uni.u_weighted, weighted ? 1 : 0);
+    if (subset && subsetCount) {
+      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, buffers.subset);
+      gl.drawElements(gl.POINTS, subsetCount, gl.UNSIGNED_INT, 0);
+    } else gl.drawArrays(gl.POINTS, 0, Math.ceil(count / step));
+  }
+
+  function clear(w, h) {
+    gl.viewport(0, 0, w, h);
+    gl.clearColor(1, 1, 1, 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+  }
+
+  function drawQuad(map, extent) {
+    gl.useProgram(quad.program);
+    gl.disable(gl.BLEND);
+    for (const name of ["a_pos", "a_color"]) gl.disableVertexAttribArray(points.attr[name]);
+    gl.bindBuffer(gl.ARRAY_BUFFER, buffers.corners);
+    gl.enableVertexAttribArray(quad.attr.a_corner);
+    gl.vertexAttribPointer(quad.attr.a_corner, 2, gl.FLOAT, false, 0, 0);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, target.texture);
+    gl.uniform1i(quad.uni.u_tex, 0);
+    gl.uniform4fv(quad.uni.u_map, map);
+    gl.uniform1f(quad.uni.u_extent, extent);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+  }
+
+  function ensureTarget(w, h) {
+    if (target && target.w === w && target.h === h) return;
+    if (target) {
+      gl.deleteTexture(target.texture);
+      gl.deleteFramebuffer(target.framebuffer);
+    }
+    const texture = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, w, h, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+    for (const [k, v] of [[gl.TEXTURE_MIN_FILTER, gl.LINEAR], [gl.TEXTURE_MAG_FILTER, gl.LINEAR],
+      [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE], [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE]]) gl.texParameteri(gl.TEXTURE_2D, k, v);
+    const framebuffer = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    target = { texture, framebuffer, w, h };
+  }
+
   return {
     kind: "webgl",
     name: String(rendererName),
     setPositions(positions, d) {
       dims = d;
       count = positions.length / d;
+      cache = null;
       gl.bindBuffer(gl.ARRAY_BUFFER, buffers.pos);
       gl.bufferData(gl.ARRAY_BUFFER, positions, gl.DYNAMIC_DRAW);
     },
     setColors(rgba) {
+      cache = null;
       gl.bindBuffer(gl.ARRAY_BUFFER, buffers.color);
       gl.bufferData(gl.ARRAY_BUFFER, rgba, gl.DYNAMIC_DRAW);
     },
-    draw({ matrix, size, width, height, dpr, every = 1 }) {
-      gl.viewport(0, 0, Math.round(width * dpr), Math.round(height * dpr));
-      gl.clearColor(1, 1, 1, 1);
-      gl.clear(gl.COLOR_BUFFER_BIT);
-      if (!count) return;
-      gl.useProgram(program);
-      gl.enable(gl.BLEND);
-      gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
-      const attrs = [["a_pos", buffers.pos, dims, gl.FLOAT, false], ["a_color", buffers.color, 4, gl.UNSIGNED_BYTE, true]];
-      for (const [name, buf, n, type, normalized] of attrs) {
-        const l = loc(name);
-        gl.bindBuffer(gl.ARRAY_BUFFER, buf);
-        gl.enableVertexAttribArray(l);
-        // every k-th point only (a preview while the camera moves): a byte stride, no second buffer
-        const bytes = n * (type === gl.FLOAT ? 4 : 1);
-        gl.vertexAttribPointer(l, n, type, normalized, every > 1 ? every * bytes : 0, 0);
-      }
-      gl.uniformMatrix4fv(uni("u_mvp"), false, new Float32Array(matrix));
-      gl.uniform1f(uni("u_size"), size * dpr);
-      gl.drawArrays(gl.POINTS, 0, Math.ceil(count / every));
+    /** Indices of the points drawn while the 3-D camera moves; false when index buffers are not available. */
+    setSubset(indices) {
+      if (!uint32) return false;
+      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, buffers.subset);
+      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, indices, gl.STATIC_DRAW);
+      subsetCount = indices.length;
+      return true;
+    },
+    draw(p) {
+      clear(Math.round(p.width * p.dpr), Math.round(p.height * p.dpr));
+      drawPoints(p);
+    },
+    snapshot(p) {
+      const w = Math.round(p.width * p.dpr), h = Math.round(p.height * p.dpr);
+      const extent = Math.max(1, Math.min(1 + 2 * TEXTURE_MARGIN, maxTexture / w, maxTexture / h));
+      ensureTarget(Math.round(w * extent), Math.round(h * extent));
+      gl.bindFramebuffer(gl.FRAMEBUFFER, target.framebuffer);
+      clear(target.w, target.h);
+      const m = p.matrix.slice();
+      for (const i of [0, 4, 8, 12]) m[i] /= extent; // the view's clip square is the middle of the texture
+      for (const i of [1, 5, 9, 13]) m[i] /= extent;
+      drawPoints({ ...p, matrix: m });
+      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+      cache = { key: p.key, matrix: p.matrix, extent };
+      clear(w, h);
+      drawQuad([1, 1, 0, 0], extent);
+    },
+    forget() {
+      cache = null;
+    },
+    blit(p) {
+      if (!cache || cache.key !== p.key) return false;
+      clear(Math.round(p.width * p.dpr), Math.round(p.height * p.dpr));
+      drawQuad(textureMap(cache.matrix, p.matrix), cache.extent);
+      return true;
     },
     finish: () => gl.finish(),
     dispose() {
       for (const b of Object.values(buffers)) gl.deleteBuffer(b);
-      gl.deleteProgram(program);
+      if (target) {
+        gl.deleteTexture(target.texture);
+        gl.deleteFramebuffer(target.framebuffer);
+      }
+      gl.deleteProgram(points.program);
+      gl.deleteProgram(quad.program);
       gl.getExtension("WEBGL_lose_context")?.loseContext();
     },
   };
@@ -212,7 +347,7 @@ function render({ model, el }) {
   if (!renderer) renderer = create2DRenderer(glCanvas);
 
   let tool = "pan";
-  let lastMove = -Infinity, settleTimer = null, every = 1;
+  let lastMove = -Infinity, settleTimer = null, every = 1, drawMode = "all", subsetReady = false;
   let camera = null, userCamera = false;
   const frameBounds = new WeakMap(); // frame array -> its bounds
   let data = { positions: null, dims: 2, key: null }; // what the renderer holds
@@ -271,15 +406,31 @@ function render({ model, el }) {
   function upload(positions, d) {
     codes = classCodes(positions, d, labels);
     renderer.setPositions(positions, d);
+    const n = positions.length / d;
+    // 3-D: the random subset drawn while the camera moves (made once per data, not per frame)
+    subsetReady = d === 3 && n > PREVIEW_3D && renderer.kind === "webgl" && renderer.setSubset(previewSubset(n, PREVIEW_3D));
     colorKey = "";
     recolor();
+  }
+
+  let weights = { key: "", weight: null };
+  /** 3-D density view: each point's density within its class (0-1), 0 outside the class core for "only". */
+  function densityWeight() {
+    const mode = model.get("density");
+    if (mode === "off" || dims() !== 3 || !data.positions) return null;
+    const key = `${data.version}|${mode}`;
+    if (weights.key !== key) {
+      weights = { key, weight: densityWeights3d(data.positions, labels.length ? labels : null,
+        { keep: mode === "only" ? CORE_MASS : null }) };
+    }
+    return weights.weight;
   }
 
   /** Per-point colours again when classes, colours, hidden classes, selection or density mode change. */
   function recolor() {
     const selection = model.get("selection") ?? [];
     const key = JSON.stringify([model.get("colors"), model.get("hidden"), model.get("density"), dims(), selection.length,
-      selection.length ? selectionVersion : 0]);
+      selection.length ? selectionVersion : 0, data.version]);
     if (key === colorKey) return;
     colorKey = key;
     let flags = null;
@@ -289,7 +440,8 @@ function render({ model, el }) {
     }
     const palette = (model.get("colors") ?? []).map(hexToRgb);
     const off = model.get("density") === "only" && dims() === 2;
-    renderer.setColors(pointColors(codes, palette, { hidden: model.get("hidden") ?? [], selected: flags, off }));
+    renderer.setColors(pointColors(codes, palette, { hidden: model.get("hidden") ?? [], selected: flags, off,
+      weight: densityWeight() }));
   }
 
   function matrix() {
@@ -335,13 +487,20 @@ function render({ model, el }) {
     return lines;
   }
 
+  let overlayKey = "", lastUiKey = "";
+  /** Density contours, axis names and the selection outline; redrawn only when one of them changes (a canvas
+   * 2D repaint costs a few ms a frame in software GL, so plain panning leaves it alone). */
   function drawOverlay() {
     const { width, height } = size();
     const dpr = window.devicePixelRatio || 1;
+    const lines = densityLines();
+    const key = JSON.stringify([width, height, dpr, dims(), model.get("axis_labels"), lines.length ? cameraVersion : 0,
+      density.key, model.get("colors"), drag && drag.kind !== "pan" && drag.kind !== "orbit" ? drag.path.length : -1]);
+    if (key === overlayKey) return;
+    overlayKey = key;
     const ctx = overlay.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, width, height);
-    const lines = densityLines();
     if (lines.length) {
       const m = matrix();
       const hexes = model.get("colors") ?? [];
@@ -445,35 +604,59 @@ function render({ model, el }) {
     const selection = model.get("selection") ?? [];
     if (camera) {
       recolor();
-      // Over PREVIEW_POINTS, draw an evenly strided subset while the camera moves, everything once it rests.
+      // While the camera moves: 2-D redraws a texture of every point (moved, scaled); 3-D draws a random subset
+      // (without index buffers, every k-th point). Everything is drawn once the camera rests SETTLE_MS.
       const moving = drag !== null || performance.now() - lastMove < SETTLE_MS;
-      every = moving && renderer.kind === "webgl" ? previewStride(n) : 1;
-      if (every > 1) {
+      const size = Number(model.get("point_size")) || autoPointSize(n);
+      const weighted = d === 3 && model.get("density") !== "off";
+      const p = { matrix: matrix(), size, width, height, dpr, weighted, key: `${width}x${height}@${dpr}|${size}|${d}` };
+      const gl = renderer.kind === "webgl";
+      every = 1;
+      drawMode = "all";
+      if (gl && d === 2 && n >= TEXTURE_FROM && moving) {
+        if (!renderer.blit(p)) renderer.snapshot(p); // the first frame of a motion renders the texture
+        drawMode = "texture";
+      } else if (gl && d === 2 && n >= TEXTURE_FROM) {
+        renderer.draw(p); // at rest: every point straight to the screen (no texture's extra cost on loading)
+        renderer.forget(); // and the next motion starts from a texture of this view
+      } else if (gl && d === 3 && moving && n > PREVIEW_3D) {
+        if (!subsetReady) every = previewStride(n);
+        drawMode = subsetReady ? "subset" : "stride";
+        renderer.draw({ ...p, subset: subsetReady, every });
+      } else renderer.draw(p);
+      if (drawMode !== "all") {
         clearTimeout(settleTimer);
         settleTimer = setTimeout(schedule, SETTLE_MS);
       }
-      renderer.draw({ matrix: matrix(), size: Number(model.get("point_size")) || autoPointSize(n), width, height, dpr,
-        every });
     }
     drawOverlay();
     renderLegend();
-    for (const [name, button] of Object.entries(tools)) button.setAttribute("aria-pressed", String(tool === name));
-    tools.pan.textContent = d === 3 ? "Orbit" : "Pan";
-    densityPick.value = model.get("density");
-    densityPick.disabled = d === 3;
-    count.textContent = selection.length ? `${selection.length} selected` : "";
+    // the bar, title, controls and note: rebuilt only when something they show changed, not per camera frame
     const framesMode = model.get("source_kind") === "frames";
-    renderTitle(title, { prefix: model.get("title") || `${n} points`, frame: framesMode ? current.frame : null,
-      loading: current.loading });
-    if (!framesMode && title.textContent.endsWith("waiting for frames")) title.textContent = model.get("title") || `${n} points`;
-    controls.el.style.display = framesMode && model.get("controls") ? "" : "none";
-    controls.update();
-    const notes = [];
-    if (renderer.kind !== "webgl") notes.push(`${fallbackReason}: drawn with canvas 2D (slower).`);
-    if (d === 3 && model.get("density") !== "off") notes.push("Density contours are drawn in 2-D only.");
-    notes.push(d === 3 ? "Drag to orbit, wheel to zoom, double-click to reset." :
-      "Drag to pan, wheel to zoom, double-click to reset; Box/Lasso select (shift adds).");
-    note.textContent = notes.join(" ");
+    const uiKey = JSON.stringify([tool, d, n, model.get("density"), selection.length, framesMode, model.get("title"),
+      framesMode ? [current.index, current.loading, current.frame?.epoch, store.total, store.size] : 0,
+      ["epoch", "playing", "speed", "loop", "follow", "controls"].map((k) => model.get(k)), renderer.kind]);
+    if (uiKey !== lastUiKey) {
+      lastUiKey = uiKey;
+      for (const [name, button] of Object.entries(tools)) button.setAttribute("aria-pressed", String(tool === name));
+      tools.pan.textContent = d === 3 ? "Orbit" : "Pan";
+      densityPick.value = model.get("density");
+      count.textContent = selection.length ? `${selection.length} selected` : "";
+      renderTitle(title, { prefix: model.get("title") || `${n} points`, frame: framesMode ? current.frame : null,
+        loading: current.loading });
+      if (!framesMode && title.textContent.endsWith("waiting for frames")) title.textContent = model.get("title") || `${n} points`;
+      controls.el.style.display = framesMode && model.get("controls") ? "" : "none";
+      controls.update();
+      const notes = [];
+      if (renderer.kind !== "webgl") notes.push(`${fallbackReason}: drawn with canvas 2D (slower).`);
+      if (d === 3 && model.get("density") === "over") notes.push("Density: denser places in each class drawn bolder.");
+      if (d === 3 && model.get("density") === "only") {
+        notes.push(`Density: each class's core only (the densest region holding ${CORE_MASS * 100} % of its points).`);
+      }
+      notes.push(d === 3 ? "Drag to orbit, wheel to zoom, double-click to reset." :
+        "Drag to pan, wheel to zoom, double-click to reset; Box/Lasso select (shift adds).");
+      note.textContent = notes.join(" ");
+    }
     draws += 1;
     lastDrawMs = performance.now() - started;
     Object.assign(root.dataset, {
@@ -481,7 +664,7 @@ function render({ model, el }) {
       frames: String(store.size), total: String(store.total), epoch: String(current.index ?? -1),
       selected: String(selection.length), hover: String(hover), draws: String(draws),
       drawMs: lastDrawMs.toFixed(3), density: String(model.get("density")), tool,
-      drawnPoints: String(Math.ceil(n / every)),
+      drawnPoints: String(drawMode === "subset" ? Math.min(n, PREVIEW_3D) : Math.ceil(n / every)), drawMode,
     });
   }
 

@@ -23,7 +23,7 @@ def procrustes(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
     """
     ref, mov = np.asarray(reference, np.float64), np.asarray(moving, np.float64)
     if ref.shape != mov.shape:
-        raise ValueError(f"procrustes needs two arrays of one shape, got {ref.shape} and {mov.shape}")
+        raise ValueError(f"procrustes: reference and moving need one shape, got {ref.shape} and {mov.shape}")
     ok = np.isfinite(ref).all(axis=1) & np.isfinite(mov).all(axis=1)
     if ok.sum() < 2:
         return mov.astype(np.float32)
@@ -52,6 +52,7 @@ class EpochProjector:
         self.explained: np.ndarray | None = None  # PCA: variance ratio of each axis, last epoch
 
     def project(self, activations: np.ndarray) -> np.ndarray:
+        """Project one epoch's (S, features) activations to (S, dims), aligned with the previous epoch's layout."""
         A = np.asarray(activations, dtype=np.float32).reshape(len(activations), -1)
         if self.method == "pca":
             ok = np.isfinite(A).all(axis=1)

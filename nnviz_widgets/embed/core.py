@@ -31,7 +31,12 @@ _cache: OrderedDict = OrderedDict()
 
 
 def cache_clear() -> None:
-    """Forget every cached embedding."""
+    """Forget every cached embedding (``embed(..., cache=True)`` keeps them for the session).
+
+    >>> import numpy as np
+    >>> a = embed(np.random.default_rng(0).normal(size=(50, 5)), "pca")
+    >>> cache_clear()
+    """
     _cache.clear()
 
 
@@ -183,7 +188,32 @@ def _umap(X: np.ndarray, dims: int, seed: int, options: dict, ok) -> np.ndarray:
                       init="spectral" if init is None else init, **options)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "n_jobs overridden by random_state"
-        return np.asarray(model.fit_transform(X), dtype=np.float32)
+        coords = np.asarray(model.fit_transform(X), dtype=np.float32)
+    _warn_if_disconnected(model.graph_, n_neighbors, model.n_epochs)
+    return coords
+
+
+def _warn_if_disconnected(graph, n_neighbors: int, n_epochs) -> None:
+    """Say when UMAP's layout sees its neighbour graph in disconnected pieces: each piece is laid out on its own
+    and where the pieces sit relative to each other is arbitrary. Edges UMAP never samples (weight below
+    max / n_epochs, as in umap-learn's own optimisation) do not connect. Near-copies of rows cause it: a row's
+    weights are calibrated to sum to log2(n_neighbors), which a handful of copies at almost the same distance
+    already reach, so every other neighbour gets a weight of ~0."""
+    from scipy.sparse.csgraph import connected_components
+
+    epochs = n_epochs if isinstance(n_epochs, int) else (500 if graph.shape[0] <= 10_000 else 200)
+    strong = graph.copy()
+    strong.data[strong.data < strong.data.max() / epochs] = 0
+    strong.eliminate_zeros()
+    pieces = connected_components(strong, directed=False)[0]
+    if pieces > 1:
+        warnings.warn(
+            f"UMAP's neighbour graph (n_neighbors={n_neighbors}) falls into {pieces} disconnected pieces: each is "
+            "laid out on its own and where they sit relative to each other is arbitrary, so distances between them "
+            "mean little. Unless the data really are separate clusters, near-duplicate rows (augmented or resampled "
+            "copies) cause this: drop the duplicates, or use method='tsne'",
+            stacklevel=4,
+        )
 
 
 _RUN = {"pca": _pca, "tsne": _tsne, "umap": _umap}
@@ -201,7 +231,7 @@ def _check_X(X) -> np.ndarray:
     if arr.ndim != 2:
         raise ValueError(f"X must be 2-D, shape (N, features), got shape {arr.shape}")
     if len(arr) < 3:
-        raise ValueError(f"embedding needs at least 3 rows, got {len(arr)}")
+        raise ValueError(f"X needs at least 3 rows for an embedding, got {len(arr)}")
     return arr.astype(np.float32)
 
 

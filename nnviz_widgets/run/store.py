@@ -4,6 +4,7 @@ The layout is written down in ``docs/run-format.md``. In short::
 
     manifest.json   format name and version, grid xs/ys, classes, axis labels, recorded layers
     points.npy      (N, 2) float32, the data as drawn        labels.npy  (N,) int64 true class index
+    sample.npy      (S,) int64 rows whose activations frames carry (only when activations are recorded)
     frames.bin      records: b"NNVF" | u32 header length | JSON header | array bytes | u32 crc32
 
 Frames are stored exactly as the codec encoded them (``codec.py``), so nothing is quantised twice and what a
@@ -29,13 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .codec import Encoded
+from .codec import Encoded, check
 from .run import Frame, Grid, Run
 
 FORMAT = "nnviz-run"
 VERSION = 1
 MAGIC = b"NNVF"
 MANIFEST, POINTS, LABELS, FRAMES = "manifest.json", "points.npy", "labels.npy", "frames.bin"
+SAMPLE = "sample.npy"  # optional: the rows of the data whose activations frames carry (run.sample)
 _U32 = struct.Struct("<I")
 _HEAD = len(MAGIC) + _U32.size  # magic + header length
 
@@ -106,8 +108,11 @@ def decode_records(data: bytes | memoryview, start: int = 0) -> tuple[list[dict]
         try:
             header = json.loads(bytes(view[at + _HEAD : at + _HEAD + hlen]))
             specs = header["arrays"]
-            size = sum(int(s["byte_length"]) for s in specs.values())
-        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            lengths = [int(s["byte_length"]) for s in specs.values()]
+            if min(lengths, default=0) < 0:
+                raise ValueError(f"negative byte_length in {lengths}")
+            size = sum(lengths)
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as err:
             return frames, at, f"unreadable record header at byte {at} ({err})"
         end = at + _HEAD + hlen + size + _U32.size
         if len(view) < end:
@@ -115,22 +120,33 @@ def decode_records(data: bytes | memoryview, start: int = 0) -> tuple[list[dict]
         body = view[at + _HEAD : end - _U32.size]
         if zlib.crc32(body) != _U32.unpack_from(view, end - _U32.size)[0]:
             return frames, at, f"checksum mismatch in the record at byte {at}"
-        payload = body[hlen:]
-        arrays = {}
-        for name, spec in specs.items():
-            o, n = int(spec["byte_offset"]), int(spec["byte_length"])
-            codec_header = {k: v for k, v in spec.items() if k not in ("byte_offset", "byte_length")}
-            arrays[name] = Encoded(codec_header, bytes(payload[o : o + n]))
-        frames.append(
-            {
-                "epoch": int(header["epoch"]),
-                "metrics": {k: float(v) for k, v in header["metrics"].items()},
-                "diverged": bool(header["diverged"]),
-                "arrays": arrays,
-            }
-        )
+        try:  # a header that passed its checksum can still be hand-made: check every field before trusting it
+            frames.append(_frame_fields(header, specs, body[hlen:]))
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as err:
+            return frames, at, f"unreadable record at byte {at} ({err})"
         at = end
     return frames, at, None
+
+
+def _frame_fields(header: dict, specs: dict, payload: memoryview) -> dict:
+    """``append()`` keywords from one record's checked header and payload; ValueError/KeyError/... if malformed."""
+    arrays = {}
+    for name, spec in specs.items():
+        o, n = int(spec["byte_offset"]), int(spec["byte_length"])
+        if not (0 <= o and 0 <= n and o + n <= len(payload)):
+            raise ValueError(f"array {name!r} lies outside the record (bytes {o}..{o + n} of {len(payload)})")
+        codec_header = {k: v for k, v in spec.items() if k not in ("byte_offset", "byte_length")}
+        check(codec_header, n)
+        arrays[str(name)] = Encoded(codec_header, bytes(payload[o : o + n]))
+    metrics = header["metrics"]
+    if not isinstance(metrics, dict) or isinstance(header["diverged"], (dict, list)):
+        raise ValueError("metrics must be an object and diverged a boolean")
+    return {
+        "epoch": int(header["epoch"]),
+        "metrics": {str(k): float(v) for k, v in metrics.items()},
+        "diverged": bool(header["diverged"]),
+        "arrays": arrays,
+    }
 
 
 # -- writing ----------------------------------------------------------------------------------------------
@@ -151,6 +167,9 @@ class RunWriter:
         _prepare_dir(self.path, overwrite)
         np.save(self.path / POINTS, np.ascontiguousarray(run.points, dtype="<f4"), allow_pickle=False)
         np.save(self.path / LABELS, np.ascontiguousarray(run.labels, dtype="<i8"), allow_pickle=False)
+        sample = np.asarray(getattr(run, "sample", ()), dtype="<i8")
+        if len(sample):
+            np.save(self.path / SAMPLE, np.ascontiguousarray(sample), allow_pickle=False)
         self._file = open(self.path / FRAMES, "wb")  # noqa: SIM115 - held open for the run's life
         self._lock = threading.Lock()
         self._next = 0  # index of the next frame to write: records go in frame order
@@ -169,6 +188,8 @@ class RunWriter:
             "frames": FRAMES,
             "layers": getattr(run, "layers", {}),  # recorded weight layers, for the weight views
         }
+        if len(sample):
+            manifest["sample"] = SAMPLE  # activation rows, for EmbeddingScatter(run, layer=...)
         tmp = self.path / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(manifest) + "\n", encoding="utf-8")
         os.replace(tmp, self.path / MANIFEST)
@@ -196,13 +217,14 @@ class RunWriter:
 def _prepare_dir(path: Path, overwrite: bool) -> None:
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"path={str(path)!r} is a file; a run is written to a directory")
-    ours = [path / n for n in (MANIFEST, POINTS, LABELS, FRAMES)]
+    ours = [path / n for n in (MANIFEST, POINTS, LABELS, FRAMES, SAMPLE)]
     if path.is_dir() and any(path.iterdir()):
         if not overwrite:
             what = "a run" if (path / MANIFEST).exists() else "other files"
             raise FileExistsError(
                 f"path={str(path)!r} already holds {what}; choose a new directory, or pass overwrite=True to "
-                "replace the run there (only manifest.json, points.npy, labels.npy and frames.bin are replaced)"
+                "replace the run there (only manifest.json, points.npy, labels.npy, sample.npy and frames.bin are "
+                "replaced)"
             )
         for p in ours:  # the manifest first, so a follower never pairs the old manifest with new frames
             p.unlink(missing_ok=True)
@@ -233,6 +255,8 @@ class DiskRun(Run):
             axis_labels=manifest.get("axis_labels", ("x₁", "x₂")),
         )
         self.layers = dict(manifest.get("layers", {}))
+        if manifest.get("sample"):
+            self.sample = _load_sample(path / manifest["sample"], len(self.points))
         self.path = path
         self.torn: Torn | None = None
         self._frames_file = path / manifest.get("frames", FRAMES)
@@ -295,8 +319,18 @@ class DiskRun(Run):
 def _load_npy(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
+    except Exception as err:  # noqa: BLE001 - numpy raises OSError, ValueError, EOFError, SyntaxError... on a bad file
         raise NotARunError(f"{str(path)!r} is missing or not a readable .npy array: {err}") from None
+
+
+def _load_sample(path: Path, n: int) -> np.ndarray:
+    """The activation sample's row indices: 1-D integers within the run's ``n`` data rows."""
+    sample = _load_npy(path)
+    if sample.ndim != 1 or sample.dtype.kind not in "iu" or (len(sample) and not 0 <= sample.min() <= sample.max() < n):
+        raise NotARunError(
+            f"{str(path)!r} must hold 1-D integer row indices within 0..{n - 1}, got {sample.dtype} {sample.shape}"
+        )
+    return sample.astype(np.int64)
 
 
 def read_manifest(path: Path) -> dict:
@@ -323,6 +357,11 @@ def read_manifest(path: Path) -> dict:
     missing = [k for k in ("grid", "classes") if k not in manifest]
     if missing:
         raise NotARunError(f"{str(file)!r} lacks {missing}")
+    grid, layers = manifest["grid"], manifest.get("layers", {})
+    if not (isinstance(grid, dict) and all(isinstance(grid.get(k), list) and len(grid[k]) >= 2 for k in ("xs", "ys"))):
+        raise NotARunError(f'{str(file)!r}: "grid" must hold lists "xs" and "ys" of at least 2 numbers')
+    if not isinstance(manifest["classes"], list) or not isinstance(layers, dict):
+        raise NotARunError(f'{str(file)!r}: "classes" must be a list and "layers" an object')
     return manifest
 
 
@@ -338,6 +377,12 @@ def open_run(path: str | os.PathLike, *, follow: bool = False, timeout: float | 
     >>> run = nnv.open_run("runs/moons", follow=True)   # doctest: +SKIP
     >>> nnv.DecisionBoundary(run)                         # doctest: +SKIP
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a directory path (str or pathlib.Path), got {type(path).__name__}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+    if isinstance(poll, bool) or not isinstance(poll, (int, float)) or not poll > 0:
+        raise ValueError(f"poll must be a positive number of seconds, got {poll!r}")
     path = Path(path)
     if follow:
         deadline = None if timeout is None else time.monotonic() + timeout

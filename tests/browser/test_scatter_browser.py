@@ -1,5 +1,6 @@
 """EmbeddingScatter in JupyterLab: digits t-SNE with thumbnails (hover shows the label and the image), a lasso
-selection read back in the kernel, a selection set from Python, and a 100,000-point scatter that renders."""
+selection read back in the kernel, a selection set from Python, a 100,000-point scatter that renders and pans
+through its texture path, the 3-D density view, and activations over epochs."""
 
 from __future__ import annotations
 
@@ -113,6 +114,17 @@ def test_digits_hover_lasso_and_100k(lab):
     coloured = ((pixels.max(axis=1) - pixels.min(axis=1)) > 60).mean()
     assert coloured > 0.05, f"only {coloured:.1%} of the 100k plot is coloured"
     lab.screenshot("scatter-100k", big_root)
+
+    # panning 100k points redraws a texture of them (uniforms only); every point again once the camera rests
+    big_box = overlay_box(lab, 1)
+    lab.page.locator(".nnviz-tool-pan").nth(1).click()
+    lab.page.mouse.move(big_box["x"] + 250, big_box["y"] + 200)
+    lab.page.mouse.down()
+    lab.page.mouse.move(big_box["x"] + 300, big_box["y"] + 230, steps=4)
+    wait_for(lab, 1, lambda s: s["drawMode"] == "texture", 5, "a texture redrawn while the camera moves")
+    lab.page.mouse.up()
+    rested = wait_for(lab, 1, lambda s: s["drawMode"] == "all", 10, "every point drawn once the camera rests")
+    assert rested["drawnPoints"] == "100000"
     lab.assert_no_page_errors()
 
 
@@ -157,6 +169,25 @@ def test_density_3d_and_activations_over_epochs(lab):
     after = root3.evaluate("(r) => r.nnvizScatter.screenOf(0)")
     assert abs(after[0] - before[0]) + abs(after[1] - before[1]) > 2, f"orbit moved nothing: {before} {after}"
     assert cube["renderer"] in ("webgl", "canvas2d")
+
+    # 3-D density: "only" keeps each class's core (the densest 60 % of its points): fewer coloured pixels
+    def coloured(n):
+        png = lab.page.locator(".jp-OutputArea-output div.nnviz-scatter .nnviz-scatter-stage").nth(n).screenshot()
+        from PIL import Image
+
+        px = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3).astype(int)
+        return int(((px.max(axis=1) - px.min(axis=1)) > 60).sum())
+
+    time.sleep(0.4)
+    all_points = coloured(1)
+    root3.locator(".nnviz-density").select_option("only")
+    only = wait_for(lab, 1, lambda s: s["density"] == "only", 10, "3-D density view")
+    time.sleep(0.4)
+    core = coloured(1)
+    assert 0 < core < 0.9 * all_points, f"3-D density 'only' coloured {core} px of {all_points}"
+    note = root3.locator(".nnviz-scatter-note").text_content()
+    assert "core" in note, note
+    assert only["dims"] == "3"
     lab.screenshot("scatter-density-3d", lab.page.locator(".jp-OutputArea-output").first)
 
     acts = wait_for(lab, 2, lambda s: s["frames"] == "15", 60, "15 projected frames")

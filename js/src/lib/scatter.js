@@ -247,7 +247,7 @@ export function autoPointSize(n) {
 }
 
 export const NOT_DRAWN = 255; // class code of a row with no finite position
-export const ALPHA = { selected: 255, normal: 216, dimmed: 30, hidden: 0 };
+export const ALPHA = { selected: 255, normal: 216, dimmed: 30, hidden: 0, faint: 40 };
 
 /** Class code per point: its label (0 when unlabelled), or NOT_DRAWN where a coordinate is not finite. */
 export function classCodes(positions, dims, labels) {
@@ -265,8 +265,10 @@ export function classCodes(positions, dims, labels) {
 /**
  * RGBA bytes per point (what the shader draws): the class colour (palette: [[r, g, b], ...] 0-255, cycled),
  * alpha carrying the state: hidden classes and undrawn rows 0; with a selection, selected 255 and others dimmed.
+ * `weight` (per point, 0-1: the 3-D density view) scales the normal alpha from ALPHA.faint (0+) up to
+ * ALPHA.normal (1); a weight of 0 hides the point.
  */
-export function pointColors(codes, palette, { hidden = [], selected = null, off = false } = {}) {
+export function pointColors(codes, palette, { hidden = [], selected = null, off = false, weight = null } = {}) {
   const n = codes.length;
   const rgba = new Uint8Array(4 * n);
   const hide = new Set(hidden);
@@ -278,17 +280,114 @@ export function pointColors(codes, palette, { hidden = [], selected = null, off 
     rgba[4 * i + 1] = g;
     rgba[4 * i + 2] = b;
     let a = ALPHA.normal;
-    if (off || c === NOT_DRAWN || hide.has(c)) a = ALPHA.hidden;
+    if (off || c === NOT_DRAWN || hide.has(c) || (weight && !(weight[i] > 0))) a = ALPHA.hidden;
     else if (any) a = selected[i] ? ALPHA.selected : ALPHA.dimmed;
+    else if (weight) a = Math.round(ALPHA.faint + (ALPHA.normal - ALPHA.faint) * Math.min(1, weight[i]));
     rgba[4 * i + 3] = a;
   }
   return rgba;
 }
 
-export const PREVIEW_POINTS = 250_000;
+/** Stride k so that every k-th of n points (about `m`) is drawn while the 3-D camera moves where index buffers
+ * are missing (the random subset is the usual path); 1 = all. Capped so the byte stride of a 3-D float
+ * position (12 k bytes) stays within WebGL's 255. */
+export function previewStride(n, m = PREVIEW_3D) {
+  return n <= m ? 1 : Math.min(21, Math.ceil(n / m));
+}
 
-/** Stride k so that every k-th of n points (at most PREVIEW_POINTS) is drawn while the camera moves; 1 = all.
- * Capped so the byte stride of a 3-D float position (12 k bytes) stays within WebGL's 255. */
-export function previewStride(n) {
-  return n <= PREVIEW_POINTS ? 1 : Math.min(21, Math.ceil(n / PREVIEW_POINTS));
+// -- interactive frame rates at scale ------------------------------------------------------------------------
+// 2-D: above TEXTURE_FROM points, the first frame of a camera motion renders every point once into a texture (with
+// a margin around the view) and the following frames only redraw that texture moved and scaled (one quad,
+// uniforms only); once the camera rests every point is drawn straight to the screen again. 3-D: while the camera moves, a fixed random subset of
+// PREVIEW_3D points is drawn (an index buffer made once per data), everything once it rests.
+export const TEXTURE_FROM = 20_000;
+export const TEXTURE_MARGIN = 0.5; // of the view's size, on every side
+export const PREVIEW_3D = 10_000;
+
+/**
+ * How to redraw a texture rendered with the 2-D camera matrix m0 so it matches m1: [kx, ky, ox, oy] such that a
+ * point at clip coordinate c under m0 is at k * c + o under m1 (both cameraMatrix(.., 2, ..) matrices).
+ */
+export function textureMap(m0, m1) {
+  const kx = m1[0] / m0[0], ky = m1[5] / m0[5];
+  return [kx, ky, m1[12] - kx * m0[12], m1[13] - ky * m0[13]];
+}
+
+/** `m` distinct indices drawn at random from 0..n-1 (all of them, in order, when m >= n); seeded, so stable. */
+export function previewSubset(n, m, seed = 1) {
+  if (m >= n) return Uint32Array.from({ length: n }, (_, i) => i);
+  let s = seed >>> 0 || 1;
+  const rnd = () => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+  const swapped = new Map(); // a partial Fisher-Yates shuffle, sparse: O(m) time and memory
+  const out = new Uint32Array(m);
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(rnd() * (n - i));
+    out[i] = swapped.get(j) ?? j;
+    swapped.set(j, swapped.get(i) ?? i);
+  }
+  return out.sort();
+}
+
+/**
+ * 3-D density of each point's own class, for the 3-D density view: points binned per class on a size³ grid over
+ * their bounds, blurred (Gaussian, `sigma` cells), and each point given its cell's density divided by the largest
+ * of its class (so 1 = the class's densest place). With `keep` (a mass fraction, e.g. 0.6), points outside the
+ * class's highest-density region holding that fraction of its mass get 0: what is left is the class's core, a
+ * point-cloud iso-shell. Non-finite rows and unlabelled classes past `labels` get 0.
+ */
+export function densityWeights3d(positions, labels, { size = 24, sigma = 1, keep = null } = {}) {
+  const n = positions.length / 3;
+  const b = bounds(positions, 3);
+  const cell = new Int32Array(n).fill(-1);
+  const counts = new Map(); // class -> grid
+  for (let i = 0; i < n; i++) {
+    let idx = 0;
+    for (let d = 2; d >= 0; d--) {
+      const span = b.max[d] - b.min[d] || 1;
+      const g = Math.min(size - 1, Math.floor(((positions[3 * i + d] - b.min[d]) / span) * size));
+      if (!(g >= 0)) { idx = -1; break; }
+      idx = idx * size + g;
+    }
+    if (idx < 0) continue;
+    cell[i] = idx;
+    const c = labels && i < labels.length ? labels[i] : 0;
+    if (!counts.has(c)) counts.set(c, new Float32Array(size * size * size));
+    counts.get(c)[idx] += 1;
+  }
+  const scaled = new Map(); // class -> {grid, max, level}
+  for (const [c, grid] of counts) {
+    const blurred = blur3d(grid, size, sigma);
+    let max = 0;
+    for (const v of blurred) if (v > max) max = v;
+    const level = keep === null ? 0 : massLevels(blurred, [keep])[0];
+    scaled.set(c, { grid: blurred, max: max || 1, level });
+  }
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (cell[i] < 0) continue;
+    const { grid, max, level } = scaled.get(labels && i < labels.length ? labels[i] : 0);
+    const v = grid[cell[i]];
+    out[i] = keep !== null && v < level ? 0 : v / max;
+  }
+  return out;
+}
+
+function blur3d(grid, size, sigma) {
+  const r = Math.max(1, Math.ceil(2 * sigma));
+  const kernel = Float32Array.from({ length: 2 * r + 1 }, (_, k) => Math.exp(-((k - r) ** 2) / (2 * sigma * sigma)));
+  let src = grid;
+  for (const stride of [1, size, size * size]) { // one 1-D pass along each axis
+    const dst = new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) {
+      const at = Math.floor(i / stride) % size;
+      let s = 0;
+      for (let k = -r; k <= r; k++) if (at + k >= 0 && at + k < size) s += src[i + k * stride] * kernel[k + r];
+      dst[i] = s;
+    }
+    src = dst;
+  }
+  return src;
 }

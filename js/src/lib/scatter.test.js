@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   ALPHA, bounds, cameraMatrix, classCodes, densityGrid, fitCamera, massLevels, nearest, NOT_DRAWN, orbit, pan2d,
-  pointColors, pointInPolygon, PREVIEW_POINTS, previewStride, project, selectBox, selectLasso, visibleMask, zoom2d,
+  pointColors, pointInPolygon, PREVIEW_3D, previewStride, previewSubset, project, selectBox, selectLasso, visibleMask,
+  zoom2d, textureMap, densityWeights3d,
 } from "./scatter.js";
 
 const square = Float32Array.from([0, 0, 10, 0, 10, 10, 0, 10, NaN, 5]);
@@ -125,10 +126,81 @@ describe("density", () => {
 });
 
 describe("preview while moving", () => {
-  it("draws everything up to PREVIEW_POINTS, a stride beyond, within WebGL's 255-byte stride", () => {
-    expect(previewStride(100_000)).toBe(1);
-    expect(previewStride(PREVIEW_POINTS)).toBe(1);
-    expect(previewStride(1_000_000)).toBe(4);
+  it("strides only past PREVIEW_3D, within WebGL's 255-byte stride", () => {
+    expect(previewStride(PREVIEW_3D)).toBe(1);
+    expect(previewStride(4 * PREVIEW_3D)).toBe(4);
     expect(12 * previewStride(1e9)).toBeLessThanOrEqual(255);
+  });
+});
+
+describe("frame rate at scale: texture map, preview subset", () => {
+  it("a texture drawn under one 2-D camera, moved by textureMap, lands where the new camera puts each point", () => {
+    const cam = fitCamera(bounds(square, 2), 2);
+    const moved = zoom2d(pan2d(cam, 37, -12, 300, 200), 2.5, 80, 50, 300, 200);
+    const m0 = cameraMatrix(cam, 2, 1.5), m1 = cameraMatrix(moved, 2, 1.5);
+    const [kx, ky, ox, oy] = textureMap(m0, m1);
+    for (const [x, y] of [[0, 0], [10, 3], [-4, 7]]) {
+      const c0 = [m0[0] * x + m0[12], m0[5] * y + m0[13]];
+      const c1 = [m1[0] * x + m1[12], m1[5] * y + m1[13]];
+      expect(kx * c0[0] + ox).toBeCloseTo(c1[0], 5);
+      expect(ky * c0[1] + oy).toBeCloseTo(c1[1], 5);
+    }
+    expect(textureMap(m0, m0)).toEqual([1, 1, 0, 0]);
+  });
+
+  it("the preview subset is m distinct indices, sorted, spread over the whole range, the same each time", () => {
+    const s = previewSubset(1_000_000, 20_000);
+    expect(s.length).toBe(20_000);
+    expect(new Set(s).size).toBe(20_000);
+    expect(s.every((v, i) => i === 0 || v > s[i - 1])).toBe(true);
+    expect(s[s.length - 1]).toBeLessThan(1_000_000);
+    // random, not a stride: about a tenth in each tenth of the range, and not evenly spaced
+    const tenths = new Array(10).fill(0);
+    for (const i of s) tenths[Math.floor(i / 100_000)] += 1;
+    for (const t of tenths) expect(Math.abs(t - 2000)).toBeLessThan(200);
+    expect(new Set(Array.from(s.slice(1, 200), (v, i) => v - s[i])).size).toBeGreaterThan(20);
+    expect(previewSubset(1_000_000, 20_000)).toEqual(s);
+    expect(Array.from(previewSubset(5, 10))).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe("3-D density", () => {
+  // class 0: a tight cluster of 400 points at the origin plus 20 stragglers far out; class 1: a cluster at (10, 10, 10)
+  function clouds() {
+    let s = 7;
+    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+    const pos = [], lab = [];
+    for (let i = 0; i < 400; i++) { pos.push(rnd(), rnd(), rnd()); lab.push(0); }
+    for (let i = 0; i < 20; i++) { pos.push(4 + 6 * rnd(), -4 + 6 * rnd(), 4 + 6 * rnd()); lab.push(0); }
+    for (let i = 0; i < 300; i++) { pos.push(10 + rnd(), 10 + rnd(), 10 + rnd()); lab.push(1); }
+    pos.push(NaN, 0, 0); lab.push(1);
+    return { pos: Float32Array.from(pos), lab: Uint8Array.from(lab) };
+  }
+
+  it("weights a class's dense core near 1 and its stragglers near 0; non-finite rows 0", () => {
+    const { pos, lab } = clouds();
+    const w = densityWeights3d(pos, lab);
+    const core = Array.from(w.slice(0, 400)), far = Array.from(w.slice(400, 420));
+    const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(Math.max(...core)).toBeCloseTo(1, 5);
+    expect(Math.max(...Array.from(w.slice(420, 720)))).toBeCloseTo(1, 5); // each class scaled to its own peak
+    expect(mean(core)).toBeGreaterThan(0.5);
+    expect(mean(far)).toBeLessThan(0.1);
+    for (const v of far) expect(v).toBeGreaterThan(0); // "over" keeps every point, faint
+    expect(w[720]).toBe(0);
+  });
+
+  it("with keep, only the core holding that mass fraction stays", () => {
+    const { pos, lab } = clouds();
+    const w = densityWeights3d(pos, lab, { keep: 0.6 });
+    const kept = (a, b) => Array.from(w.slice(a, b)).filter((v) => v > 0).length;
+    expect(kept(400, 420)).toBe(0); // stragglers are outside class 0's core
+    expect(kept(0, 400)).toBeGreaterThan(0.4 * 400);
+    expect(kept(420, 720)).toBeGreaterThan(0.4 * 300);
+  });
+
+  it("weights become alpha between ALPHA.faint and ALPHA.normal, weight 0 hides", () => {
+    const rgba = pointColors(Uint8Array.from([0, 0, 0]), [[10, 20, 30]], { weight: Float32Array.from([1, 0.5, 0]) });
+    expect([rgba[3], rgba[7], rgba[11]]).toEqual([ALPHA.normal, Math.round((ALPHA.faint + ALPHA.normal) / 2), 0]);
   });
 });
