@@ -2,8 +2,13 @@
 
 ``fit`` shuffles the training data each epoch (seeded), takes one optimizer step per mini-batch, and after
 each epoch (or every ``every`` steps) records one frame with ``loss`` (the mean mini-batch training loss since
-the previous capture), ``accuracy`` (the recorder's, on the whole training set in eval mode) and, with
+the previous frame), ``accuracy`` (the recorder's, on the whole training set in eval mode) and, with
 ``val=``, ``val_loss`` and ``val_accuracy`` on the validation data in eval mode.
+
+``every`` means one thing everywhere: the recorder keeps one frame per ``every`` calls of ``rec.capture()``
+(``Recorder(every=)``, ``record/schedule.py``). ``fit`` calls ``capture()`` once per epoch, or, when given
+``every``, once per optimizer step, so ``fit(every=n)`` records every n steps and is exactly your own loop
+calling ``rec.capture()`` after each step with ``Recorder(every=n)``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,15 @@ class Training:
 
     ``state`` is ``"running"``, ``"stopping"``, ``"stopped"`` (by :meth:`stop`), ``"done"`` or ``"failed"``
     (``error`` holds the exception). ``epoch`` is the last finished epoch (1-based count).
+
+    >>> import torch.nn as nn, nnviz_widgets as nnv
+    >>> X, y = nnv.datasets.moons(100)
+    >>> rec = nnv.fit(nn.Linear(2, 2), X, y, epochs=200, grid=20, show=False, background=True)
+    >>> rec.training.stop()
+    >>> rec.training.join(30)                     # True once the thread has ended
+    True
+    >>> rec.training.state in ("stopped", "done")
+    True
     """
 
     def __init__(self, rec: Recorder, epochs: int):
@@ -45,6 +59,7 @@ class Training:
 
     @property
     def stopping(self) -> bool:
+        """True once :meth:`stop` was called (training ends after the current epoch)."""
         return self._stop.is_set()
 
     def stop(self) -> None:
@@ -102,7 +117,8 @@ def fit(
     val : validation data ``(X_val, y_val)``, or a fraction (0-1) of ``(X, y)`` held out (seeded).
     device : where to train (``"cpu"``, ``"cuda"``, a ``torch.device``); default the model's own.
     loss : ``fn(logits, targets)``; default cross-entropy (binary cross-entropy for one output column).
-    every : record every ``every`` optimizer steps instead of every epoch.
+    every : record every ``every`` optimizer steps instead of every epoch (``fit`` then calls ``capture()``
+        after each step and ``Recorder(every=every)`` keeps every n-th call; the final step is always recorded).
     max_frames : keep at most this many frames, evenly spaced (the last step is always recorded).
     background : train in a thread and return at once; ``rec.training`` is the :class:`Training` handle
         (``stop()``, ``join()``), and the dashboard's stop button ends it after the current epoch.
@@ -122,12 +138,27 @@ def fit(
         _check_int("every", every)
     if not (isinstance(lr, (int, float)) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if loss is not None and not callable(loss):
+        raise TypeError(f"loss must be a function fn(logits, targets) -> loss tensor, got {loss!r}")
     if device is not None:
-        model.to(device)
+        try:
+            model.to(device)
+        except (RuntimeError, TypeError) as err:
+            raise ValueError(f"device={device!r} is not a device torch can use here: {err}") from None
     X, y, val = _split(X, y, val, seed)
     steps_per_epoch = math.ceil(len(X) / batch_size)
-    captures = 1 + (epochs if every is None else math.ceil(epochs * steps_per_epoch / every))  # +1: untrained
-    rec = Recorder(model, X, y, max_frames=max_frames, expected=captures if max_frames else None, **recorder_options)
+    if "expected" in recorder_options:
+        raise TypeError("fit() got expected=: it counts its own capture() calls (epochs, or steps with every=)")
+    captures = 1 + (epochs if every is None else epochs * steps_per_epoch)  # capture() calls; +1: untrained
+    rec = Recorder(
+        model,
+        X,
+        y,
+        every=every or 1,
+        max_frames=max_frames,
+        expected=captures if max_frames else None,
+        **recorder_options,
+    )
     training = Training(rec, epochs)
     rec.training = training
     if show is None:
@@ -193,9 +224,12 @@ def _train(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
                 opt.step()
                 losses.append(float(batch_loss.detach()))
                 step += 1
-                if every is not None and (step % every == 0 or step == total):
-                    _capture(rec, losses, val, loss_fn, epoch=step, force=step == total)
-                    losses = []
+                if every is not None:  # one capture() per step; the recorder's schedule keeps every n-th
+                    if rec.due() or step == total:
+                        _capture(rec, losses, val, loss_fn, epoch=step, force=step == total)
+                        losses = []
+                    else:
+                        rec.capture(epoch=step)  # counted, skipped: nothing is evaluated
             last = epoch == training.epochs - 1 or training.stopping
             if every is None:
                 _capture(rec, losses, val, loss_fn, epoch=epoch + 1, force=last)

@@ -30,6 +30,23 @@ def test_dashboard_views_share_one_player(rec):
     dash.close()
 
 
+def test_dashboard_shows_the_recorded_activations():
+    X, y = nnv.datasets.moons(120, noise=0.2, seed=2)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    with_acts = nnv.Recorder(model, X, y, grid=10, activations="1")
+    for _ in range(3):
+        with_acts.capture()
+    dash = nnv.Dashboard(with_acts)
+    assert list(dash.views) == ["boundary", "mosaic", "embedding", "curves"]
+    assert dash.views["embedding"]._name == "activations/1"  # the recorded layer, moved by the one player
+    assert (dash.views["embedding"], "epoch") in {(lk.target[0], lk.target[1]) for lk in dash.player._links}
+    dash.close()
+    without = nnv.Recorder(model, X, y, grid=10)
+    assert "embedding" not in nnv.Dashboard(without).views  # nothing to show: left out quietly
+    with pytest.raises(ValueError, match="activations="):
+        nnv.Dashboard(without, views=["embedding"])  # asked for by name: say how to get it
+
+
 def test_views_can_be_left_out(rec):
     dash = nnv.Dashboard(rec, views=["curves"])
     assert list(dash.views) == ["curves"]

@@ -110,3 +110,57 @@ def test_watch_returns_recorder_and_dashboard(moons):
     rec.capture(loss=0.5)
     assert isinstance(dash, nnv.Dashboard) and len(rec.run) == 1
     dash.close()
+
+
+def test_every_means_the_same_in_fit_and_in_your_own_loop(moons):
+    """fit(every=n) is exactly a loop that calls rec.capture() after each optimizer step with Recorder(every=n)."""
+    X, y = moons
+    fitted = nnv.fit(net(), X, y, epochs=2, batch_size=40, every=3, grid=10, show=False, optimizer="sgd", lr=0.1)
+    assert fitted.schedule.every == 3
+    model = net()
+    rec = nnv.Recorder(model, X, y, grid=10, every=3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    Xt, yt = torch.as_tensor(rec.X), torch.as_tensor(rec.y)
+    gen = torch.Generator().manual_seed(0)  # fit's own shuffling
+    rec.capture()  # the untrained network
+    for _ in range(2):
+        order = torch.randperm(len(Xt), generator=gen)
+        for start in range(0, len(Xt), 40):
+            idx = order[start : start + 40]
+            loss = nn.functional.cross_entropy(model(Xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            rec.capture()
+    steps = 2 * 8
+    own = [f.epoch for f in rec.run]
+    assert own == list(range(0, steps + 1, 3))
+    assert [f.epoch for f in fitted.run] == own + [steps]  # fit also keeps the final step
+    np.testing.assert_allclose(fitted.run[3].boundary, rec.run[3].boundary, atol=1e-6)  # same step, same network
+
+
+def test_due_says_which_captures_are_kept(moons):
+    X, y = moons
+    rec = nnv.Recorder(net(), X, y, grid=10, every=4, max_frames=4)
+    due, kept = [], []
+    for _ in range(30):
+        due.append(rec.due())
+        kept.append(rec.capture() is not None)
+    assert due == kept and [i for i, k in enumerate(kept) if k] == [0, 4, 8, 16]  # 2 at stride 4, 1 at 8, 1 at 16
+
+
+def test_fit_every_with_max_frames_thins_steps_evenly(moons):
+    X, y = moons
+    rec = nnv.fit(net(), X, y, epochs=5, batch_size=30, every=2, max_frames=6, grid=10, show=False)  # 50 steps
+    epochs = [f.epoch for f in rec.run]
+    assert len(epochs) <= 6 and epochs[0] == 0 and epochs[-1] == 50
+    assert len(set(np.diff(epochs[:-1]))) == 1 and epochs[1] % 2 == 0  # evenly spaced, multiples of every
+    with pytest.raises(TypeError, match="expected="):
+        nnv.fit(net(), X, y, epochs=1, expected=3, show=False)
+
+
+def test_watch_passes_every_to_its_recorder(moons):
+    X, y = moons
+    rec, dash = nnv.watch(net(), X, y, grid=10, every=2, show=False)
+    assert [rec.capture() is not None for _ in range(4)] == [True, False, True, False]
+    dash.close()

@@ -115,6 +115,88 @@ def test_lightning_callback_records_on_rank_zero_only(moons):
     assert other.rec is None
 
 
+DDP_SCRIPT = """
+import json, os, sys
+import torch
+from torch import nn
+import lightning.pytorch as pl
+import nnviz_widgets as nnv
+from nnviz_widgets.integrations.lightning import RecorderCallback
+
+torch.set_num_threads(1)
+out = sys.argv[1]
+X, y = nnv.datasets.moons(200, noise=0.2, seed=0)
+
+
+class Module(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, _i):
+        loss = nn.functional.cross_entropy(self(batch[0]), batch[1])
+        self.log("train_loss", loss, on_epoch=True, on_step=False, sync_dist=True)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), 1e-2)
+
+
+class Seen(pl.Callback):  # what each rank did, written by the rank itself
+    def on_train_end(self, trainer, pl_module):
+        rec = cb.rec
+        info = {"rank": trainer.global_rank, "world": trainer.world_size, "recorder": rec is not None,
+                "frames": 0 if rec is None else len(rec.run), "backend": torch.distributed.get_backend()}
+        with open(os.path.join(out, f"rank{trainer.global_rank}.json"), "w") as f:
+            json.dump(info, f)
+
+
+torch.manual_seed(0)
+data = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+loader = torch.utils.data.DataLoader(data, batch_size=25)
+cb = RecorderCallback(X, y, grid=20, path=os.path.join(out, "run"))
+trainer = pl.Trainer(
+    max_epochs=3, callbacks=[cb, Seen()], accelerator="cpu", devices=2, strategy="ddp", num_nodes=1,
+    logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+)
+trainer.fit(Module(), loader)
+"""
+
+
+def test_lightning_ddp_two_processes_record_on_rank_zero_only(tmp_path):
+    """A real 2-process DDP run on CPU (gloo): rank 0 alone records, and the run on disk is complete."""
+    pytest.importorskip(
+        "lightning", reason="the lightning extra is not installed: pip install 'nnviz_widgets[lightning]'"
+    )
+    import json
+    import os
+    import subprocess
+    import sys
+
+    if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
+        pytest.skip("this torch build has no gloo backend for torch.distributed")
+    script = tmp_path / "train_ddp.py"
+    script.write_text(DDP_SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1"}
+    env.pop("LOCAL_RANK", None)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [(r["rank"], r["world"], r["backend"]) for r in ranks] == [(0, 2, "gloo"), (1, 2, "gloo")]
+    assert ranks[0]["recorder"] and ranks[0]["frames"] == 3
+    assert not ranks[1]["recorder"], "rank 1 built a recorder"
+    run = nnv.open_run(tmp_path / "run")
+    assert run.torn is None and [f.epoch for f in run] == [1, 2, 3]
+    assert all("loss" in f.metrics and "accuracy" in f.metrics for f in run)
+    assert run[-1].boundary.shape == (20, 20, 2) and set(run[-1].weights) == {"net.0", "net.2"}
+
+
 def test_keras_callback(moons):
     import os
 

@@ -74,3 +74,153 @@ def test_view_gets_axis_labels(data5):
     view = nnv.DecisionBoundary(rec)
     assert view.axis_labels == rec.run.axis_labels
     view.close()
+
+
+# -- the plane folded into the first Linear layer: same probabilities, only where it is exact ------------------
+from nnviz_widgets.record.plane import first_linear  # noqa: E402
+
+
+def _unfolded(rec) -> np.ndarray:
+    """The plain path: every grid point mapped back to input space and run through the whole model."""
+    return rec._probabilities("grid-unfolded", rec._grid_points)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d: nn.Sequential(nn.Linear(d, 16), nn.ReLU(), nn.Linear(16, 3)),
+        lambda d: nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(d, 16), nn.Tanh(), nn.Linear(16, 3)),
+        lambda d: nn.Sequential(nn.Linear(d, 8, bias=False), nn.ReLU(), nn.Linear(8, 3)).double(),
+    ],
+    ids=["linear-first", "after-flatten-and-dropout", "no-bias-float64"],
+)
+def test_folded_grid_gives_the_same_probabilities(make, monkeypatch):
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(400, 12)) * np.linspace(4, 0.1, 12)).astype(np.float32)
+    y = rng.integers(0, 3, 400)
+    torch.manual_seed(0)
+    model = make(12)
+    rec = nnv.Recorder(model, X, y, grid=40)
+    assert first_linear(model, 12) is not None, "the fold applies to this model"
+    calls = []
+    model.register_forward_pre_hook(lambda m, i: calls.append(tuple(i[0].shape)))  # a hook switches the fold off
+    plain = rec._grid_probabilities()
+    assert calls and calls[0][1] == 12, "with a hook on the model the grid runs through the model itself"
+    model._forward_pre_hooks.clear()
+    folded = rec._grid_probabilities()
+    np.testing.assert_allclose(folded, plain, atol=2e-6)
+    np.testing.assert_allclose(folded, _unfolded(rec), atol=2e-6)
+    frame = rec.capture()
+    np.testing.assert_allclose(frame.boundary.reshape(-1, 3), plain, atol=0.5 / 254 + 1e-5)  # what is stored
+
+
+def test_folded_grid_never_runs_wide_rows():
+    """The point of the fold: the grid's first layer takes 2 plane coordinates, not 784-wide input rows."""
+    from torch.overrides import TorchFunctionMode
+
+    class Widths(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.rows = {}
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func is torch.nn.functional.linear or func is torch.addmm:
+                x = args[1] if func is torch.addmm else args[0]
+                self.rows[x.shape[-1]] = self.rows.get(x.shape[-1], 0) + x.shape[0]
+            return func(*args, **(kwargs or {}))
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 784)).astype(np.float32)
+    model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
+    rec = nnv.Recorder(model, X, rng.integers(0, 10, 200), grid=60)
+    with Widths() as folded:
+        rec._grid_probabilities()
+    with Widths() as plain:
+        _unfolded(rec)
+    assert plain.rows.get(784) == 60 * 60 and 784 not in folded.rows and folded.rows.get(2) == 60 * 60
+
+
+class _Residual(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.out = nn.Linear(d, 2)
+
+    def forward(self, x):
+        return self.out(x + torch.relu(self.fc(x)))
+
+
+class _ScaledSequential(nn.Sequential):
+    def forward(self, x):
+        return super().forward(2 * x)
+
+
+@pytest.mark.parametrize(
+    "make, why",
+    [
+        (lambda d: nn.Sequential(nn.BatchNorm1d(d), nn.Linear(d, 2)), "first layer is not Linear"),
+        (lambda d: nn.Sequential(nn.Sequential(nn.Linear(d, 4)), nn.Linear(4, 2)), "nested container"),
+        (lambda d: _Residual(d), "not a Sequential: x is used twice"),
+        (lambda d: _ScaledSequential(nn.Linear(d, 2)), "a Sequential with its own forward"),
+        (lambda d: nn.Sequential(nn.Flatten(0), nn.Linear(d, 2)), "a Flatten that is not the identity on rows"),
+        (lambda d: nn.Sequential(nn.LazyLinear(2)), "an uninitialised lazy layer"),
+    ],
+)
+def test_fold_does_not_apply(make, why):
+    assert first_linear(make(5), 5) is None, why
+
+
+def test_fold_respects_hooks_on_the_first_layer(data5):
+    X, y = data5
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 2))
+    rec = nnv.Recorder(model, X, y, grid=10)
+    seen = []
+    handle = model[0].register_forward_hook(lambda m, i, o: seen.append(o.shape[0]))
+    assert first_linear(model, 5) is None
+    rec.capture()
+    assert sum(seen) >= 100, "the user's hook on the first layer saw every grid row"
+    handle.remove()
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda m, i, o: None)
+    try:
+        assert first_linear(model, 5) is None, "global module hooks switch the fold off too"
+    finally:
+        handle.remove()
+    assert first_linear(model, 5) is not None
+
+
+def test_fold_with_recorded_outputs_keeps_the_neuron_maps(data5):
+    """outputs=True on a plane hooks every Linear: the first one's maps need its real inputs, so no fold."""
+    X, y = data5
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 2))
+    frame = nnv.Recorder(model, X, y, grid=20, outputs=True).capture()
+    assert set(frame.outputs) == {"0", "2"}
+    rec = nnv.Recorder(model, X, y, grid=20)
+    with torch.no_grad():
+        want = torch.relu(model[0](torch.as_tensor(rec._grid_points))).numpy().T.reshape(8, 20, 20)
+    got = frame.outputs["0"]
+    np.testing.assert_allclose(got, want, atol=float(np.abs(want).max()) / 100)
+
+
+def test_relu_after_the_folded_layer_runs_in_place_only_on_tensors_it_owns():
+    from nnviz_widgets.record.plane import run_after
+
+    torch.manual_seed(0)
+    rest = [nn.ReLU(), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3)]
+    h = torch.randn(40, 6)
+    want = rest[3](torch.relu(rest[1](torch.relu(h))))
+    with torch.no_grad():
+        assert torch.equal(run_after(rest, h.clone()), want.detach())  # bit-identical to the modules themselves
+        seen = []
+        rest[2].register_forward_hook(lambda m, i, o: seen.append(o.clone()))  # a hooked ReLU runs as itself
+        assert torch.equal(run_after(rest, h.clone()), want.detach()) and len(seen) == 1
+        held = torch.randn(40, 6)
+        before = held.clone()
+        run_after([nn.Identity(), nn.ReLU()], held)  # Identity hands back a tensor it does not own: no in-place
+        assert torch.equal(held, before)
+        kept = []
+        lin = nn.Linear(6, 6)
+        lin.register_forward_hook(lambda m, i, o: kept.append(o))  # a hook holds the Linear's output ...
+        out = run_after([lin, nn.ReLU()], torch.randn(4, 6))
+        assert (kept[0] < 0).any() and not torch.equal(kept[0], out)  # ... so the ReLU after it is not in place

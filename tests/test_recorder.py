@@ -209,3 +209,40 @@ def test_model_returning_a_tuple():
 
     with pytest.raises(TypeError, match="returned tuple, not a tensor"):
         nnv.Recorder(Pair(), X_OK, Y_OK)
+
+
+# -- activations of the sample come from the data's own forward pass ------------------------------------------
+def test_sample_activations_come_from_the_data_pass_in_the_sample_order(moons, monkeypatch):
+    from nnviz_widgets.record import recorder
+
+    monkeypatch.setattr(recorder, "CHUNK_ROWS", 64)  # the sample's rows fall in several chunks
+    X, y = moons
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 2))
+    sample = np.array([150, 3, 77, 3, 199, 0, 64, 63])  # unsorted, a duplicate, chunk edges
+    rec = nnv.Recorder(model, X, y, grid=10, activations="1", sample=sample)
+    rows = []
+    model.register_forward_hook(lambda m, i, o: rows.append(len(i[0])))
+    frame = rec.capture()
+    assert sum(rows) == 10 * 10 + len(X), "the grid and the data, and no separate pass for the sample"
+    with torch.no_grad():
+        want = torch.tanh(model[0](torch.as_tensor(X[sample]))).numpy()
+    got = frame.activations["1"]
+    np.testing.assert_allclose(got, want, atol=2e-4)
+    np.testing.assert_array_equal(got[1], got[3])
+
+
+def test_sample_activations_of_a_layer_run_twice_are_refused(moons):
+    X, y = moons
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.fc(self.fc(x))
+
+    rec = nnv.Recorder(Twice(), X, y, grid=10, activations="fc", sample=20)
+    with pytest.raises(ValueError, match="activations: layer 'fc' ran 400 rows for 200 inputs"):
+        rec.capture()

@@ -1,34 +1,12 @@
 // Metric-curve cursor: moves the bqplot cursor marks of a MetricCurves to frame `epoch`, in the browser,
 // so a Player jslinked to `epoch` moves the cursor with no kernel round trip. `xs[i]` is frame i's x position.
+// The logic lives in lib/curves.js (tested with vitest); this module wires it to anywidget.
 import { cursorX } from "./lib/cursor.js";
+import { syncCursors } from "./lib/curves.js";
 
 function initialize({ model }) {
-  let cursors = [];
-  let generation = 0;
-  const move = () => {
-    const x = cursorX(model.get("xs"), model.get("epoch"));
-    if (x === null) return;
-    for (const mark of cursors) mark.set("x", new Float64Array([x, x])); // browser-only: Python never reads it
-  };
-  const load = async () => {
-    const mine = ++generation;
-    const refs = model.get("cursors") || [];
-    const ids = refs.map((ref) => String(ref).replace(/^IPY_MODEL_/, ""));
-    const marks = await Promise.all(ids.map((id) => model.widget_manager.get_model(id)));
-    if (mine !== generation) return; // a newer list arrived while these resolved
-    cursors = marks;
-    move();
-  };
-  model.on("change:cursors", load);
-  model.on("change:epoch", move);
-  model.on("change:xs", move);
-  load();
-  return () => {
-    generation += 1;
-    model.off("change:cursors", load);
-    model.off("change:epoch", move);
-    model.off("change:xs", move);
-  };
+  const sync = syncCursors(model, (id) => model.widget_manager.get_model(id));
+  return () => sync.dispose();
 }
 
 function render({ model, el }) {

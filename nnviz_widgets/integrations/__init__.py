@@ -14,7 +14,14 @@ import importlib
 
 
 def require(module: str, extra: str, what: str):
-    """Import ``module`` or raise ImportError naming the extra that installs it."""
+    """Import ``module`` or raise ImportError naming the extra that installs it (``what`` says who needs it).
+
+    >>> require("json", "dev", "this example").dumps([1])
+    '[1]'
+    >>> require("no_such_module", "keras", "KerasCallback")
+    Traceback (most recent call last):
+    ImportError: KerasCallback needs no_such_module: pip install 'nnviz_widgets[keras]' (or pip install keras)
+    """
     try:
         return importlib.import_module(module)
     except ImportError as err:

@@ -29,7 +29,19 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid, "identi
 
 class MLPMirror(nn.Sequential):
     """A PyTorch copy of a fitted ``MLPClassifier``: ``forward`` returns its logits (one column, the logit of
-    class 1, for two classes); ``sync()`` recopies ``coefs_`` / ``intercepts_``."""
+    class 1, for two classes); ``sync()`` recopies ``coefs_`` / ``intercepts_``.
+
+    >>> import warnings, torch, nnviz_widgets as nnv
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> X, y = nnv.datasets.moons(100)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     est = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    >>> net = MLPMirror(est)
+    >>> p1 = torch.sigmoid(net(torch.as_tensor(X)))[:, 0].detach().numpy()
+    >>> bool(abs(p1 - est.predict_proba(X)[:, 1]).max() < 1e-5)
+    True
+    """
 
     def __init__(self, estimator):
         layers: OrderedDict[str, nn.Module] = OrderedDict()
@@ -44,6 +56,7 @@ class MLPMirror(nn.Sequential):
         self.sync()
 
     def sync(self) -> None:
+        """Copy the estimator's current ``coefs_`` / ``intercepts_`` into the mirror's layers."""
         with torch.no_grad():
             for i, (w, b) in enumerate(zip(self.estimator.coefs_, self.estimator.intercepts_, strict=True)):
                 lin = getattr(self, f"fc{i + 1}")
@@ -52,7 +65,14 @@ class MLPMirror(nn.Sequential):
 
 
 class ProbaModel(nn.Module):
-    """Any fitted estimator with ``predict_proba``, as a module returning probabilities (no weights)."""
+    """Any fitted estimator with ``predict_proba``, as a module returning probabilities (no weights).
+
+    >>> import torch, nnviz_widgets as nnv
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = nnv.datasets.moons(100)
+    >>> ProbaModel(LogisticRegression().fit(X, y))(torch.as_tensor(X)).shape
+    torch.Size([100, 2])
+    """
 
     def __init__(self, estimator):
         super().__init__()
@@ -66,7 +86,15 @@ class ProbaModel(nn.Module):
 
 
 def mirror(estimator) -> nn.Module:
-    """The module a recorder evaluates for ``estimator`` (fitted at least once)."""
+    """The module a recorder evaluates for ``estimator`` (fitted at least once): an :class:`MLPMirror` for
+    ``MLPClassifier``, else a :class:`ProbaModel`.
+
+    >>> import nnviz_widgets as nnv
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> X, y = nnv.datasets.moons(100)
+    >>> type(mirror(SGDClassifier(loss="log_loss").fit(X, y))).__name__
+    'ProbaModel'
+    """
     if type(estimator).__name__ == "MLPClassifier" and hasattr(estimator, "coefs_"):
         return MLPMirror(estimator)
     return ProbaModel(estimator)
@@ -77,6 +105,15 @@ def fit(estimator, X, y, *, epochs: int = 100, val=None, show: bool | None = Non
 
     Metrics per frame: ``loss`` (``estimator.loss_`` when it has one, else the log-loss on the training data),
     ``accuracy`` (the recorder's) and, with ``val=(X_val, y_val)``, ``val_loss`` and ``val_accuracy``.
+    ``show`` displays the dashboard (default: inside IPython), ``views`` picks its views, and the other keyword
+    arguments go to :class:`~nnviz_widgets.Recorder`.
+
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> import nnviz_widgets as nnv
+    >>> X, y = nnv.datasets.moons(100)
+    >>> rec = fit(SGDClassifier(loss="log_loss", random_state=0), X, y, epochs=3, grid=20, show=False)
+    >>> len(rec.run), sorted(rec.run[-1].metrics)
+    (3, ['accuracy', 'loss'])
     """
     if not (hasattr(estimator, "partial_fit") and hasattr(estimator, "predict_proba")):
         raise TypeError(

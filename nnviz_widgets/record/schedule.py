@@ -1,20 +1,30 @@
 """Which captures become frames: every capture, every k-th, or at most ``max_frames`` of a long run.
 
+A *capture* is one call of ``Recorder.capture()``, whatever the loop calls it from: ``every=n`` keeps one
+frame per n calls. ``nnv.fit`` calls it once per epoch, or once per optimizer step when given ``every``, so
+``fit(every=n)`` records every n steps; the Lightning and Keras callbacks call it once per epoch.
+
 The decision is made at capture time and never revised: a frame, once appended, is never deleted, so the
 frame indices a browser already holds stay valid. Thinning keeps every k-th capture counted from the first
 one (capture 0 is always a frame):
 
 - ``expected`` known (``fit()`` knows its epochs): ``k`` is chosen once so the whole run fits in
   ``max_frames`` (one slot kept for the final capture, which ``fit`` forces); the frames are evenly spaced.
-- ``expected`` unknown (your own loop): the first half of the budget keeps every ``every``-th capture, the
-  next quarter every ``2 * every``-th, the next eighth every ``4 * every``-th, and so on. The run never
-  exceeds ``max_frames``; early training, where the network changes fastest, is densest. Once the budget is
-  spent only forced captures (``capture(force=True)``) add frames.
+- ``expected`` unknown (your own loop): the first half of the budget keeps every ``every``-th capture; the
+  other half is split into up to ``LEVELS`` (16) equal parts kept at strides ``2, 4, 8, ... * every``. The run
+  never exceeds ``max_frames``; early training, where the network changes fastest, is densest, and later
+  frames are spaced ever wider (log-spaced) so the budget lasts: with ``max_frames=1000`` (``every=1``) 10,000
+  captures keep 728 frames, the newest 15 captures behind the live one, and frames keep coming for about 4
+  million captures.
+  Once the budget is spent only forced captures (``capture(force=True)``) add frames. Pass ``expected`` when
+  you know the run's length to get evenly spaced frames instead.
 """
 
 from __future__ import annotations
 
 import math
+
+LEVELS = 16  # log-spaced levels after the dense half, when the run's length is unknown
 
 
 class CaptureSchedule:
@@ -29,7 +39,7 @@ class CaptureSchedule:
     ...     if g.keep(t, len(kept)):
     ...         kept.append(t)
     >>> kept
-    [0, 1, 2, 3, 4, 6, 8]
+    [0, 1, 2, 3, 4, 8, 16, 32]
     """
 
     def __init__(self, every: int = 1, max_frames: int | None = None, expected: int | None = None):
@@ -54,14 +64,18 @@ class CaptureSchedule:
         """Keep every ``stride``-th capture while ``frames`` frames are held (0: the budget is spent)."""
         if self.max_frames is None or self.expected is not None:
             return self._fixed
-        level, bound = 0, self.max_frames // 2
-        while frames >= bound:  # segment j holds max_frames / 2**(j+1) frames at stride every * 2**j
-            level += 1
-            size = self.max_frames >> (level + 1)
-            if size == 0:
-                return 0
-            bound += size
-        return self.every << level
+        dense = self.max_frames - self.max_frames // 2  # the first half: every `every`-th capture
+        if frames < dense:
+            return self.every
+        rest = self.max_frames - dense
+        levels = min(LEVELS, rest)
+        size, extra = divmod(rest, levels)  # level j (1-based) holds size (+1 for the first `extra`) frames
+        held = frames - dense
+        for level in range(1, levels + 1):
+            held -= size + (level <= extra)
+            if held < 0:
+                return self.every << level
+        return 0
 
     def keep(self, tick: int, frames: int) -> bool:
         k = self.stride(frames)

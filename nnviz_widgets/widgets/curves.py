@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 import uuid
@@ -54,6 +55,8 @@ class MetricCurves(ipywidgets.VBox):
 
     def __init__(self, source, *, metrics=None, width: int = 360, height: int = 240):
         self.run = source_run(source)
+        if metrics is not None and (isinstance(metrics, str) or not isinstance(metrics, (list, tuple))):
+            raise TypeError(f"metrics must be a list of metric names, e.g. ['loss'], got {metrics!r}")
         self._only = None if metrics is None else [str(m) for m in metrics]
         self._size = (int(width), int(height))
         self._x = bq.LinearScale()
@@ -78,6 +81,7 @@ class MetricCurves(ipywidgets.VBox):
     # -- public -------------------------------------------------------------------------------------------
     @property
     def epoch(self) -> int:
+        """The frame index the dashed cursor marks (set it to move the cursor; a Player links it in the browser)."""
         return self._cursor.epoch
 
     @epoch.setter
@@ -128,6 +132,8 @@ class MetricCurves(ipywidgets.VBox):
             fn()
 
     def close(self) -> None:
+        if not hasattr(self, "_unsubscribe"):  # __init__ failed early (ipywidgets still closes in __del__)
+            return super().close()
         self._unsubscribe()
         with self._cond:
             self._closed = True
@@ -177,7 +183,7 @@ class MetricCurves(ipywidgets.VBox):
             fig_margin={"top": 40, "bottom": 40, "left": 55, "right": 15},
             layout=ipywidgets.Layout(width=f"{width}px", height=f"{height}px"),
         )
-        fig.add_class(f"nnviz-figure-{family}")
+        fig.add_class("nnviz-figure-" + re.sub(r"[^A-Za-z0-9_-]", "_", family))  # a class token: no spaces or HTML
         self._figures[family] = fig
         self._cursor.cursors = [*self._cursor.cursors, cursor]
         self._row.children = [*self._row.children, fig]

@@ -97,6 +97,8 @@ class Dashboard(ipywidgets.VBox):
 def _check_views(views) -> list[str]:
     if views is None:
         return list(VIEWS)
+    if not isinstance(views, (str, list, tuple)):
+        raise TypeError(f"views must be a view name or a list of them, from {list(VIEWS)}; got {views!r}")
     names = [views] if isinstance(views, str) else list(views)
     unknown = [v for v in names if v not in VIEWS]
     if unknown:
@@ -126,9 +128,26 @@ def _make(name, source, run, width, height, *, explicit: bool):
         if explicit:
             raise ValueError("views: 'embedding' needs nnv.EmbeddingScatter, which this version does not have")
         return None
+    layer = _activation_layer(source, run)
+    if layer is None:
+        if explicit:
+            raise ValueError(
+                "views: 'embedding' needs recorded activations: create the recorder with "
+                "Recorder(model, X, y, activations='<layer name>')"
+            )
+        return None
     try:
-        return scatter(source)
+        return scatter(source, layer=layer, width=width, height=height)
     except (TypeError, ValueError):
         if explicit:
             raise
         return None
+
+
+def _activation_layer(source, run) -> str | None:
+    """The first layer whose activations the recorder (or the run's first frame) holds; None when none."""
+    probe = getattr(source, "_activations", None)
+    names = list(getattr(probe, "modules", None) or {})
+    if not names and len(run):
+        names = sorted(run[0].activations)
+    return str(names[0]) if names else None

@@ -45,6 +45,18 @@ STATE = """async (i) => {
 }"""
 
 
+CURSOR_AT = """(dot) => {
+    const fig = dot.closest('.nnviz-figure-loss');
+    const dashed = [...fig.querySelectorAll('path')].filter((p) => {
+        const dash = getComputedStyle(p).strokeDasharray;
+        return dash && dash !== 'none' && p.getBoundingClientRect().height > 10;
+    });
+    if (dashed.length === 0) return null;
+    const c = dashed[0].getBoundingClientRect(), d = dot.getBoundingClientRect();
+    return {cursor: c.x + c.width / 2, dot: d.x + d.width / 2, dashed: dashed.length};
+}"""
+
+
 def wait_for(lab, cell, predicate, timeout, what):
     return lab.poll(lambda: lab.page.evaluate(STATE, cell), predicate, timeout, what)
 
@@ -76,12 +88,20 @@ def test_dashboard_one_player_curves_and_stop(lab):
     # click the training-loss dot of frame 20
     dots = cell0.locator(".nnviz-figure-loss .dot")
     assert dots.count() == 61, f"expected 31 val_loss + 30 loss dots on the loss figure, found {dots.count()}"
+    shown = dots.nth(31 + int(paused["player"]) - 1).evaluate(CURSOR_AT)  # training-loss dot of the paused frame
+    assert shown and abs(shown["cursor"] - shown["dot"]) < 1.5, f"the dashed cursor is not on the shown frame: {shown}"
     dots.nth(31 + 19).click(timeout=5_000, force=True)
     clicked = wait_for(
         lab, 0, lambda s: s["player"] == "20" and together(s), 15, "a click on the loss curve moves the player"
     )
     lab.screenshot("dashboard-curve-click", cell0)
     assert clicked["curves"] == "20"
+    # the dashed cursor line itself (moved by js/src/lib/curves.js, in the browser) stands on the clicked dot
+    where = lab.poll(
+        lambda: dots.nth(31 + 19).evaluate(CURSOR_AT), lambda d: d and abs(d["cursor"] - d["dot"]) < 1.5, 10,
+        "the dashed cursor on the loss figure moves to the clicked frame",
+    )  # fmt: skip
+    assert where["dashed"] == 1, where
 
     lab.start_cell(1)
     lab.wait_cell(1, timeout=60_000)
