@@ -25,7 +25,12 @@ def train_demo(
 ):
     """Full-batch Adam on a 2-H-H-K ReLU network, one capture per epoch; returns the Recorder.
 
-    With ``path`` the run is also written there as it grows (replacing a run already there)."""
+    With ``path`` the run is also written there as it grows (replacing a run already there).
+
+    >>> rec = train_demo("xor", 3, quiet=True)
+    >>> len(rec.run), rec.run[-1].epoch
+    (3, 3)
+    """
     X, y = getattr(datasets, name)(500, seed=seed)
     k = int(y.max()) + 1
     torch.manual_seed(seed)
@@ -98,6 +103,13 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``nnviz`` command line: ``demo``, ``export`` and ``info`` (``argv`` defaults to ``sys.argv[1:]``);
+    returns the exit status.
+
+    >>> main(["info", "no/such/run"])     # errors go to stderr, with a non-zero status
+    1
+    >>> main(["demo", "moons", "--epochs", "20", "--out", "out/demo", "--no-video"])   # doctest: +SKIP
+    """
     parser = argparse.ArgumentParser(prog="nnviz", description="Watch a neural network learn.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="train on a built-in data set and write a page that plays it")

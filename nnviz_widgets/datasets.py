@@ -29,14 +29,25 @@ def _out(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def moons(n: int = 500, *, noise: float = 0.2, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles (scikit-learn's ``make_moons``)."""
+    """Two interleaving half circles (scikit-learn's ``make_moons``): ``n`` points, Gaussian ``noise``.
+
+    >>> X, y = moons(100, noise=0.1, seed=1)
+    >>> X.shape, X.dtype, sorted(set(y.tolist()))
+    ((100, 2), dtype('float32'), [0, 1])
+    """
     return _out(*_sk.make_moons(_check_n(n), noise=noise, random_state=seed))
 
 
 def circles(
     n: int = 500, *, noise: float = 0.1, factor: float = 0.5, seed: int | None = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A small circle (class 1) inside a large one (class 0) (scikit-learn's ``make_circles``)."""
+    """A small circle (class 1) inside a large one (class 0) (scikit-learn's ``make_circles``); ``factor`` is
+    the inner radius relative to the outer one.
+
+    >>> X, y = circles(200, noise=0.05, factor=0.3)
+    >>> X.shape, int(y.sum())
+    ((200, 2), 100)
+    """
     return _out(*_sk.make_circles(_check_n(n), noise=noise, factor=factor, random_state=seed))
 
 
@@ -45,6 +56,10 @@ def xor(n: int = 500, *, noise: float = 0.1, seed: int | None = 0) -> tuple[np.n
 
     Points are uniform in [-1, 1]^2 kept a little away from the axes (as the Playground does), then jittered
     by ``noise``; labels come from the noiseless position.
+
+    >>> X, y = xor(400, noise=0.0)
+    >>> bool(((X[:, 0] * X[:, 1] < 0) == (y == 1)).all())
+    True
     """
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1, 1, size=(_check_n(n), 2))
@@ -56,9 +71,14 @@ def xor(n: int = 500, *, noise: float = 0.1, seed: int | None = 0) -> tuple[np.n
 def spiral(
     n: int = 500, *, classes: int = 2, turns: float = 1.75, noise: float = 0.05, seed: int | None = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Interleaved spiral arms, one per class (``classes`` between 2 and 10)."""
+    """Interleaved spiral arms, one per class (``classes`` between 2 and 10), each winding ``turns`` times.
+
+    >>> X, y = spiral(300, classes=3)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((300, 2), [0, 1, 2])
+    """
     n = _check_n(n)
-    if not 2 <= classes <= 10:
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or not 2 <= classes <= 10:
         raise ValueError(f"classes must be between 2 and 10, got {classes!r}")
     rng = np.random.default_rng(seed)
     y = np.arange(n) % classes
@@ -69,8 +89,14 @@ def spiral(
 
 
 def blobs(n: int = 500, *, centers: int = 3, std: float = 1.0, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian blobs, one per class (scikit-learn's ``make_blobs``); ``centers`` between 2 and 10."""
-    if not 2 <= centers <= 10:
+    """Gaussian blobs, one per class (scikit-learn's ``make_blobs``); ``centers`` between 2 and 10, each with
+    standard deviation ``std``.
+
+    >>> X, y = blobs(400, centers=4, std=1.5)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((400, 2), [0, 1, 2, 3])
+    """
+    if isinstance(centers, bool) or not isinstance(centers, (int, np.integer)) or not 2 <= centers <= 10:
         raise ValueError(f"centers must be between 2 and 10, got {centers!r}")
     return _out(*_sk.make_blobs(_check_n(n), centers=centers, cluster_std=std, random_state=seed))
 
@@ -83,11 +109,11 @@ def load_csv(path: str | Path, *, x: list[str] | None = None, y: str = "cluster"
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"load_csv: no file at {str(path)!r}")
+        raise FileNotFoundError(f"load_csv: no file at path={str(path)!r}")
     with path.open(newline="") as fh:
         rows = list(csv.reader(fh))
     if len(rows) < 2:
-        raise ValueError(f"load_csv: {path} has no data rows under its header")
+        raise ValueError(f"load_csv: path={str(path)!r} has no data rows under its header")
     header, body = rows[0], rows[1:]
     if y not in header:
         raise ValueError(f"load_csv: y={y!r} is not a column of {path}; columns are {header}")
@@ -99,7 +125,7 @@ def load_csv(path: str | Path, *, x: list[str] | None = None, y: str = "cluster"
     try:
         X = np.array([[float(r[i]) for i in cols] for r in body], dtype=np.float32)
     except (ValueError, IndexError) as err:
-        raise ValueError(f"load_csv: a feature value in {path} is not a number ({err})") from None
+        raise ValueError(f"load_csv: a feature value in path={str(path)!r} is not a number ({err})") from None
     raw = [r[header.index(y)] for r in body]
     try:
         labels = np.array([int(v) for v in raw], dtype=np.int64)
@@ -139,6 +165,10 @@ def mnist(n: int | None = None, *, cache: str | Path | None = None) -> tuple[np.
     Downloaded once with scikit-learn's ``fetch_openml`` into ``cache`` (default ``~/.cache/nnviz_widgets``)
     and read from there afterwards; needs the network the first time (offline, use ``digits(size=28)``).
     ``n`` keeps the first n images.
+
+    >>> X, y = mnist(1000)          # doctest: +SKIP
+    >>> X.shape, y[:5].tolist()     # doctest: +SKIP
+    ((1000, 784), [5, 0, 4, 1, 9])
     """
     from sklearn.datasets import fetch_openml
 

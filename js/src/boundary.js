@@ -203,6 +203,7 @@ function render({ model, el }) {
     draws += 1;
     Object.assign(root.dataset, {
       frames: String(store.size), total: String(store.total), epoch: String(index ?? -1),
+      bytes: String(store.bytes), stride: String(store.stride),
       drawnEpochNumber: frame ? String(frame.epoch) : "", diverged: String(Boolean(frame?.diverged)),
       draws: String(draws), plotLeft: String(plot.left), plotTop: String(plot.top),
       plotWidth: String(plot.width), plotHeight: String(plot.height),

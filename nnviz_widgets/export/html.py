@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import zlib
 from pathlib import Path
 
@@ -62,11 +63,16 @@ const url = URL.createObjectURL(new Blob([BUNDLE], {{ type: "text/javascript" }}
 const widget = (await import(url)).default;
 if (widget.initialize) await widget.initialize({{ model }});
 widget.render({{ model, el: document.getElementById("view") }});
-const all = await inflate(fromBase64(DATA));
-const buffers = [];
-let at = 0;
-for (const size of SIZES) {{ buffers.push(new DataView(all.buffer, at, size)); at += size; }}
-model.emit("msg:custom", MESSAGE, buffers);
+// in a function: the inflated bytes are garbage once the store has copied each frame out of them (a module's
+// top-level block keeps them alive in its async context)
+async function deliver() {{
+  const all = await inflate(fromBase64(DATA));
+  const buffers = [];
+  let at = 0;
+  for (const size of SIZES) {{ buffers.push(new DataView(all.buffer, at, size)); at += size; }}
+  model.emit("msg:custom", MESSAGE, buffers);
+}}
+await deliver();
 </script></body></html>
 """
 
@@ -85,6 +91,8 @@ def to_html(run: Run, path: str | Path, *, title: str | None = None) -> Path:
         raise TypeError(f"run must be a nnviz_widgets Run, got {type(run).__name__}")
     if not len(run):
         raise ValueError("the run has no frames yet: capture at least one before exporting")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}")
     path = Path(path)
     traits = boundary_state(run)
     byte_traits = {k: base64.b64encode(v).decode() for k, v in traits.items() if isinstance(v, bytes)}

@@ -12,6 +12,7 @@ Needs the ``video`` extra (Pillow for drawing, imageio-ffmpeg for MP4): ``pip in
 from __future__ import annotations
 
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -153,6 +154,10 @@ def render_frame(run: Run, index: int, *, size: tuple[int, int] = SIZE):
     """
     Image = _need("PIL.Image")  # noqa: N806 - the module's own name
     ImageDraw = _need("PIL.ImageDraw")  # noqa: N806
+    if not isinstance(run, Run):
+        raise TypeError(f"run must be a nnviz_widgets Run, got {type(run).__name__}")
+    if isinstance(index, bool) or not isinstance(index, int) or not -len(run) <= index < len(run):
+        raise ValueError(f"index must be an int in -{len(run)}..{len(run) - 1} (the run's frames), got {index!r}")
     s = SUPERSAMPLE
     width, height = size
     frame = run[index]
@@ -264,6 +269,8 @@ def to_video(run: Run, path: str | Path, *, view: str = "boundary", fps: float =
         raise ValueError(f"view must be one of {list(VIEWS)}, got {view!r}")
     if not (isinstance(fps, (int, float)) and 0 < fps <= 120):
         raise ValueError(f"fps must be a number in (0, 120], got {fps!r}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path ending in .mp4 or .gif, got {type(path).__name__}")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".mp4", ".gif"):

@@ -22,6 +22,12 @@ class Frame:
 
     ``boundary`` is the (H, W, K) class-probability grid (row i at ``ys[i]``, column j at ``xs[j]``),
     ``predictions`` the predicted class of every data point (-1 where the model output was not finite).
+
+    >>> import torch.nn as nn, nnviz_widgets as nnv
+    >>> X, y = nnv.datasets.moons(100)
+    >>> frame = nnv.Recorder(nn.Linear(2, 2), X, y, grid=20).capture(loss=0.5)
+    >>> frame.index, frame.metrics["loss"], frame.boundary.shape, frame.predictions.shape
+    (0, 0.5, (20, 20, 2), (100,))
     """
 
     index: int
@@ -32,10 +38,12 @@ class Frame:
 
     @property
     def boundary(self) -> np.ndarray:
+        """The (H, W, K) class probabilities on the grid, as float32 (decoded from one byte per value)."""
         return self.arrays["boundary"].decode()
 
     @property
     def predictions(self) -> np.ndarray:
+        """The predicted class index of every data point, int64 (-1 where the model output was not finite)."""
         codes = self.arrays["predictions"].decode()
         return np.where(np.isnan(codes), -1, codes).astype(np.int64)
 
@@ -56,12 +64,19 @@ class Frame:
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by this frame's encoded arrays."""
         return sum(a.nbytes for a in self.arrays.values())
 
 
 @dataclass(frozen=True)
 class Grid:
-    """The evaluation grid: ``xs`` (W,) and ``ys`` (H,) increasing, in data (or plane) coordinates."""
+    """The evaluation grid: ``xs`` (W,) and ``ys`` (H,) increasing, in data (or plane) coordinates.
+
+    >>> import numpy as np
+    >>> xs, ys = Grid(np.linspace(0, 1, 3), np.linspace(-1, 1, 5))
+    >>> len(xs), len(ys), Grid(xs, ys).extent
+    (3, 5, [0.0, 1.0, -1.0, 1.0])
+    """
 
     xs: np.ndarray
     ys: np.ndarray
@@ -71,6 +86,7 @@ class Grid:
 
     @property
     def extent(self) -> list[float]:
+        """``[xmin, xmax, ymin, ymax]`` of the grid."""
         return [float(self.xs[0]), float(self.xs[-1]), float(self.ys[0]), float(self.ys[-1])]
 
 
@@ -81,6 +97,15 @@ class Run(Sequence):
     ``run[i]`` is a :class:`Frame`; ``run.grid`` is ``(xs, ys)``. Appending is cheap and thread-safe;
     listeners added with :meth:`subscribe` are called with each new frame on the appending thread and
     must return quickly (widgets only wake their sender thread).
+
+    >>> import torch.nn as nn, nnviz_widgets as nnv
+    >>> X, y = nnv.datasets.moons(100)
+    >>> rec = nnv.Recorder(nn.Linear(2, 2), X, y, grid=20)
+    >>> for epoch in range(3):
+    ...     _ = rec.capture(loss=1.0 / (epoch + 1))
+    >>> run = rec.run
+    >>> len(run), [f.epoch for f in run], run.classes, run.grid.extent == rec.run.grid.extent
+    (3, [0, 1, 2], ['0', '1'], True)
     """
 
     def __init__(
@@ -113,6 +138,7 @@ class Run(Sequence):
         return f"<Run {len(self)} frames, {len(self.classes)} classes, grid {len(self.grid.ys)}x{len(self.grid.xs)}>"
 
     def append(self, *, epoch: int, metrics: dict, diverged: bool, arrays: dict[str, Encoded]) -> Frame:
+        """Add one frame of encoded ``arrays`` (what ``Recorder.capture`` does) and tell every listener."""
         # listeners are called under the lock, so frames captured from two threads reach them in index order
         with self._lock:
             frame = Frame(len(self._frames), int(epoch), dict(metrics), bool(diverged), dict(arrays))

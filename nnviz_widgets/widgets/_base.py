@@ -31,6 +31,19 @@ def bundle(name: str) -> pathlib.Path:
     return path
 
 
+def pixels(name: str, value) -> int:
+    """A view size in px (an int from 1 to 10,000), or a TypeError/ValueError naming ``name``.
+
+    >>> pixels("width", 480)
+    480
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise TypeError(f"{name} must be a number of pixels, got {value!r}")
+    if not 1 <= value <= 10_000:
+        raise ValueError(f"{name} must be between 1 and 10,000 px, got {value!r}")
+    return int(value)
+
+
 def source_run(source) -> Run:
     """A Recorder (anything with ``.run``) or a Run."""
     run = getattr(source, "run", source)

@@ -6,7 +6,7 @@ import numpy as np
 import traitlets as t
 
 from ..run import Run
-from ._base import PALETTE, FrameView, source_run
+from ._base import PALETTE, FrameView, pixels, source_run
 
 
 class DecisionBoundary(FrameView):
@@ -55,8 +55,8 @@ class DecisionBoundary(FrameView):
             run,
             controls=controls,
             show_points=show_points,
-            width=int(width),
-            height=int(height),
+            width=pixels("width", width),
+            height=pixels("height", height),
             title=title,
             **boundary_state(run),
             **player,

@@ -21,7 +21,7 @@ import traitlets as t
 
 from ..run import Run
 from ..run.codec import DTYPES, Encoded
-from ._base import FrameView, source_run
+from ._base import FrameView, pixels, source_run
 
 SHOWS = ("weights", "outputs")
 SCALES = ("layer", "neuron")
@@ -223,7 +223,7 @@ class WeightMosaic(FrameView):
             labels=bool(labels),
             page_size=page_size,
             controls=controls,
-            width=int(width),
+            width=pixels("width", width),
             title=title,
             **player,
         )

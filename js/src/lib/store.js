@@ -1,22 +1,40 @@
 // Every frame the browser has received for one model, shared by all its views, and the "sync"
 // messages that tell Python which frames are held so lost ones are sent again.
+//
+// Memory is bounded: each frame's arrays are copied out of the message they came in (so a message's
+// buffer is freed with its last frame), and once the held bytes pass `maxBytes` the store thins itself
+// the way the recorder thins a run: it keeps every `stride`-th frame (stride 2, then 4, ...), the first
+// and the newest. Thinned frames still count as held in sync messages, so Python does not send them
+// again; playback steps over them (the nearest held frame is shown).
 import { decodeFramesMessage } from "./codec.js";
 import { toRanges } from "./player.js";
 
 export const FIRST_SYNC_MS = 300;
 export const SYNC_DEBOUNCE_MS = 500;
+export const MAX_BYTES = 256 * 1024 * 1024; // per widget; 3,000 frames of a 200x200 two-class boundary
 
-export function createStore(model) {
+/** Bytes a decoded frame holds (its arrays' codes). */
+export function frameBytes(frame) {
+  let n = 0;
+  for (const arr of Object.values(frame.arrays ?? {})) n += arr.codes.byteLength;
+  return n;
+}
+
+export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
   const frames = new Map();
   const sorted = []; // held indices, ascending
+  const thinned = new Set(); // indices dropped to stay under maxBytes (reported as held)
+  let stride = 1;
+  let bytes = 0;
   let total = 0;
   let seenSeq = null;
   const listeners = new Set();
   let notifyTimer = null;
   let syncTimer = null;
 
+  const held = () => (thinned.size ? [...sorted, ...thinned].sort((a, b) => a - b) : sorted);
   const sendSync = () => {
-    model.send({ type: "sync", have: toRanges(sorted), seen_seq: seenSeq });
+    model.send({ type: "sync", have: toRanges(held()), seen_seq: seenSeq });
   };
   // The first sync waits a little so frames already on their way are counted in seen_seq;
   // it is not postponed by arriving frames (a reloaded page must announce itself even mid-run).
@@ -35,10 +53,20 @@ export function createStore(model) {
     get size() {
       return frames.size;
     },
+    /** Bytes held by the frames' arrays, and the thinning state (stride 1: nothing thinned). */
+    get bytes() {
+      return bytes;
+    },
+    get stride() {
+      return stride;
+    },
+    get thinned() {
+      return thinned.size;
+    },
     indices: () => sorted,
     get: (index) => frames.get(index),
     newest: () => (sorted.length ? sorted[sorted.length - 1] : null),
-    have: () => toRanges(sorted),
+    have: () => toRanges(held()),
 
     ingest(content, buffers) {
       if (content?.type !== "frames") return;
@@ -46,10 +74,8 @@ export function createStore(model) {
       const isNewest = seenSeq === null || content.seq >= seenSeq;
       if (typeof content.seq === "number") seenSeq = seenSeq === null ? content.seq : Math.max(seenSeq, content.seq);
       if (isNewest && typeof content.total === "number") total = content.total;
-      for (const frame of decoded) {
-        if (!frames.has(frame.index)) insertSorted(frame.index);
-        frames.set(frame.index, frame);
-      }
+      for (const frame of decoded) keep(own(frame));
+      thin();
       total = Math.max(total, sorted.length ? sorted[sorted.length - 1] + 1 : 0);
       scheduleNotify();
       if (firstTimer !== null) return; // the pending first sync will report these frames
@@ -72,6 +98,53 @@ export function createStore(model) {
       listeners.clear();
     },
   };
+
+  /** The frame with its arrays copied out of the message's shared buffer. */
+  function own(frame) {
+    for (const arr of Object.values(frame.arrays)) arr.codes = arr.codes.slice();
+    return frame;
+  }
+
+  function keep(frame) {
+    const i = frame.index;
+    const newest = sorted.length ? sorted[sorted.length - 1] : -1;
+    if (i % stride !== 0 && i !== 0 && i < newest) {
+      thinned.add(i); // arrived after its stride was thinned away: held in name only
+      return;
+    }
+    if (frames.has(i)) bytes -= frameBytes(frames.get(i));
+    else insertSorted(i);
+    thinned.delete(i);
+    frames.set(i, frame);
+    bytes += frameBytes(frame);
+  }
+
+  /** Double the stride until the held bytes fit, dropping the frames off it (never the first or newest). */
+  function thin() {
+    while (bytes > maxBytes && sorted.length > 2) {
+      stride *= 2;
+      const newest = sorted[sorted.length - 1];
+      const kept = [];
+      for (const i of sorted) {
+        if (i % stride === 0 || i === newest || i === 0) kept.push(i);
+        else {
+          bytes -= frameBytes(frames.get(i));
+          frames.delete(i);
+          thinned.add(i);
+        }
+      }
+      sorted.splice(0, sorted.length, ...kept);
+    }
+    // a newest frame kept off-stride gives way to the next one
+    for (let k = sorted.length - 2; stride > 1 && k > 0; k--) {
+      const i = sorted[k];
+      if (i % stride === 0) break;
+      bytes -= frameBytes(frames.get(i));
+      frames.delete(i);
+      thinned.add(i);
+      sorted.splice(k, 1);
+    }
+  }
 
   function insertSorted(index) {
     let lo = 0, hi = sorted.length;

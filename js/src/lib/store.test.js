@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fakeModel, framesMessage } from "./fake-model.js";
-import { createStore } from "./store.js";
+import { createStore, frameBytes, MAX_BYTES } from "./store.js";
 
 describe("frame store", () => {
   beforeEach(() => vi.useFakeTimers());
@@ -101,5 +101,78 @@ describe("frame store", () => {
     vi.advanceTimersByTime(5000);
     expect(model.sent).toEqual([]);
     expect(model.listeners("msg:custom")).toBe(0);
+  });
+
+  describe("memory bound", () => {
+    // frames of `size` bytes each (one uint8 array), all in one message over one shared buffer, as the comm sends them
+    const bytesMessage = (seq, indices, size = 100) => {
+      const buffer = new ArrayBuffer(size * indices.length);
+      const content = {
+        type: "frames", seq, total: Math.max(...indices) + 1,
+        frames: indices.map((index, k) => ({
+          index, epoch: index, metrics: {}, diverged: false,
+          arrays: { boundary: { dtype: "uint8", shape: [size], scale: 1, offset: 0, nan: null, buffer: k } },
+        })),
+      };
+      return [content, indices.map((_, k) => new DataView(buffer, k * size, size))];
+    };
+    const range = (a, b) => Array.from({ length: b - a }, (_, k) => a + k);
+
+    it("copies each frame out of the message buffer, so the message can be freed", () => {
+      const model = fakeModel();
+      const store = createStore(model);
+      const [content, buffers] = bytesMessage(1, [0, 1, 2]);
+      model.receive(content, buffers);
+      const codes = store.get(1).arrays.boundary.codes;
+      expect(codes.buffer).not.toBe(buffers[1].buffer);
+      expect(codes.buffer.byteLength).toBe(100);
+      expect([store.bytes, frameBytes(store.get(1))]).toEqual([300, 100]);
+      store.dispose();
+    });
+
+    it("never holds more than maxBytes (plus the newest frame), however many frames arrive", () => {
+      const model = fakeModel();
+      const store = createStore(model, { maxBytes: 1000 });
+      for (let i = 0; i < 10_000; i++) {
+        model.receive(...bytesMessage(i + 1, [i]));
+        expect(store.bytes).toBeLessThanOrEqual(1000 + 100);
+      }
+      expect(store.size).toBeLessThanOrEqual(11);
+      expect(store.indices()[0]).toBe(0); // the first frame stays
+      expect(store.newest()).toBe(9_999); // the live frame is always there
+      expect(store.total).toBe(10_000);
+      const held = store.indices().slice(1, -1);
+      expect(held.every((i) => i % store.stride === 0)).toBe(true); // evenly spaced: every stride-th frame
+      expect(store.stride).toBeGreaterThan(1);
+      store.dispose();
+    });
+
+    it("reports thinned frames as held, so Python does not send them again", () => {
+      const model = fakeModel();
+      const store = createStore(model, { maxBytes: 450 });
+      model.receive(...bytesMessage(1, range(0, 8)));
+      expect(store.stride).toBe(4);
+      expect(store.indices()).toEqual([0, 4, 7]);
+      expect(store.have()).toEqual([[0, 8]]);
+      expect(store.thinned).toBe(5);
+      vi.advanceTimersByTime(300);
+      expect(model.sent.at(-1)).toEqual({ type: "sync", have: [[0, 8]], seen_seq: 1 });
+      model.receive(...bytesMessage(2, [5])); // a resend of a thinned frame is not kept
+      expect([store.indices(), store.bytes]).toEqual([[0, 4, 7], 300]);
+      model.receive(...bytesMessage(3, [8])); // live frames: the newest stays, the off-stride one before it goes
+      expect(store.indices()).toEqual([0, 4, 8]);
+      model.receive(...bytesMessage(4, [9]));
+      expect([store.indices(), store.have()]).toEqual([[0, 4, 8, 9], [[0, 10]]]);
+      store.dispose();
+    });
+
+    it("keeps every frame below the bound (the default is large)", () => {
+      const model = fakeModel();
+      const store = createStore(model);
+      model.receive(...bytesMessage(1, range(0, 50), 1000));
+      expect([store.size, store.stride, store.thinned]).toEqual([50, 1, 0]);
+      expect(MAX_BYTES).toBeGreaterThanOrEqual(200 * 1024 * 1024);
+      store.dispose();
+    });
   });
 });
