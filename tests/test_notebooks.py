@@ -1,5 +1,7 @@
-"""Every notebook in notebooks/ runs top to bottom on a fresh kernel (offline, headless)."""
+"""Every notebook in notebooks/ runs top to bottom on a fresh kernel (offline, headless), and shows what its first
+sentence says to look for."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -10,7 +12,22 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_there_are_notebooks():
-    assert NOTEBOOKS
+    names = {p.name[:3] for p in NOTEBOOKS}
+    assert {"01_", "02_", "03_", "04_", "05_", "06_", "07_"} <= names, sorted(p.name for p in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_says_what_to_look_for(path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "open with a title"
+    assert "what to look for:" in first.source.lower(), "the first cell should say, in one sentence, what to look for"
+
+
+def _accuracies(text: str) -> dict[str, list[float]]:
+    """The accuracy table the 02 notebook prints last: {data set: [acc per network shape]}."""
+    rows = re.findall(r"^(circles|xor|spiral|blobs)((?:\s+[01]\.\d{3}){3})\s*$", text, flags=re.M)
+    return {name: [float(v) for v in values.split()] for name, values in rows}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -18,9 +35,35 @@ def test_notebook_runs(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(not c.get("outputs") for c in code), "commit notebooks with outputs stripped"
+    assert all(c.get("execution_count") is None for c in code), "commit notebooks with execution counts stripped"
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in code for o in c.get("outputs", [])]
     text = "\n".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "Traceback" not in text
     if path.name.startswith("01_"):
         assert "100 frames recorded" in text and (tmp_path / "moons.html").is_file()
+    if path.name.startswith("02_"):
+        acc = _accuracies(text)
+        assert set(acc) == {"circles", "xor", "spiral", "blobs"}, text
+        narrow, wide, deep = acc["spiral"]
+        assert deep >= 0.95 and deep > narrow + 0.2, f"depth should untangle the spiral: {acc['spiral']}"
+        assert acc["circles"][1] > acc["circles"][0] + 0.1, f"width should close the ring: {acc['circles']}"
+        assert acc["xor"][1] > acc["xor"][0] + 0.1, f"width should solve xor: {acc['xor']}"
+        assert "classes: [0, 1, 2, 3]" in text
+    if path.name.startswith("05_"):
+        assert "PC1 (" in text and "PC3 (" in text, "the two recorders should draw on PC1/PC2 and PC3/PC4"
+        assert "41 frames recorded" in text
+        sil = [float(v) for v in re.findall(r"silhouette of hidden layer 3 = (-?[\d.]+)", text)]
+        assert len(sil) == 3 and sil[2] > sil[0] + 0.1, f"the hidden classes should pull apart: {sil}"
+    if path.name.startswith("07_"):
+        seen = re.search(r"frame counts seen while the script trained: \[([\d, ]+)\]; the run now has (\d+)", text)
+        assert seen, text
+        counts = [int(v) for v in seen.group(1).split(",")]
+        assert int(seen.group(2)) == 61, "the follower should read every frame the script wrote"
+        assert len([c for c in counts if 0 < c < 61]) >= 2, f"the view should grow while the script trains: {counts}"
+        assert "frames    61" in text and "torn      no" in text, "nnviz info should describe the finished run"
+        assert (tmp_path / "moons.html").is_file()
+        video = tmp_path / "moons.mp4"
+        assert video.is_file() or "no MP4: " in text
+        if video.is_file():
+            assert video.read_bytes()[4:8] == b"ftyp", "an MP4 file starts with an ftyp box"
