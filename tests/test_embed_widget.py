@@ -160,8 +160,11 @@ def test_scatter_of_a_recorder_errors():
     rec, _, _, _ = _train(1, activations="1", sample=20)
     with pytest.raises(ValueError, match=r"layer '3' was not recorded; recorded activation layers are \['1'\]"):
         nnv.EmbeddingScatter(rec, layer="3")
-    with pytest.raises(TypeError, match="needs the name of a layer"):
+    with pytest.raises(TypeError, match=r"needs the name of a layer .*records \['1'\]"):
         nnv.EmbeddingScatter(rec)
+    rec, _, _, _ = _train(0, activations="1", sample=20)  # no frame yet: the recorder's own list decides
+    with pytest.raises(ValueError, match=r"layer '3' was not recorded; recorded activation layers are \['1'\]"):
+        nnv.EmbeddingScatter(rec, layer="3")
 
 
 def test_scatter_of_a_run_saved_and_reopened_from_disk(tmp_path):

@@ -94,7 +94,9 @@ class EmbeddingScatter(FrameView):
         if isinstance(run, Run):
             if y is not None:
                 raise TypeError("y: a recorder's view takes its labels from the recorder; pass y only with data X")
-            frames_run, n, labels, class_names = self._from_run(run, layer, method, dims, seed, options)
+            probe = getattr(getattr(source, "_activations", None), "modules", None)  # a Recorder knows its layers
+            known = sorted(probe) if probe is not None else None
+            frames_run, n, labels, class_names = self._from_run(run, layer, method, dims, seed, options, known)
             coords, kind = b"", "frames"
             axis = [f"{_method_name(method)} {i + 1}" for i in range(dims)]
         else:
@@ -120,11 +122,15 @@ class EmbeddingScatter(FrameView):
             self._projector_thread.start()
 
     # -- a recorder's activations, frame by frame ----------------------------------------------------------
-    def _from_run(self, run: Run, layer, method, dims, seed, options):
+    def _from_run(self, run: Run, layer, method, dims, seed, options, known=None):
         recorded = sorted({name[12:] for f in run[:1] for name in f.arrays if name.startswith("activations/")})
+        recorded = recorded or known or []  # before the first frame, the recorder's own list
         sample = getattr(run, "sample", np.zeros(0))
         if layer is None:
-            raise TypeError("EmbeddingScatter(rec, layer=...) needs the name of a layer recorded with activations=")
+            hint = f" (this one records {recorded})" if recorded else ""
+            raise TypeError(
+                f"EmbeddingScatter(rec, layer=...) needs the name of a layer recorded with activations={hint}"
+            )
         if not len(sample):
             raise ValueError(
                 "the recorder records no activations: create it with Recorder(model, X, y, activations="
