@@ -18,3 +18,24 @@ def forward_hooks(modules: dict[str, nn.Module], keep: Callable[[str, torch.Tens
     finally:
         for h in handles:
             h.remove()
+
+
+@contextlib.contextmanager
+def rows_hooked(
+    modules: dict[str, nn.Module], rows: torch.Tensor, convert: Callable[[object], torch.Tensor] = lambda out: out
+) -> Iterator[tuple[dict[str, list[torch.Tensor]], dict[str, int]]]:
+    """Hooks on while inputs are evaluated in chunks, in row order; yields ``(seen, count)``: ``seen[name]`` the
+    kept rows of each chunk's output (only rows whose index, counted across chunks, is in ``rows``: sorted, 1-D,
+    int64), ``count[name]`` how many rows the module has output so far. No full output is ever copied."""
+    seen: dict[str, list[torch.Tensor]] = {name: [] for name in modules}
+    count = dict.fromkeys(modules, 0)
+
+    def keep(name: str, out) -> None:
+        out = convert(out)
+        start, stop = count[name], count[name] + len(out)
+        count[name] = stop
+        lo, hi = torch.searchsorted(rows, torch.tensor([start, stop])).tolist()
+        seen[name].append(out.detach()[(rows[lo:hi] - start).to(out.device)])
+
+    with forward_hooks(modules, keep):
+        yield seen, count

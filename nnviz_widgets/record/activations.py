@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..run.codec import Encoded, encode
-from ._hooks import forward_hooks
+from ._hooks import rows_hooked
 
 DEFAULT_SAMPLE = 1000
 
@@ -50,12 +50,26 @@ class ActivationProbe:
             raise ValueError(f"activations: no module named {missing} in the model; its modules are {known}")
         self.modules = {name: modules[name] for name in names}
         self.sample = choose_sample(n, sample) if names else np.zeros(0, np.int64)
+        self.n = n
+        order = np.argsort(self.sample, kind="stable")
+        self._sorted = torch.as_tensor(self.sample[order])  # the sample's row indices, sorted
+        self._back = torch.as_tensor(np.argsort(order, kind="stable"))  # sorted position of each sample row
 
     @contextlib.contextmanager
     def hooked(self) -> Iterator[dict[str, list[torch.Tensor]]]:
-        seen: dict[str, list[torch.Tensor]] = {name: [] for name in self.modules}
-        with forward_hooks(self.modules, lambda name, out: seen[name].append(_tensor(out).detach())):
+        """Hooks on while all ``n`` rows of the data are evaluated (in chunks, in order); yields
+        ``{name: [rows]}``, after the block one tensor of the sample's rows in the sample's order (so the sample
+        needs no forward pass of its own)."""
+        with rows_hooked(self.modules, self._sorted, _tensor) as (seen, count):
             yield seen
+        for name, chunks in seen.items():
+            if count[name] != self.n:
+                raise ValueError(
+                    f"activations: layer {name!r} ran {count[name]} rows for {self.n} inputs; "
+                    "pick a layer that runs once per forward pass, on one row per input"
+                )
+            rows = torch.cat(chunks)
+            seen[name] = [rows[self._back.to(rows.device)]]
 
     def encode(self, seen: dict[str, list[torch.Tensor]]) -> dict[str, Encoded]:
         arrays = {}

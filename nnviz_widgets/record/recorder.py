@@ -6,9 +6,8 @@ The recorder evaluates, it never draws: the boundary probe runs the model on a g
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -17,8 +16,7 @@ from torch import nn
 from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
-from ._hooks import forward_hooks
-from .activations import DEFAULT_SAMPLE, ActivationProbe, _tensor
+from .activations import DEFAULT_SAMPLE, ActivationProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after
 from .schedule import CaptureSchedule
 from .weights import OutputProbe, WeightProbe, describe_layer
@@ -168,7 +166,7 @@ class Recorder:
             return None
         with self._outputs.hooked() as seen:  # neuron outputs come from this same grid evaluation
             probs = self._grid_probabilities()
-        with self._sample_hooked() as sample_seen:  # activations of the sample rows: from this same pass
+        with self._activations.hooked() as sample_seen:  # activations of the sample rows: from this same pass
             point_probs = self._probabilities("points", self.X)
         # whole-array checks first: the per-row work is only needed once a model has diverged
         grid_finite = bool(np.isfinite(probs).all())
@@ -193,38 +191,6 @@ class Recorder:
             diverged=diverged,
             arrays=arrays,
         )
-
-    @contextlib.contextmanager
-    def _sample_hooked(self) -> Iterator[dict[str, list[torch.Tensor]]]:
-        """The activation probe's layers hooked while all of X is evaluated; yields ``{name: [rows]}`` holding
-        only the sample's rows, in the sample's order (so the sample needs no forward pass of its own)."""
-        sample = self._activations.sample
-        seen: dict[str, list[torch.Tensor]] = {name: [] for name in self._activations.modules}
-        if not seen:
-            yield seen
-            return
-        order = np.argsort(sample, kind="stable")
-        wanted = torch.as_tensor(sample[order])  # sorted row indices
-        back = torch.as_tensor(np.argsort(order, kind="stable"))  # sorted position of each sample row
-        offset = dict.fromkeys(seen, 0)
-
-        def keep(name: str, out) -> None:
-            out = _tensor(out)
-            start, stop = offset[name], offset[name] + len(out)
-            offset[name] = stop
-            lo, hi = torch.searchsorted(wanted, torch.tensor([start, stop])).tolist()
-            seen[name].append(out.detach()[(wanted[lo:hi] - start).to(out.device)])
-
-        with forward_hooks(self._activations.modules, keep):
-            yield seen
-        for name, chunks in seen.items():
-            if offset[name] != len(self.X):
-                raise ValueError(
-                    f"activations: layer {name!r} ran {offset[name]} rows for {len(self.X)} inputs; "
-                    "pick a layer that runs once per forward pass, on one row per input"
-                )
-            rows = torch.cat(chunks)
-            seen[name] = [rows[back.to(rows.device)]]
 
     def _grid_probabilities(self) -> np.ndarray:
         """The boundary probe: probabilities on the grid; through the folded first layer when that is exact."""

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..run.codec import Encoded, encode
-from ._hooks import forward_hooks
+from ._hooks import rows_hooked
 
 WEIGHT_TYPES = (nn.Linear, nn.Conv2d)
 WEIGHT_DTYPE = "uint16"
@@ -113,6 +113,7 @@ class OutputProbe:
         self.rows = _subsample(ny, size)
         self.cols = _subsample(nx, size)
         self.flat = (self.rows[:, None] * nx + self.cols[None, :]).reshape(-1)  # which grid points to keep
+        self._flat = torch.as_tensor(self.flat)  # sorted: rows run bottom-up, columns left to right
         self.shape = (len(self.rows), len(self.cols))
         self.watched = {name: _shown_module(model, name) for name, m in layers.items() if isinstance(m, nn.Linear)}
         self.activations = {
@@ -124,17 +125,7 @@ class OutputProbe:
         """Hooks on while the grid is evaluated (in chunks); yields ``{name: [kept rows of each chunk]}``.
 
         Each hook keeps only the subsampled grid points of its chunk, so no full-grid activation is ever copied."""
-        seen: dict[str, list[torch.Tensor]] = {name: [] for name in self.watched}
-        offset = dict.fromkeys(self.watched, 0)
-        flat = torch.as_tensor(self.flat)
-
-        def keep(name: str, out: torch.Tensor) -> None:
-            start, stop = offset[name], offset[name] + len(out)
-            offset[name] = stop
-            lo, hi = torch.searchsorted(flat, torch.tensor([start, stop])).tolist()
-            seen[name].append(out.detach()[(flat[lo:hi] - start).to(out.device)])
-
-        with forward_hooks(self.watched, keep):
+        with rows_hooked(self.watched, self._flat) as (seen, _count):
             yield seen
 
     def encode(self, seen: dict[str, list[torch.Tensor]]) -> dict[str, Encoded]:
