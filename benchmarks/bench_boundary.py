@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _timing import seconds
 from torch import nn
 
 import nnviz_widgets as nnv
@@ -23,15 +24,6 @@ import nnviz_widgets as nnv
 SEED_CSV = Path(__file__).resolve().parents[2] / "shared" / "seed-data" / "moons.csv"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-
-def timed(fn, reps: int) -> list[float]:
-    out = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def capture_vs_forward(reps: int = 60) -> dict:
@@ -49,9 +41,9 @@ def capture_vs_forward(reps: int = 60) -> dict:
 
     bare, cap, cap_full = [], [], []
     for _ in range(reps):  # interleaved, so all see the same machine load
-        bare += timed(forward, 1)
-        cap += timed(boundary.capture, 1)
-        cap_full += timed(full.capture, 1)
+        bare += seconds(forward)
+        cap += seconds(boundary.capture)
+        cap_full += seconds(full.capture)
     b, c, f = statistics.median(bare), statistics.median(cap), statistics.median(cap_full)
     return {"forward_ms": b * 1e3, "capture_ms": c * 1e3, "ratio": c / b, "captures_per_s": 1 / c,
             "full_ms": f * 1e3, "full_ratio": f / b}  # fmt: skip

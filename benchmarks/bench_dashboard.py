@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import inspect
 import statistics
-import time
 
 import numpy as np
 import torch
+from _timing import seconds
 from torch import nn
 
 import nnviz_widgets as nnv
@@ -31,15 +31,6 @@ def mlp(*sizes: int) -> nn.Sequential:
     for a, b in zip(sizes[:-1], sizes[1:], strict=False):
         layers += [nn.Linear(a, b), nn.ReLU()]
     return nn.Sequential(*layers[:-1])
-
-
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def full_recorder(model, X, y) -> nnv.Recorder:
@@ -88,9 +79,9 @@ def row(name, model, X, y, rounds):
     epoch, cap, plain = epoch_fn(model, X, y), [], []
     eps = []
     for _ in range(rounds):
-        eps.append(timed(epoch, 1))
-        cap.append(timed(rec.capture, 1))
-        plain.append(timed(plain_capture(rec), 1))
+        eps += seconds(epoch)
+        cap += seconds(rec.capture)
+        plain += seconds(plain_capture(rec))
     nbytes = sum(a.nbytes for a in rec.run[-1].arrays.values())
     return name, statistics.median(cap), statistics.median(plain), statistics.median(eps), nbytes
 
@@ -130,9 +121,9 @@ def main() -> None:
 
     epoch, cap, fl, eps = epoch_fn(model, Xm, ym), [], [], []
     for _ in range(30):  # interleaved, so all three see the same machine load
-        eps.append(timed(epoch, 1))
-        cap.append(timed(rec.capture, 1))
-        fl.append(timed(floor, 1))
+        eps += seconds(epoch)
+        cap += seconds(rec.capture)
+        fl += seconds(floor)
     cap, fl, ep = statistics.median(cap), statistics.median(fl), statistics.median(eps)
     print(
         f"| moons 2-16-16-2, 500 samples, 200x200 grid | {cap * 1e3:.1f} ms | {ep * 1e3:.0f} ms | {cap / ep:.3f} "

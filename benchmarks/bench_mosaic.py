@@ -9,10 +9,10 @@ from __future__ import annotations
 import base64
 import json
 import statistics
-import time
 
 import numpy as np
 import torch
+from _timing import median_seconds
 from torch import nn
 
 import nnviz_widgets as nnv
@@ -25,16 +25,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-def timed(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def probe_vs_epoch(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     probe = WeightProbe(model)
     opt = torch.optim.Adam(model.parameters(), 1e-2)
@@ -45,7 +35,7 @@ def probe_vs_epoch(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[
         loss.backward()
         opt.step()
 
-    return timed(probe.capture, 20), timed(epoch, 10)
+    return median_seconds(probe.capture, 20, warmup=1), median_seconds(epoch, 10, warmup=1)
 
 
 PAGE = """<!doctype html><html><body><div id="view"></div><script type="module">

@@ -1,0 +1,24 @@
+"""Wall-clock timing shared by the benchmark scripts (run as ``python benchmarks/bench_*.py``, so this folder is on
+``sys.path``)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def seconds(fn, reps: int = 1) -> list[float]:
+    """The duration of each of ``reps`` calls of ``fn()``, in seconds."""
+    out = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def median_seconds(fn, reps: int, *, warmup: int = 0) -> float:
+    """The median of ``reps`` timed calls, after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    return statistics.median(seconds(fn, reps))
