@@ -215,6 +215,18 @@ def browser(chromium, jupyter_server):
     return chromium
 
 
+def poll(read, predicate, timeout: float, what: str, context=lambda: ""):
+    """Call ``read()`` every 0.1 s until ``predicate(state)`` holds (state not None); fail with the last state
+    and ``context()``."""
+    deadline, state = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        state = read()
+        if state is not None and predicate(state):
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not reached in {timeout:.0f} s; last state: {state}\n{context()}")
+
+
 # -- the page --------------------------------------------------------------------------------------------
 class Lab:
     """One browser page on the JupyterLab server, with notebook helpers."""
@@ -381,17 +393,8 @@ class Lab:
         self.wait_notebook_ready(n_cells)
 
     def poll(self, read, predicate, timeout: float, what: str):
-        """Call ``read()`` every 0.1 s until ``predicate(state)`` holds (state not None); fail with the last state."""
-        deadline, state = time.monotonic() + timeout, None
-        while time.monotonic() < deadline:
-            state = read()
-            if state is not None and predicate(state):
-                return state
-            time.sleep(0.1)
-        raise AssertionError(
-            f"{what}: not reached in {timeout:.0f} s; last state: {state}\n"
-            f"browser errors: {self.page_errors + self.console[-10:]}"
-        )
+        """:func:`poll`, reporting this page's errors and last console lines on failure."""
+        return poll(read, predicate, timeout, what, lambda: f"browser errors: {self.page_errors + self.console[-10:]}")
 
     def screenshot(self, name: str, locator=None) -> pathlib.Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

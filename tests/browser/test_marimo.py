@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import poll
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,16 +129,6 @@ def marimo_app(tmp_path):
             proc.wait(5)
 
 
-def _poll(read, predicate, timeout: float, what: str):
-    deadline, state = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        state = read()
-        if state is not None and predicate(state):
-            return state
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not reached in {timeout:.0f} s; last state: {state}")
-
-
 def test_decision_boundary_renders_in_marimo(marimo_app, chromium):
     # the session's one Chromium (conftest.py): Playwright's sync API allows one instance per thread
     url, log = marimo_app
@@ -155,9 +147,9 @@ def test_decision_boundary_renders_in_marimo(marimo_app, chromium):
             except Exception:  # noqa: BLE001 - not rendered yet (the app is still training)
                 return None
 
-        state = _poll(read, lambda s: s["label"] == f"frame {EPOCHS} / {EPOCHS}", 90, "every frame arrived")
+        state = poll(read, lambda s: s["label"] == f"frame {EPOCHS} / {EPOCHS}", 90, "every frame arrived")
         assert f"epoch {EPOCHS - 1}" in state["title"] and "accuracy" in state["title"], state
-        ink = _poll(lambda: canvas.evaluate(INK), lambda s: s["ink"] > 0.5, 10, "the plot is filled")
+        ink = poll(lambda: canvas.evaluate(INK), lambda s: s["ink"] > 0.5, 10, "the plot is filled")
         assert ink["blue"] > 0.15 and ink["orange"] > 0.15, f"both class regions should be drawn: {ink}"
         (REPO / "artifacts" / "screenshots").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(REPO / "artifacts" / "screenshots" / "marimo-boundary.png"))
