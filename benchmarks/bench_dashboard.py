@@ -129,6 +129,31 @@ def main() -> None:
         f"| moons 2-16-16-2, 500 samples, 200x200 grid | {cap * 1e3:.1f} ms | {ep * 1e3:.0f} ms | {cap / ep:.3f} "
         f"| forward-pass floor {fl * 1e3:.1f} ms: capture / floor {cap / fl:.2f}x | - | - |"
     )
+    plane_grid_quality()
+
+
+def plane_grid_quality(sizes=(48, 64, 80, 100), ref=400) -> None:
+    """What a coarser plane grid costs in the picture: a digits model trained 30 epochs, its PCA-plane boundary on
+    an n x n grid drawn bilinearly at ref x ref px, against the model evaluated at every one of those pixels."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    X, y = nnv.datasets.digits()
+    model = mlp(64, 100, 64, 10)
+    nnv.fit(model, X, y, epochs=30, show=False)
+
+    def plane(n):
+        return nnv.Recorder(model, X, y, grid=n)._grid_probabilities().reshape(n, n, -1)
+
+    exact = plane(ref)
+    print(f"\n| plane grid (digits, trained) | winning class differs, px of {ref}x{ref} | mean prob. error | p99 |")
+    print("|---|---:|---:|---:|")
+    for n in sizes:
+        grid = torch.as_tensor(plane(n)).permute(2, 0, 1)[None]  # grid points span the same extent as the pixels
+        drawn = F.interpolate(grid, size=(ref, ref), mode="bilinear", align_corners=True)[0].permute(1, 2, 0).numpy()
+        err = np.abs(drawn - exact).max(axis=-1)
+        wrong = float((drawn.argmax(-1) != exact.argmax(-1)).mean())
+        print(f"| {n}x{n} | {100 * wrong:.2f} % | {err.mean():.4f} | {np.quantile(err, 0.99):.3f} |")
 
 
 if __name__ == "__main__":

@@ -211,10 +211,17 @@ def test_relu_after_the_folded_layer_runs_in_place_only_on_tensors_it_owns():
     h = torch.randn(40, 6)
     want = rest[3](torch.relu(rest[1](torch.relu(h))))
     with torch.no_grad():
-        assert torch.equal(run_after(rest, h.clone()), want.detach())  # bit-identical to the modules themselves
+        # the same values as the modules themselves (the last Linear runs transposed: the same sums, as a view)
+        got = run_after(rest, h.clone())
+        torch.testing.assert_close(got, want.detach(), rtol=0, atol=1e-6)
+        assert got.stride() == (1, 40), "the last layer's output is the (N, K) view of a (K, N) tensor"
         seen = []
         rest[2].register_forward_hook(lambda m, i, o: seen.append(o.clone()))  # a hooked ReLU runs as itself
-        assert torch.equal(run_after(rest, h.clone()), want.detach()) and len(seen) == 1
+        torch.testing.assert_close(run_after(rest, h.clone()), want.detach(), rtol=0, atol=1e-6)
+        assert len(seen) == 1
+        last = []
+        rest[3].register_forward_hook(lambda m, i, o: last.append(o))  # a hooked last Linear runs as itself
+        assert torch.equal(run_after(rest, h.clone()), last[0]) and last[0].is_contiguous()
         held = torch.randn(40, 6)
         before = held.clone()
         run_after([nn.Identity(), nn.ReLU()], held)  # Identity hands back a tensor it does not own: no in-place
@@ -224,3 +231,34 @@ def test_relu_after_the_folded_layer_runs_in_place_only_on_tensors_it_owns():
         lin.register_forward_hook(lambda m, i, o: kept.append(o))  # a hook holds the Linear's output ...
         out = run_after([lin, nn.ReLU()], torch.randn(4, 6))
         assert (kept[0] < 0).any() and not torch.equal(kept[0], out)  # ... so the ReLU after it is not in place
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_sequential_forward_is_the_models_own_computation(bias):
+    """The recorder runs a plain Sequential layer by layer (data rows, 2-D grids): same probabilities, hooks fire."""
+    from nnviz_widgets.record.plane import sequential_forward
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(6, 9), nn.ReLU(), nn.Linear(9, 7), nn.Tanh(), nn.Linear(7, 4, bias))
+    x = torch.randn(300, 6)
+    before = x.clone()
+    with torch.no_grad():
+        forward = sequential_forward(model, 6)
+        torch.testing.assert_close(forward(x), model(x), rtol=0, atol=1e-6)
+        assert torch.equal(x, before), "the caller's rows are never changed in place"
+        kept = []
+        handle = model[3].register_forward_hook(lambda m, i, o: kept.append(o))
+        torch.testing.assert_close(sequential_forward(model, 6)(x), model(x), rtol=0, atol=1e-6)
+        assert len(kept) == 2 and torch.equal(kept[0], kept[1]) and (kept[0] < 0).any(), "hook fired, not in place"
+        handle.remove()
+        model[1].register_forward_hook(lambda m, i, o: None)
+        assert sequential_forward(model, 6) is None, "a hook on the first layer: the model runs as itself"
+    assert sequential_forward(nn.Sequential(nn.BatchNorm1d(6), nn.Linear(6, 2)), 6) is None
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(80, 6)).astype(np.float32), rng.integers(0, 4, 80)
+    torch.manual_seed(0)
+    rec = nnv.Recorder(nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 4)), X, y, grid=10)
+    with torch.no_grad():
+        want = torch.softmax(rec.model(torch.as_tensor(X)), 1).numpy()
+    np.testing.assert_allclose(rec._probabilities("points", X, sequential_forward(rec.model, 6)), want, atol=1e-6)
+    assert rec.capture().metrics["accuracy"] == float(np.mean(want.argmax(1) == y))

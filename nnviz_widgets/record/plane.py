@@ -7,6 +7,7 @@ A grid point ``p`` on the plane is the model input ``origin + p @ basis``; a dat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,29 +136,57 @@ def fold_linear(layer: nn.Linear, plane: Plane) -> tuple[torch.Tensor, torch.Ten
     return (w64 @ basis.T).to(w.device, w.dtype), b64.to(w.device, w.dtype)
 
 
-def run_after(rest: list[nn.Module], h: torch.Tensor) -> torch.Tensor:
+def run_after(rest: list[nn.Module], h: torch.Tensor, *, owned: bool = True) -> torch.Tensor:
     """``rest[-1](...rest[0](h))``: the modules after the folded layer, on its output ``h``.
 
-    ``h`` is a fresh tensor that only this call holds, and so is the output of a stock ``nn.Linear`` without
-    hooks; a stock ``nn.ReLU`` without hooks that follows one of those runs in place: the same values, one
-    memory pass and one allocation less, which shows when other processes compete for memory bandwidth (10,000
-    grid rows through 100-64-10 on this project's loaded 2-core machine: 9.7 ms instead of 12.7 ms, median).
-    Anything else runs as the module itself.
+    ``h`` is a fresh tensor that only this call holds (``owned=False`` when the caller keeps it), and so is the
+    output of a stock ``nn.Linear`` without hooks; a stock ``nn.ReLU`` without hooks that follows one of those
+    runs in place: the same values, one memory pass and one allocation less, which shows when other processes
+    compete for memory bandwidth (10,000 grid rows through 100-64-10 on this project's loaded 2-core machine:
+    9.7 ms instead of 12.7 ms, median). A stock last ``nn.Linear`` without hooks computes its (N, K) output
+    transposed, as ``W @ h.T + b`` viewed back as (N, K): the same sums, but MKL's GEMM is slow at a short
+    output width (6,400 rows through 64 -> 10: 0.25 ms instead of 0.89 ms here, one thread), and the
+    recorder's softmax runs down the columns of that transpose anyway (no copy). Anything else runs as the
+    module itself.
 
     >>> from torch import nn
     >>> rest = [nn.ReLU(), nn.Linear(3, 2)]
     >>> h = torch.tensor([[-1.0, 0.5, 2.0]])
-    >>> bool(torch.equal(run_after(rest, h.clone()), rest[1](torch.relu(h))))
+    >>> bool(torch.allclose(run_after(rest, h.clone()), rest[1](torch.relu(h))))
     True
     """
-    owned = True
-    for module in rest:
+    for i, module in enumerate(rest):
         if owned and type(module) is nn.ReLU and not _hooked(module):
             h = h.relu_()
             continue
+        if i == len(rest) - 1 and _stock_linear(module) and h.ndim == 2:
+            w, b = module.weight, module.bias
+            return (torch.mm(w, h.t()) if b is None else torch.addmm(b[:, None], w, h.t())).t()
         h = module(h)
-        owned = type(module) is nn.Linear and not _hooked(module)
+        owned = _stock_linear(module)
     return h
+
+
+def sequential_forward(model: nn.Module, n_features: int) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """``model``'s own computation on (N, ``n_features``) rows, run layer by layer through :func:`run_after`
+    (in-place ReLUs, a transposed last layer), when ``model`` is a Sequential that :func:`first_linear`
+    accepts; else None. Forward hooks on the later modules still fire (a hooked module runs as itself).
+
+    >>> from torch import nn
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    >>> x = torch.randn(5, 4)
+    >>> bool(torch.allclose(sequential_forward(model, 4)(x), model(x), atol=1e-6))
+    True
+    """
+    split = first_linear(model, n_features)
+    if split is None:
+        return None
+    layer, rest = split
+    return lambda x: run_after([layer, *rest], x, owned=False)
+
+
+def _stock_linear(m: nn.Module) -> bool:
+    return type(m) is nn.Linear and not _hooked(m)
 
 
 def _hooked(m: nn.Module) -> bool:

@@ -17,13 +17,16 @@ from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe
-from .plane import choose_plane, first_linear, fold_linear, run_after
+from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
 from .schedule import CaptureSchedule
 from .weights import OutputProbe, WeightProbe, describe_layer
 
 MAX_CLASSES = 10
-PLANE_GRID = 80  # default points per side on a plane through wide data: 6,400 rows, one chunk, ~half the
-# cost of 100x100 (digits capture/epoch 0.096 vs 0.151 in one run), drawn smoothly at the view's size
+# default points per side on a plane through wide data: 4,096 rows. Drawn smoothly (bilinear) at 400x400 px, a
+# trained digits model's 64x64 plane differs from evaluating every pixel by 0.0034 in probability on average (less
+# than the frame's uint8 step, 1/254) and in the winning class on 0.11 % of pixels (80x80: 0.0022, 0.07 %; 48x48:
+# 0.0059, 0.18 %), for 0.41x the grid rows of 100x100 (benchmarks/bench_dashboard.py, README)
+PLANE_GRID = 64
 CHUNK_ROWS = 8192  # grid rows per forward pass: bounds peak memory on big grids and big models
 
 
@@ -167,7 +170,7 @@ class Recorder:
         with self._outputs.hooked() as seen:  # neuron outputs come from this same grid evaluation
             probs = self._grid_probabilities()
         with self._activations.hooked() as sample_seen:  # activations of the sample rows: from this same pass
-            point_probs = self._probabilities("points", self.X)
+            point_probs = self._probabilities("points", self.X, sequential_forward(self.model, self.X.shape[1]))
         # whole-array checks first: the per-row work is only needed once a model has diverged
         grid_finite = bool(np.isfinite(probs).all())
         points_finite = bool(np.isfinite(point_probs).all())
@@ -196,7 +199,7 @@ class Recorder:
         """The boundary probe: probabilities on the grid; through the folded first layer when that is exact."""
         split = first_linear(self.model, self.X.shape[1]) if self.X.shape[1] > 2 else None
         if split is None:
-            return self._probabilities("grid", self._grid_points)
+            return self._probabilities("grid", self._grid_points, sequential_forward(self.model, self.X.shape[1]))
         layer, rest = split
         w2, b2 = fold_linear(layer, self.plane)
 
