@@ -64,6 +64,41 @@ def test_tsne_3d(blobs):
     assert coords.shape == (len(blobs), 3) and np.isfinite(coords).all()
 
 
+@pytest.mark.skipif(importlib.util.find_spec("openTSNE") is None, reason="openTSNE (the embed extra) not installed")
+def test_tsne_default_path_by_size(monkeypatch):
+    """2-D from FFT_FROM points: FFT gradient on 2-unit boxes and exaggeration 2 (README's benchmark); else BH."""
+    import openTSNE
+
+    from nnviz_widgets.embed import core
+
+    made = []
+
+    class Recording(openTSNE.TSNE):
+        def __init__(self, **kw):
+            made.append(kw)
+            super().__init__(**kw)
+
+    monkeypatch.setattr(openTSNE, "TSNE", Recording)
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(c, 0.5, size=(core.FFT_FROM // 2, 8)) for c in (0, 4)]).astype(np.float32)
+    big = nnv.embed(X, "tsne", max_iter=20, cache=False)
+    assert made[-1]["negative_gradient_method"] == "fft" and made[-1]["ints_in_interval"] == core.FFT_BOX == 2
+    assert made[-1]["exaggeration"] == core.LARGE_EXAGGERATION == 2
+    assert np.isfinite(big).all() and big.shape == (len(X), 2)
+    a, b = big[: len(X) // 2], big[len(X) // 2 :]
+    assert np.linalg.norm(a.mean(0) - b.mean(0)) > 3 * max(a.std(0).max(), b.std(0).max()), "two blobs, two places"
+    # the rest only choose: openTSNE's fit is not run again (its 250 early iterations cost seconds each time)
+    monkeypatch.setattr(Recording, "fit", lambda self, Z: np.zeros((len(Z), self.n_components)))
+    nnv.embed(X, "tsne", max_iter=20, exaggeration=1, cache=False)
+    assert made[-1]["exaggeration"] == 1, "an explicit exaggeration wins"
+    nnv.embed(X[: core.FFT_FROM - 1], "tsne", max_iter=20, cache=False)
+    assert made[-1]["negative_gradient_method"] == "bh" and "exaggeration" not in made[-1]
+    nnv.embed(X, "tsne", 3, max_iter=20, cache=False)
+    assert made[-1]["negative_gradient_method"] == "bh", "3-D uses Barnes-Hut"
+    with pytest.raises(ValueError, match="exaggeration=2 needs openTSNE"):
+        nnv.embed(X[:100], "tsne", backend="sklearn", exaggeration=2)
+
+
 @pytest.mark.skipif(importlib.util.find_spec("umap") is None, reason="umap-learn (the embed extra) not installed")
 def test_umap(blobs):
     coords = nnv.embed(blobs, "umap", n_neighbors=10)
