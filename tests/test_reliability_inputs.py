@@ -326,6 +326,13 @@ CASES = [
     Case("embed", "method", "'mds'", lambda: nnv.embed(X2(), "mds"), V),
     Case("embed", "dims", "1", lambda: nnv.embed(X2(), dims=1), V),
     Case("embed", "perplexity", "more than the points", lambda: nnv.embed(X2(), "tsne", perplexity=100), V),
+    Case(
+        "embed",
+        "exaggeration",
+        "2 with scikit-learn",
+        lambda: nnv.embed(X2(), "tsne", backend="sklearn", exaggeration=2),
+        V,
+    ),
     Case("embed", "n_neighbours", "an unknown option", lambda: nnv.embed(X2(), "pca", n_neighbours=5), T),
     Case("procrustes", "moving", "another shape", lambda: procrustes(np.zeros((5, 2)), np.zeros((4, 2))), V),
     Case("EpochProjector", "method", "'mds'", lambda: EpochProjector("mds"), V),
