@@ -56,8 +56,7 @@ def embed(X, method: str = "pca", dims: int = 2, *, seed: int = 0, cache: bool =
     points), ``max_iter``, ``learning_rate``, ``early_exaggeration``, ``exaggeration`` (openTSNE: after the early
     phase; default 1, and 2 for 2-D from 10,000 points, where the FFT gradient is used), ``metric``, ``init`` (an
     (N, dims) array to start from), ``pca_dims`` (default 50: wider data is first reduced by PCA, as is usual for
-    t-SNE); UMAP
-    ``n_neighbors``, ``min_dist``, ``metric``, ``init``, ``pca_dims``. Same seed, same result.
+    t-SNE); UMAP ``n_neighbors``, ``min_dist``, ``metric``, ``init``, ``pca_dims``. Same seed, same result.
 
     >>> import numpy as np
     >>> embed(np.random.default_rng(0).normal(size=(50, 5)), "pca", 3).shape

@@ -137,7 +137,8 @@ def fold_linear(layer: nn.Linear, plane: Plane) -> tuple[torch.Tensor, torch.Ten
 
 
 def run_after(rest: list[nn.Module], h: torch.Tensor, *, owned: bool = True) -> torch.Tensor:
-    """``rest[-1](...rest[0](h))``: the modules after the folded layer, on its output ``h``.
+    """``rest[-1](...rest[0](h))``: the modules after the folded layer on its output ``h`` (or a whole Sequential
+    on its input: :func:`sequential_forward`).
 
     ``h`` is a fresh tensor that only this call holds (``owned=False`` when the caller keeps it), and so is the
     output of a stock ``nn.Linear`` without hooks; a stock ``nn.ReLU`` without hooks that follows one of those

@@ -23,9 +23,9 @@ from .weights import OutputProbe, WeightProbe, describe_layer
 
 MAX_CLASSES = 10
 # default points per side on a plane through wide data: 4,096 rows. Drawn smoothly (bilinear) at 400x400 px, a
-# trained digits model's 64x64 plane differs from evaluating every pixel by 0.0034 in probability on average (less
-# than the frame's uint8 step, 1/254) and in the winning class on 0.11 % of pixels (80x80: 0.0022, 0.07 %; 48x48:
-# 0.0059, 0.18 %), for 0.41x the grid rows of 100x100 (benchmarks/bench_dashboard.py, README)
+# trained digits model's 64x64 plane differs from evaluating every pixel by 0.0035 in probability on average (less
+# than the frame's uint8 step, 1/254) and in the winning class on 0.11 % of pixels (80x80: 0.0023, 0.07 %; 48x48:
+# 0.0061, 0.21 %), for 0.41x the grid rows of 100x100 (benchmarks/bench_dashboard.py, README)
 PLANE_GRID = 64
 CHUNK_ROWS = 8192  # grid rows per forward pass: bounds peak memory on big grids and big models
 
