@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 import pytest
 import torch
@@ -73,25 +75,9 @@ def test_lightning_callback_records_on_rank_zero_only(moons):
     import lightning.pytorch as pl
 
     from nnviz_widgets.integrations.lightning import RecorderCallback
+    from tests.lightning_moons import Module
 
     X, y = moons
-
-    class Module(pl.LightningModule):
-        def __init__(self):
-            super().__init__()
-            self.net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
-
-        def forward(self, x):
-            return self.net(x)
-
-        def training_step(self, batch, _i):
-            loss = nn.functional.cross_entropy(self(batch[0]), batch[1])
-            self.log("train_loss", loss, on_epoch=True, on_step=False)
-            return loss
-
-        def configure_optimizers(self):
-            return torch.optim.Adam(self.parameters(), 1e-2)
-
     data = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
     loader = torch.utils.data.DataLoader(data, batch_size=32)
     cb = RecorderCallback(X, y, grid=20)
@@ -118,31 +104,14 @@ def test_lightning_callback_records_on_rank_zero_only(moons):
 DDP_SCRIPT = """
 import json, os, sys
 import torch
-from torch import nn
 import lightning.pytorch as pl
 import nnviz_widgets as nnv
 from nnviz_widgets.integrations.lightning import RecorderCallback
+from tests.lightning_moons import Module  # the repository root is on PYTHONPATH
 
 torch.set_num_threads(1)
 out = sys.argv[1]
 X, y = nnv.datasets.moons(200, noise=0.2, seed=0)
-
-
-class Module(pl.LightningModule):
-    def __init__(self):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
-
-    def forward(self, x):
-        return self.net(x)
-
-    def training_step(self, batch, _i):
-        loss = nn.functional.cross_entropy(self(batch[0]), batch[1])
-        self.log("train_loss", loss, on_epoch=True, on_step=False, sync_dist=True)
-        return loss
-
-    def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), 1e-2)
 
 
 class Seen(pl.Callback):  # what each rank did, written by the rank itself
@@ -162,7 +131,7 @@ trainer = pl.Trainer(
     max_epochs=3, callbacks=[cb, Seen()], accelerator="cpu", devices=2, strategy="ddp", num_nodes=1,
     logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
 )
-trainer.fit(Module(), loader)
+trainer.fit(Module(sync_dist=True), loader)
 """
 
 
@@ -180,7 +149,9 @@ def test_lightning_ddp_two_processes_record_on_rank_zero_only(tmp_path):
         pytest.skip("this torch build has no gloo backend for torch.distributed")
     script = tmp_path / "train_ddp.py"
     script.write_text(DDP_SCRIPT)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1"}
+    root = str(pathlib.Path(__file__).resolve().parents[1])
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1", "PYTHONPATH": path}
     env.pop("LOCAL_RANK", None)
     done = subprocess.run(
         [sys.executable, str(script), str(tmp_path)], env=env, cwd=tmp_path, capture_output=True, text=True,
