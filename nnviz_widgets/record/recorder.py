@@ -40,7 +40,7 @@ class Recorder:
     X : (N, D) array or tensor of features. With D > 2 the boundary is drawn on a plane through the data:
         by default its first two principal components (axes labelled with their explained variance).
     y : (N,) labels, integers or strings.
-    grid : points per side of the evaluation grid (an int, or ``(nx, ny)``). Default 200 for 2-D data; 80 on a
+    grid : points per side of the evaluation grid (an int, or ``(nx, ny)``). Default 200 for 2-D data; 64 on a
         plane through higher-dimensional data, where each grid point is a full input row for the model (unless
         the model is an ``nn.Sequential`` starting with a ``Linear`` on its input: that layer is then folded into
         the plane and takes the grid's 2 plane coordinates, see ``record/plane.py``; same probabilities).
