@@ -127,11 +127,7 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
       const kept = [];
       for (const i of sorted) {
         if (i % stride === 0 || i === newest || i === 0) kept.push(i);
-        else {
-          bytes -= frameBytes(frames.get(i));
-          frames.delete(i);
-          thinned.add(i);
-        }
+        else drop(i);
       }
       sorted.splice(0, sorted.length, ...kept);
     }
@@ -139,11 +135,16 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
     for (let k = sorted.length - 2; stride > 1 && k > 0; k--) {
       const i = sorted[k];
       if (i % stride === 0) break;
-      bytes -= frameBytes(frames.get(i));
-      frames.delete(i);
-      thinned.add(i);
+      drop(i);
       sorted.splice(k, 1);
     }
+  }
+
+  /** Forget frame i's arrays; it stays held in name (sync messages), so Python does not send it again. */
+  function drop(i) {
+    bytes -= frameBytes(frames.get(i));
+    frames.delete(i);
+    thinned.add(i);
   }
 
   function insertSorted(index) {
