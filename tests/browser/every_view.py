@@ -32,11 +32,11 @@ torch.set_num_threads(1)
 X, y = nnv.datasets.moons(300, noise=0.2, seed=0)
 model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2))
 rec = nnv.Recorder(model, X, y, grid=60, activations="2")
+opt = torch.optim.Adam(model.parameters(), 1e-2)  # its first use imports torch._dynamo: seconds, kept out of the loop
 dash = nnv.Dashboard(rec, width=260, height=220)
 dash"""
 
 TRAIN = f"""\
-opt = torch.optim.Adam(model.parameters(), 1e-2)
 Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
 for epoch in range({EPOCHS}):
     loss = nn.functional.cross_entropy(model(Xt), yt)

@@ -8,6 +8,7 @@ import { KernelManager, ServerConnection } from "@jupyterlab/services";
 const WIDGET_MIME = "application/vnd.jupyter.widget-view+json";
 const cells = {}; // index -> {stdout, errors, done, status}
 const log = [];
+const received = {}; // iopub message type -> count, with the time of the last one (performance.now())
 let kernel = null;
 let manager = null;
 
@@ -49,6 +50,10 @@ export async function start({ server, kernelId, sources }) {
   await kernels.ready;
   kernel = kernelId ? kernels.connectTo({ model: { id: kernelId, name: "python3" } }) : await kernels.startNew({ name: "python3" });
   await kernel.info;
+  kernel.iopubMessage.connect((_k, msg) => {
+    const t = msg.header.msg_type;
+    received[t] = { n: (received[t]?.n ?? 0) + 1, at: performance.now() };
+  });
   manager = new window.vscIPyWidgets.WidgetManager(kernel, document.getElementById("cells"), scriptLoader, (m) => log.push(m));
   return kernel.id;
 }
@@ -93,6 +98,10 @@ export function cell(i) {
 
 export function kernelStatus() {
   return kernel ? kernel.status : "none";
+}
+
+export function iopub() {
+  return { ...received, now: performance.now() };
 }
 
 export function messages() {
