@@ -113,10 +113,13 @@ class FrameView(anywidget.AnyWidget):
         return self
 
     def current_index(self) -> int | None:
-        """The position of the frame the view shows now (the newest while following), None before any frame."""
+        """The position of the frame the view shows now (the newest while it, or the player driving it, follows
+        live), None before any frame."""
         if not len(self.run):
             return None
-        return len(self.run) - 1 if self.follow else min(max(self.epoch, 0), len(self.run) - 1)
+        player = getattr(self, "_player", None)
+        follow = self.follow if player is None else player.follow
+        return len(self.run) - 1 if follow else min(max(self.epoch, 0), len(self.run) - 1)
 
     def _picture(self):
         """A PIL image of the current frame for renderers that run no JavaScript, or None (the default)."""
