@@ -23,6 +23,7 @@ from torch import nn
 
 from .record import Recorder
 from .record.recorder import _check_X, _check_y
+from .record.twin import eval_twin
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
@@ -256,18 +257,13 @@ def _capture(rec, losses, val, loss_fn, *, epoch, force) -> None:
 
 def _evaluate(model, Xv: torch.Tensor, yv: torch.Tensor, loss_fn) -> dict:
     device = next(model.parameters()).device
-    modes = [m.training for m in model.modules()]
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model(Xv.to(device))
-            yd = yv.to(device)
-            val_loss = float(loss_fn(out, yd))
-            pred = out.argmax(1) if out.shape[1] > 1 else (out[:, 0] > 0).long()
-            acc = float((pred == yd).float().mean())
-    finally:
-        for m, mode in zip(model.modules(), modes, strict=True):
-            m.training = mode
+    twin = eval_twin(model).model  # eval mode without switching the model (record/twin.py)
+    with torch.no_grad():
+        out = twin(Xv.to(device))
+        yd = yv.to(device)
+        val_loss = float(loss_fn(out, yd))
+        pred = out.argmax(1) if out.shape[1] > 1 else (out[:, 0] > 0).long()
+        acc = float((pred == yd).float().mean())
     return {"val_loss": val_loss, "val_accuracy": acc}
 
 
