@@ -18,6 +18,7 @@ from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe
+from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
 from .schedule import CaptureSchedule
 from .twin import eval_twin
@@ -57,6 +58,12 @@ class Recorder:
     outputs : also record each recorded Linear layer's neuron outputs on a coarser grid (``frame.outputs``,
         for ``WeightMosaic(rec, show="outputs")``). Default: when X has 2 features.
     output_grid : points per side of that coarser grid (a subsample of ``grid``); default 50.
+    histograms : record a histogram and norms of each layer's weights every capture (``frame.histograms``, for
+        ``nnv.WeightHistograms``; ``record/histograms.py``): ``True`` (default) for every Linear and Conv layer,
+        a layer name or list of names, or ``False``. About ``4 * (bins + 10)`` bytes per layer per frame.
+    gradients : also record each such layer's gradient histogram (``frame.gradient_histograms``), read from
+        ``.grad`` at capture: call :meth:`capture` after ``backward()`` and before the next ``zero_grad()``.
+    bins : histogram bins per layer (default 64), equal bins over each frame's range.
     every, max_frames, expected : which :meth:`capture` calls become frames (``record/schedule.py``). ``every=n``
         keeps one frame per n calls, counted from the first (call 0 is always a frame): call ``capture()`` once
         per optimizer step to record every n steps (what ``nnv.fit(every=n)`` does), once per epoch (as the
@@ -98,6 +105,9 @@ class Recorder:
         expected: int | None = None,
         activations: str | Sequence[str] | None = None,
         sample=DEFAULT_SAMPLE,
+        histograms: bool | str | Sequence[str] = True,
+        gradients: bool = False,
+        bins: int = BINS,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -137,6 +147,7 @@ class Recorder:
             self.run.layers[name]["outputs"] = list(self._outputs.shape)
             self.run.layers[name]["activation"] = self._outputs.activations[name]  # None: pre-activation maps
         self._activations = ActivationProbe(model, activations, len(self.X), sample)
+        self._histograms = _histogram_probe(model, histograms, gradients, bins)
         self.run.sample = self._activations.sample  # rows of X whose activations are recorded
         self._check_model_output()
         self.writer = None if path is None else RunWriter(self.run, path, overwrite=overwrite)
@@ -193,6 +204,7 @@ class Recorder:
                 **self._weights.capture(),
                 **self._outputs.encode(seen),
                 **(self._activations.encode(sample_seen) if self._activations.modules else {}),
+                **(self._histograms.capture() if self._histograms is not None else {}),
             }
             diverged = not (grid_finite and points_finite)
             return self.run.append(
@@ -365,6 +377,16 @@ def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
         if not (xmin < xmax and ymin < ymax) or not all(map(math.isfinite, (xmin, xmax, ymin, ymax))):
             raise ValueError(f"extent needs finite xmin < xmax and ymin < ymax, got {extent!r}")
     return np.linspace(xmin, xmax, nx), np.linspace(ymin, ymax, ny)
+
+
+def _histogram_probe(model: nn.Module, histograms, gradients, bins) -> HistogramProbe | None:
+    if histograms is False:
+        if gradients:
+            raise ValueError("gradients=True needs histograms: leave histograms=True (or name the layers)")
+        return None
+    if not isinstance(histograms, (bool, str, list, tuple)):
+        raise TypeError(f"histograms must be True, False, a layer name or a list of names, got {histograms!r}")
+    return HistogramProbe(model, None if histograms is True else histograms, bins=bins, gradients=gradients)
 
 
 def _output_grid(size) -> int:
