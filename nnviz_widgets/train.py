@@ -21,8 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .record import Recorder
-from .record.recorder import _check_X, _check_y
+from .record import Recorder, check_X, check_y
 from .record.twin import eval_twin
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
@@ -280,15 +279,15 @@ def _split(X, y, val, seed):
     if isinstance(val, float):
         if not 0 < val < 1:
             raise ValueError(f"val as a fraction must be between 0 and 1, got {val}")
-        Xa, ya = _check_X(X), np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+        Xa, ya = check_X(X), np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
         perm = np.random.default_rng(seed).permutation(len(Xa))
         n_val = max(1, round(len(Xa) * val))
         X, y, val = Xa[perm[n_val:]], ya[perm[n_val:]], (Xa[perm[:n_val]], ya[perm[:n_val]])
     if not (isinstance(val, (tuple, list)) and len(val) == 2):
         raise TypeError(f"val must be (X_val, y_val) or a fraction, got {type(val).__name__}")
-    classes, _ = _check_y(y, len(_check_X(X)), None)
-    Xv = _check_X(val[0])
-    _, yv = _check_y(val[1], len(Xv), classes)
+    classes, _ = check_y(y, len(check_X(X)), None)
+    Xv = check_X(val[0])
+    _, yv = check_y(val[1], len(Xv), classes)
     return X, y, (torch.as_tensor(Xv), torch.as_tensor(yv))
 
 

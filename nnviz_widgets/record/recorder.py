@@ -117,8 +117,8 @@ class Recorder:
         self.output = output
         self.schedule = CaptureSchedule(every, max_frames, expected)
         self.ticks = 0  # capture() calls so far, kept or not
-        self.X = _check_X(X)
-        self.classes, self.y = _check_y(y, len(self.X), classes)
+        self.X = check_X(X)
+        self.classes, self.y = check_y(y, len(self.X), classes)
         self.plane = choose_plane(self.X, plane)
         shown = self.plane.to_plane(self.X)  # where each data point is drawn
         if grid is None:
@@ -154,6 +154,19 @@ class Recorder:
 
     def __repr__(self) -> str:
         return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.run!r}>"
+
+    @property
+    def activation_layers(self) -> list[str]:
+        """Names of the modules whose activations each frame records (the ``activations=`` argument), in the
+        order given; ``[]`` when none. ``EmbeddingScatter(rec, layer=...)`` takes one.
+
+        >>> import torch.nn as nn, nnviz_widgets as nnv
+        >>> X, y = nnv.datasets.moons(100)
+        >>> nnv.Recorder(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), X, y, grid=10,
+        ...              activations="1").activation_layers
+        ['1']
+        """
+        return list(self._activations.modules)
 
     # -- capture ------------------------------------------------------------------------------------
     def due(self) -> bool:
@@ -288,7 +301,9 @@ class Recorder:
 
 
 # -- validation -----------------------------------------------------------------------------------------
-def _check_X(X) -> np.ndarray:
+def check_X(X) -> np.ndarray:
+    """``X`` as every part of the package takes it: a float32 (N, D) array of finite values, N >= 2, D >= 2
+    (from an array, a list or a tensor); otherwise a TypeError or ValueError that says what to change."""
     if isinstance(X, torch.Tensor):
         if X.device.type == "meta":
             raise ValueError("X is a tensor on the 'meta' device, which holds no values; pass the data itself")
@@ -316,7 +331,9 @@ def _check_X(X) -> np.ndarray:
     return arr.astype(np.float32)
 
 
-def _check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
+def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
+    """``(classes, codes)``: the class order (``classes``, or the sorted distinct labels) and ``y`` as int64 class
+    indices into it, for ``n`` rows of X; otherwise a TypeError or ValueError that says what to change."""
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
     try:
