@@ -2,11 +2,15 @@
 binder/requirements.txt`` then ``binder/postBuild``) and the tour notebooks run in that environment, with its own
 kernel and the package it installed (scripts/binder_check.sh does the work; it runs every notebook when called by
 hand). Here: 01 (the Binder badge opens it), 04 (the embed extra: openTSNE) and 06 (the lightning and keras extras),
-since tests/test_notebooks.py already runs the whole tour in the development environment."""
+since tests/test_notebooks.py already runs the whole tour in the development environment.
+
+It builds a whole environment (torch, JupyterLab, Lightning, Keras, openTSNE, UMAP: minutes on two idle cores, far
+more on a loaded machine), so it runs only when asked: ``NNVIZ_BINDER_CHECK=1 pytest tests/test_binder.py``."""
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import shutil
 import subprocess
@@ -18,6 +22,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("01_moons_live.ipynb", "04_embeddings.ipynb", "06_your_loop_and_frameworks.ipynb")
 
 
+@pytest.mark.skipif(os.environ.get("NNVIZ_BINDER_CHECK") != "1", reason="NNVIZ_BINDER_CHECK=1 to build it")
 def test_binder_environment_runs_the_tour(tmp_path):
     for tool in ("git", "npm", "python3"):
         if shutil.which(tool) is None:

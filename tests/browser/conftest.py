@@ -483,3 +483,6 @@ def lab(new_lab):
     yield lab
     lab.assert_no_page_errors()
     lab.close()
+
+
+from .vscode_host import harness_url  # noqa: E402, F401 - the VS Code page's server, for test_vscode and test_themes

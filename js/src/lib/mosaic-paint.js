@@ -54,9 +54,9 @@ export function paintLabels(ctx, layout, first, count, grid) {
   }
 }
 
-/** The colour bar, `width` × 34 CSS px: the diverging ramp, and −max, 0, +max under it (`shared` null: one
- * scale per tile, labelled "±max"). */
-export function paintColorbar(ctx, shared, width, dpr) {
+/** The colour bar, `width` × 34 CSS px: the diverging ramp, and −max, 0, +max under it in `ink` (`shared` null:
+ * one scale per tile, labelled "±max"). */
+export function paintColorbar(ctx, shared, width, dpr, ink = "#333") {
   const ch = 34;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, ch);
@@ -65,7 +65,7 @@ export function paintColorbar(ctx, shared, width, dpr) {
     ctx.fillStyle = `rgb(${DIVERGING[i]},${DIVERGING[i + 1]},${DIVERGING[i + 2]})`;
     ctx.fillRect(x, 0, 1, 14);
   }
-  ctx.fillStyle = "#333";
+  ctx.fillStyle = ink;
   ctx.font = "11px sans-serif";
   ctx.textBaseline = "top";
   ctx.textAlign = "left";
