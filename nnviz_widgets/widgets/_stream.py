@@ -121,7 +121,7 @@ class FrameSender:
     def _backfill_batch(self) -> list[int]:
         batch, size = [], 0
         for i in sorted(self._unsent):
-            frame_bytes = sum(self.run[i].arrays[name].nbytes for name in self.arrays)
+            frame_bytes = sum(a.nbytes for a in _present(self.run[i].arrays, self.arrays).values())
             if batch and size + frame_bytes > BATCH_BYTES:
                 break
             batch.append(i)
@@ -149,7 +149,19 @@ def frames_message(run: Run, indices: list[int], arrays: tuple[str, ...], seq: i
                 "epoch": f.epoch,
                 "metrics": {k: (v if math.isfinite(v) else None) for k, v in f.metrics.items()},  # JSON has no NaN
                 "diverged": f.diverged,
-                "arrays": wire({name: f.arrays[name] for name in arrays}, buffers),
+                "arrays": wire(_present(f.arrays, arrays), buffers),
             }
         )
     return {"type": "frames", "seq": seq, "total": len(run), "frames": frames}, buffers
+
+
+def _present(arrays, names: tuple[str, ...]) -> dict:
+    """The named arrays a frame has: some are not in every frame (no gradient histogram before the first
+    ``backward()``). Looked up one by one: a mosaic's frames cut pages on lookup and list none of them."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = arrays[name]
+        except KeyError:
+            continue
+    return out
