@@ -57,7 +57,7 @@ class WeightHistograms(FrameView):
             raise ValueError(f"show must be one of {SHOWS}, got {show!r}")
         probe = getattr(source, "_histograms", None)
         if probe is None and hasattr(source, "_histograms"):
-            raise ValueError("source: the recorder records no histograms: create it with Recorder(..., histograms=True)")
+            raise ValueError("source: this recorder records no histograms; use Recorder(..., histograms=True)")
         if show == "gradients" and probe is not None and not probe.gradients:
             raise ValueError("show='gradients' needs gradient histograms: create the recorder with gradients=True")
         self._probe = probe
