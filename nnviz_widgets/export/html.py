@@ -201,8 +201,8 @@ def _spec(widget: FrameView, el: str, bundles: dict, blob: list[bytes], offset: 
     plain = {k: v for k, v in state.items() if k not in byte_traits}
     if isinstance(widget, EmbeddingScatter):  # its frames are projected on a thread
         widget.wait_sent(timeout=300)
-    sender = widget._sender
-    message, buffers = frames_message(sender.run, list(range(len(sender.run))), sender.arrays, seq=1)
+    run = widget._state.run  # what the view streams: the run, or a view of it (a mosaic's pages, projections)
+    message, buffers = frames_message(run, list(range(len(run))), widget._arrays, seq=1)
     if widget._bundle not in bundles:
         bundles[widget._bundle] = bundle(widget._bundle).read_text()
     blob.extend(buffers)

@@ -86,10 +86,9 @@ class WeightHistograms(FrameView):
 
     @t.observe("show")
     def _reshow(self, change):
-        if getattr(self, "_sender", None) is None:
+        if getattr(self, "_state", None) is None:
             return  # still constructing
-        self._sender.arrays = self._arrays = histogram_arrays(self.run, change["new"], self._probe)
-        self._sender.sync([], None)  # the browser keeps one kind per frame: send every frame again with it
+        self._set_stream(self.run, histogram_arrays(self.run, change["new"], self._probe))
 
 
 def histogram_arrays(run: Run, show: str = "weights", probe=None) -> tuple[str, ...]:
