@@ -46,6 +46,7 @@ NAMES = {
     "histograms": "Weight histograms",
     "curves": "Metrics",
 }
+_STREAM = {"transport": "messages", "keep_state": 0}  # the page carries every frame itself: no history in state
 _BASE_TRAITS = {"layout", "tabbable", "tooltip"}  # ipywidgets' own, nothing our modules read
 
 _PAGE = """<!doctype html>
@@ -176,11 +177,10 @@ def page_views(source, views=None, *, width: int = 420, height: int = 360) -> tu
     try:
         for name in names:
             if name == "curves":
-                made[name] = _Curves(run, width=width, height=height * 2 // 3)
+                made[name] = _Curves(run, width=width, height=height * 2 // 3, **_STREAM)
                 continue
-            view = _make(
-                name, source if not isinstance(source, Dashboard) else run, run, width, height, explicit=explicit
-            )
+            origin = run if isinstance(source, Dashboard) else source
+            view = _make(name, origin, run, width, height, _STREAM, explicit=explicit)
             if isinstance(view, FrameView):
                 made[name] = view
     except Exception:
@@ -231,7 +231,7 @@ def write_page(
         raise ValueError("the run has no frames yet: capture at least one before exporting")
     run, shown = page_views(source, views, width=width, height=height)
     owned = not isinstance(source, FrameView)
-    player = Player(run)
+    player = Player(run, **_STREAM)
     try:
         bundles: dict[str, str] = {}
         blob: list[bytes] = []

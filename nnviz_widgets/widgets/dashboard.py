@@ -151,7 +151,7 @@ def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
             if explicit:
                 raise ValueError("views: 'histograms' needs recorded histograms: Recorder(..., histograms=True)")
             return None
-        return WeightHistograms(source, width=width)
+        return WeightHistograms(source, width=width, **stream)
     if name == "mosaic":
         if not run.layers:
             if explicit:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import traitlets as t
 
 from ..run import Run
-from ._base import FrameView, pixels, source_run
+from ._base import STREAM_OPTIONS, FrameView, pixels, source_run
 
 SHOWS = ("weights", "gradients")
 _KIND = {"weights": "weights", "gradients": "grads"}
@@ -49,7 +49,7 @@ class WeightHistograms(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"}
+        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"WeightHistograms got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)
