@@ -184,3 +184,37 @@ def test_report_page_summary_views_and_dark_theme(recorded, chromium, tmp_path):
         page.wait_for_selector(f'div.nnviz-boundary[data-frames="{len(recorded.run)}"]', timeout=30_000)
         page.screenshot(path=str(SCREENSHOTS / f"report-{'dark' if dark else 'light'}.png"), full_page=True)
         context.close()
+
+
+def test_mosaic_change_since_first_and_previous(recorded, chromium, tmp_path):
+    """show="change": each tile is the weights' change on its own symmetric scale, and the colour bar says which."""
+    run = recorded.run
+    w = np.stack([f.weights["2"] for f in run])  # (frames, 16, 16), as the browser decodes them
+    for since, ref in (("first", w[0]), ("previous", w[-2])):
+        view = nnv.WeightMosaic(recorded, layer="2", show="change", since=since)
+        path = nnv.export.to_html(view, tmp_path / f"change-{since}.html")
+        view.close()
+        context, page, _, errors = open_offline(chromium, path)
+        page.wait_for_selector(f'div.nnviz-mosaic[data-frames="{len(run)}"][data-epoch="{len(run) - 1}"]')
+        d = dataset(page, "nnviz-mosaic")
+        steps = w[1:] - (w[:1] if since == "first" else w[:-1])
+        assert float(d["scaleMax"]) == pytest.approx(np.abs(steps).max(), rel=1e-3)
+        change = w[-1] - ref
+        cols, tw, th, gap = int(d["cols"]), float(d["tilePx"]), float(d["tileHeight"]), float(d["gap"])
+        t, k = np.meshgrid(np.arange(16), np.arange(16), indexing="ij")
+        t, k = t.ravel(), k.ravel()  # tile t (neuron), weight k in a 4x4 tile
+        x = (t % cols) * (tw + gap) + (k % 4 + 0.5) * tw / 4
+        y = (t // cols) * (th + gap) + (k // 4 + 0.5) * th / 4
+        where = list(zip(x, y, strict=True))
+        got = pixels(page, "nnviz-mosaic", where)
+        want = diverging_rgb(change[t, k], float(d["scaleMax"]))
+        assert np.abs(got - want).max() <= 3, f"since {since}: tiles are the change of each weight"
+        caption = page.evaluate("""() => {
+            const c = document.querySelector('div.nnviz-mosaic canvas.nnviz-colorbar');
+            return c.height / (window.devicePixelRatio || 1);
+        }""")
+        assert caption == 48  # room for the caption naming the reference frame
+        assert f"since the {since} frame" in page.locator("div.nnviz-mosaic").inner_text()
+        assert not errors
+        page.screenshot(path=str(SCREENSHOTS / f"mosaic-change-{since}.png"))
+        context.close()
