@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Sequence
 
@@ -20,9 +21,11 @@ from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe, choose_sample
 from .budget import Cost, check_budget
+from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
 from .points import POINTS, stratified_rows
 from .schedule import CaptureSchedule
+from .twin import eval_twin
 from .unwrap import unwrap
 from .weights import WEIGHT_BYTES, OutputProbe, WeightProbe, describe_layer, traced_inputs
 
@@ -77,6 +80,13 @@ class Recorder:
     outputs : also record each recorded Linear layer's neuron outputs on a coarser grid (``frame.outputs``,
         for ``WeightMosaic(rec, show="outputs")``). Default: when X has 2 features.
     output_grid : points per side of that coarser grid (a subsample of ``grid``); default 50.
+    histograms : record a histogram and norms of each layer's weights every capture (``frame.histograms``, for
+        ``nnv.WeightHistograms``; ``record/histograms.py``): ``True`` (default) for every Linear and Conv layer,
+        a layer name or list of names, or ``False``. About ``4 * (bins + 10)`` bytes per layer per frame: the
+        compact summary of the layers whose weights the byte budget leaves out.
+    gradients : also record each such layer's gradient histogram (``frame.gradient_histograms``), read from
+        ``.grad`` at capture: call :meth:`capture` after ``backward()`` and before the next ``zero_grad()``.
+    bins : histogram bins per layer (default 64), equal bins over each frame's range.
     every, max_frames, expected : which :meth:`capture` calls become frames (``record/schedule.py``). ``every=n``
         keeps one frame per n calls, counted from the first (call 0 is always a frame): call ``capture()`` once
         per optimizer step to record every n steps (what ``nnv.fit(every=n)`` does), once per epoch (as the
@@ -130,6 +140,9 @@ class Recorder:
         accuracy: str = "sample",
         weight_bytes: int | None = WEIGHT_BYTES,
         budget: float | str | None = "auto",
+        histograms: bool | str | Sequence[str] = True,
+        gradients: bool = False,
+        bins: int = BINS,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -145,8 +158,8 @@ class Recorder:
         self.schedule = CaptureSchedule(every, max_frames, expected)
         self._cost = Cost(*check_budget(budget))
         self.ticks = 0  # capture() calls so far, kept or not
-        self.X = _check_X(X)  # (N, D) rows, or (N, C, H, W) images: as the model takes them
-        self.classes, self.y = _check_y(y, len(self.X), classes)
+        self.X = check_X(X)  # (N, D) rows, or (N, C, H, W) images: as the model takes them
+        self.classes, self.y = check_y(y, len(self.X), classes)
         # the rows every capture evaluates (record/points.py); an explicit activation sample is always among them
         rows = stratified_rows(self.y, points)
         if not isinstance(sample, (int, np.integer)):
@@ -173,12 +186,14 @@ class Recorder:
         self._plane_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
         self._grid_points = self.plane.from_plane(self._plane_points).reshape(-1, *self.X.shape[1:])
         self._cache: dict = {}
+        self._lock = threading.Lock()
         self._weights = WeightProbe(self.module, layers, weight_bytes)
         record_outputs = flat.shape[1] == 2 if outputs is None else bool(outputs)
         self._outputs = OutputProbe(
             self.module, self._weights.layers if record_outputs else {}, (len(ys), len(xs)), _output_grid(output_grid)
         )
         self._activations = ActivationProbe(self.module, activations, len(rows), sample)
+        self._histograms = _histogram_probe(self.module, histograms, gradients, bins)
         self.run.sample = self._activations.sample  # which drawn points (rows of run.points) carry activations
         inputs = self._check_model_output()
         self.run.layers = {
@@ -195,11 +210,25 @@ class Recorder:
 
     def describe(self) -> str:
         """What each capture records, in one line (the recorder also logs it at creation, logger
-        ``"nnviz_widgets"``): the rows evaluated, the layers whose weights are kept, the budget."""
+        ``"nnviz_widgets"``): the rows evaluated, the layers whose weights are kept, the histograms, the budget."""
         rows = f"{len(self.rows)} of {len(self.X)} rows" if len(self.rows) < len(self.X) else f"all {len(self.X)} rows"
         weights = self._weights.describe()
         budget = "no time budget" if self.cost.budget is None else f"time budget {self.cost.budget:g} of training"
-        return f"points: {rows} (stratified); weights: {weights}; {budget}"
+        hist = f"histograms: {len(self._histograms.layers)} layers" if self._histograms is not None else "no histograms"
+        return f"points: {rows} (stratified); weights: {weights}; {hist}; {budget}"
+
+    @property
+    def activation_layers(self) -> list[str]:
+        """Names of the modules whose activations each frame records (the ``activations=`` argument), in the
+        order given; ``[]`` when none. ``EmbeddingScatter(rec, layer=...)`` takes one.
+
+        >>> import torch.nn as nn, nnviz_widgets as nnv
+        >>> X, y = nnv.datasets.moons(100)
+        >>> nnv.Recorder(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), X, y, grid=10,
+        ...              activations="1").activation_layers
+        ['1']
+        """
+        return list(self._activations.modules)
 
     @property
     def cost(self) -> Cost:
@@ -230,35 +259,39 @@ class Recorder:
         """
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
-        self._cost.called()
-        tick, self.ticks = self.ticks, self.ticks + 1
-        if not force:
-            if not self.schedule.keep(tick, len(self.run)):
-                self._cost.returned()
-                return None
-            if not self._cost.affordable():
-                self._cost.skipped += 1
-                self._cost.returned()
-                return None
-        start = time.perf_counter()
-        try:
-            frame = self._evaluate(tick if epoch is None else epoch, metrics)
-        finally:
-            self._cost.returned(time.perf_counter() - start)
-        return frame
+        with self._lock:  # one capture at a time per recorder: ticks, frames, caches and costs stay consistent
+            self._cost.called()
+            tick, self.ticks = self.ticks, self.ticks + 1
+            if not force:
+                if not self.schedule.keep(tick, len(self.run)):
+                    self._cost.returned()
+                    return None
+                if not self._cost.affordable():
+                    self._cost.skipped += 1
+                    self._cost.returned()
+                    return None
+            start = time.perf_counter()
+            try:
+                frame = self._evaluate(tick if epoch is None else epoch, metrics)
+            finally:
+                self._cost.returned(time.perf_counter() - start)
+            return frame
 
     def _evaluate(self, epoch: int, metrics: dict) -> Frame:
-        with self._outputs.hooked() as seen:  # neuron outputs come from this same grid evaluation
-            probs = self._grid_probabilities()
-        with self._activations.hooked() as sample_seen:  # activations of the sample rows: from this same pass
-            point_probs = self._probabilities("points", self.X[self.rows], self._sequential())
+        # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a
+        # training thread never sees eval mode and captures from several threads never undo each other's modes
+        twin = eval_twin(self.module)
+        with self._outputs.hooked(twin) as seen:  # neuron outputs come from this same grid evaluation
+            probs = self._grid_probabilities(twin.model)
+        with self._activations.hooked(twin) as sample_seen:  # activations of the sample rows: same pass
+            point_probs = self._probabilities("points", self.X[self.rows], model=twin.model)
         # whole-array checks first: the per-row work is only needed once a model has diverged
         grid_finite = bool(np.isfinite(probs).all())
         points_finite = bool(np.isfinite(point_probs).all())
         predictions = _predictions(point_probs, points_finite)
         if "accuracy" not in metrics:
             if self.accuracy == "full":
-                every = self._probabilities("data", self.X, self._sequential())
+                every = self._probabilities("data", self.X, model=twin.model)
                 metrics["accuracy"] = float(np.mean(_predictions(every, bool(np.isfinite(every).all())) == self.y))
             else:
                 metrics["accuracy"] = float(np.mean(predictions == self.y[self.rows]))
@@ -269,37 +302,39 @@ class Recorder:
             **self._weights.capture(),
             **self._outputs.encode(seen),
             **(self._activations.encode(sample_seen) if self._activations.modules else {}),
+            **(self._histograms.capture() if self._histograms is not None else {}),
         }
         diverged = not (grid_finite and points_finite)
         return self.run.append(epoch=epoch, metrics=metrics, diverged=diverged, arrays=arrays)
 
-    def _sequential(self):
-        return sequential_forward(self.module, self.X.shape[1:])
-
-    def _grid_probabilities(self) -> np.ndarray:
-        """The boundary probe: probabilities on the grid; through the folded first layer when that is exact."""
-        split = first_linear(self.module, self.X.shape[1:]) if self._features > 2 else None
+    def _grid_probabilities(self, model: nn.Module | None = None) -> np.ndarray:
+        """The boundary probe: probabilities on the grid; through the folded first layer when that is exact.
+        ``model``: the eval-mode twin to evaluate (default a fresh one)."""
+        model = model or eval_twin(self.module).model
+        split = first_linear(model, self.X.shape[1:]) if self._features > 2 else None
         if split is None:
-            return self._probabilities("grid", self._grid_points, self._sequential())
+            return self._probabilities("grid", self._grid_points, model=model)
         layer, rest = split
         w2, b2 = fold_linear(layer, self.plane)
 
         def forward(p: torch.Tensor) -> torch.Tensor:
             return run_after(rest, torch.addmm(b2, p, w2.t()))
 
-        return self._probabilities("plane", self._plane_points, forward)
+        return self._probabilities("plane", self._plane_points, forward, model=model)
 
     @property
     def _features(self) -> int:
         return math.prod(self.X.shape[1:])
 
-    def _probabilities(self, name: str, points: np.ndarray, forward=None) -> np.ndarray:
-        """Class probabilities (N, K) as float32 NumPy, model in eval mode, its modes restored after.
+    def _probabilities(self, name: str, points: np.ndarray, forward=None, *, model: nn.Module | None = None):
+        """Class probabilities (N, K) as float32 NumPy from ``model``, an eval-mode twin of ``self.module``
+        (default a fresh one; record/twin.py).
 
         ``name`` keys a cache so the grid and the data move to the model's device once (again only if the
         model moves or changes dtype or memory format). The rows run in chunks (``CHUNK_ROWS`` rows and
         ``CHUNK_VALUES`` input values at most) that stay on the device: the probabilities come back to the
-        host once, after the last chunk. ``forward`` replaces the model on each chunk (the folded grid)."""
+        host once, after the last chunk. ``forward`` replaces the model on each chunk (the folded grid); by
+        default a plain Sequential runs layer by layer (``sequential_forward``)."""
         param = next(self.module.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
         if device.type == "meta":
@@ -318,18 +353,14 @@ class Recorder:
             self._cache[key] = inputs
         inputs = self._cache[key]
         chunk = max(1, min(CHUNK_ROWS, CHUNK_VALUES // max(1, math.prod(points.shape[1:]))))
-        modes = [m.training for m in self.module.modules()]
-        self.module.eval()
-        try:
-            with torch.no_grad():
-                out = [self._forward(inputs[i : i + chunk], forward) for i in range(0, len(inputs), chunk)]
-        finally:
-            for m, mode in zip(self.module.modules(), modes, strict=True):
-                m.training = mode
+        model = model or eval_twin(self.module).model
+        forward = forward or sequential_forward(model, self.X.shape[1:]) or model
+        with torch.no_grad():
+            out = [self._forward(inputs[i : i + chunk], forward) for i in range(0, len(inputs), chunk)]
         return torch.cat(out).float().cpu().numpy()
 
-    def _forward(self, inputs: torch.Tensor, forward=None) -> torch.Tensor:
-        out = (forward or self.module)(inputs)
+    def _forward(self, inputs: torch.Tensor, forward) -> torch.Tensor:
+        out = forward(inputs)
         if not isinstance(out, torch.Tensor):
             raise TypeError(
                 f"the model returned {type(out).__name__}, not a tensor: the recorder needs a model whose "
@@ -365,8 +396,10 @@ class Recorder:
 
 
 # -- validation -----------------------------------------------------------------------------------------
-def _check_X(X) -> np.ndarray:
-    """X as float32: (N, D) rows, or (N, C, H, W) images (any (N, ...) shape: each row is one model input)."""
+def check_X(X) -> np.ndarray:
+    """``X`` as every part of the package takes it: a float32 array of finite values, (N, D) rows with D >= 2 or
+    (N, C, H, W) images (any (N, ...) shape: each row is one model input), N >= 2 (from an array, a list or a
+    tensor); otherwise a TypeError or ValueError that says what to change."""
     if isinstance(X, torch.Tensor):
         if X.device.type == "meta":
             raise ValueError("X is a tensor on the 'meta' device, which holds no values; pass the data itself")
@@ -401,7 +434,9 @@ def _check_X(X) -> np.ndarray:
     return arr
 
 
-def _check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
+def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
+    """``(classes, codes)``: the class order (``classes``, or the sorted distinct labels) and ``y`` as int64 class
+    indices into it, for ``n`` rows of X; otherwise a TypeError or ValueError that says what to change."""
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
     try:
@@ -462,6 +497,16 @@ def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
         if not (xmin < xmax and ymin < ymax) or not all(map(math.isfinite, (xmin, xmax, ymin, ymax))):
             raise ValueError(f"extent needs finite xmin < xmax and ymin < ymax, got {extent!r}")
     return np.linspace(xmin, xmax, nx), np.linspace(ymin, ymax, ny)
+
+
+def _histogram_probe(model: nn.Module, histograms, gradients, bins) -> HistogramProbe | None:
+    if histograms is False:
+        if gradients:
+            raise ValueError("gradients=True needs histograms: leave histograms=True (or name the layers)")
+        return None
+    if not isinstance(histograms, (bool, str, list, tuple)):
+        raise TypeError(f"histograms must be True, False, a layer name or a list of names, got {histograms!r}")
+    return HistogramProbe(model, None if histograms is True else histograms, bins=bins, gradients=gradients)
 
 
 def _output_grid(size) -> int:

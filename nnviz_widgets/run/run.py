@@ -63,9 +63,58 @@ class Frame:
         return {name[12:]: a.decode() for name, a in self.arrays.items() if name.startswith("activations/")}
 
     @property
+    def histograms(self) -> dict[str, Histogram]:
+        """Each layer's weight histogram and norms (``record/histograms.py``), by module name."""
+        return self._histograms("weights")
+
+    @property
+    def gradient_histograms(self) -> dict[str, Histogram]:
+        """Each layer's gradient histogram and norms (recorded with ``gradients=True``), by module name."""
+        return self._histograms("grads")
+
+    def _histograms(self, kind: str) -> dict[str, Histogram]:
+        head = f"hist/{kind}/"
+        return {
+            name[len(head) :]: Histogram(a.decode(), self.arrays[f"stats/{kind}/{name[len(head) :]}"].decode())
+            for name, a in self.arrays.items()
+            if name.startswith(head)
+        }
+
+    @property
     def nbytes(self) -> int:
         """Bytes held by this frame's encoded arrays."""
         return sum(a.nbytes for a in self.arrays.values())
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """One layer's values at one frame: ``counts`` in equal bins between ``edges`` (``bins + 1``), and its norms.
+
+    >>> h = Histogram(np.array([1.0, 3.0]), np.array([0, 2, 0, 2, 1.5, 0.5, 3.2, 0, 0, 0.1]))
+    >>> h.edges.tolist(), h.stats["mean"], h.norm
+    ([0.0, 1.0, 2.0], 1.5, 3.2)
+    """
+
+    counts: np.ndarray
+    values: np.ndarray  # the STATS row of record/histograms.py, in that order
+
+    STATS = ("lo", "hi", "min", "max", "mean", "std", "norm", "nonfinite", "zeros", "change")
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """``lo``/``hi`` (the bins' range), ``min``, ``max``, ``mean``, ``std``, ``norm`` (L2), ``nonfinite`` and
+        ``zeros`` (counts of such values), ``change`` (relative change since the previous frame; NaN on the first)."""
+        return dict(zip(self.STATS, (float(v) for v in self.values), strict=True))
+
+    @property
+    def edges(self) -> np.ndarray:
+        """The ``bins + 1`` bin edges, equal steps from ``lo`` to ``hi``."""
+        return np.linspace(float(self.values[0]), float(self.values[1]), len(self.counts) + 1)
+
+    @property
+    def norm(self) -> float:
+        """The L2 norm of the layer's finite values."""
+        return float(self.values[6])
 
 
 @dataclass(frozen=True)

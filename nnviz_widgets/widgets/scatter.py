@@ -96,8 +96,7 @@ class EmbeddingScatter(FrameView):
         if isinstance(run, Run):
             if y is not None:
                 raise TypeError("y: a recorder's view takes its labels from the recorder; pass y only with data X")
-            probe = getattr(getattr(source, "_activations", None), "modules", None)  # a Recorder knows its layers
-            known = sorted(probe) if probe is not None else None
+            known = getattr(source, "activation_layers", None)  # a Recorder knows its layers before any frame
             frames_run, n, labels, class_names = self._from_run(run, layer, method, dims, seed, options, known)
             coords, kind = b"", "frames"
             axis = [f"{_method_name(method)} {i + 1}" for i in range(dims)]

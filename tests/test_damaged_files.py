@@ -1,4 +1,4 @@
-"""Damaged and hostile files (issue 8, item 7): corrupt, truncated and hand-made runs, wrong format versions, random
+"""Damaged and hostile files: corrupt, truncated and hand-made runs, wrong format versions, random
 bytes for the codec and the run reader, and labels made of HTML/JS in the export.
 
 The contract: every input either reads back bit-identical frames (the complete ones before any damage) or raises a
