@@ -108,6 +108,7 @@ def main() -> None:
     t0 = time.perf_counter()
     X, y = colour_digits()
     made = time.perf_counter() - t0
+    print(f"data made in {made:.0f} s", flush=True)
     model = ResNet20().to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
     rec = nnv.Recorder(model, X, y, activations="pool", budget=None)
@@ -130,9 +131,10 @@ def main() -> None:
     steps(2)
     capture_seconds(rec, device)  # warm-up: first kernels, the grid and the points moved to the device
     per_step, caps = [], []
-    for _ in range(args.rounds):
+    for r in range(args.rounds):
         per_step.append(steps(args.steps))
         caps.append(capture_seconds(rec, device))
+        print(f"round {r}: {per_step[-1]:.3f} s/step, capture {caps[-1]:.2f} s", flush=True)
     step, cap = statistics.median(per_step), statistics.median(caps)
     epoch = step * EPOCH_STEPS
     frame = rec.run[-1]

@@ -337,6 +337,7 @@ def test_the_budget_is_on_by_default_after_a_warm_up_and_can_be_turned_off(monke
     X, y = nnv.datasets.moons(100, seed=0)
     monkeypatch.setattr(budget_module, "GRACE", 0.05)
     monkeypatch.setattr(budget_module, "FREE_FRAMES", 5)
+    monkeypatch.setattr(budget_module, "WARM_TRAIN", 0.0)
     rec = nnv.Recorder(Slow(0.01), X, y, grid=5)  # budget="auto"
     assert rec.cost.budget == 0.05
     kept = [rec.capture() is not None for _ in range(20)]  # no training in between: nothing to share with

@@ -10,11 +10,11 @@ remain are the schedule's, never moved or deleted; ``capture(force=True)`` alway
 The first capture is not charged (it is always recorded, and pays one-time costs: first kernel launches, lazy
 imports, moving the grid to the device); it still counts in ``rec.cost``. ``budget=None`` turns the budget off.
 
-The default, ``budget="auto"``, is ``BUDGET`` (0.05) after a warm-up: the first ``FREE_FRAMES`` frames and the
-first ``GRACE`` seconds of capture time are never skipped. A short run, a demo or a test keeps every frame it asks
-for (an MLP on moons captures about as long as it trains an epoch), and a long run's first frames, where the
-network changes fastest, are dense; over a run of hours the warm-up is noise. A number (``budget=0.05``) holds from
-the second capture on.
+The default, ``budget="auto"``, is ``BUDGET`` (0.05) after a warm-up: nothing is skipped until the run has
+``FREE_FRAMES`` frames, ``GRACE`` seconds of capture time and ``WARM_TRAIN`` seconds of training behind it. A short
+run, a demo, a test or a loop that only captures (no training between the calls: no share to keep) records every
+frame it asks for, and a long run's first frames, where the network changes fastest, are dense; over a run of hours
+the warm-up is noise. A number (``budget=0.05``) holds from the second capture on.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 BUDGET = 0.05  # default share of training time that captures may take
 GRACE = 2.0  # seconds of capture time never skipped under budget="auto"
-FREE_FRAMES = 20  # nor are the first this many frames
+FREE_FRAMES = 100  # nor are the first this many frames
+WARM_TRAIN = 30.0  # nor anything in the first this many seconds of training
 
 
 def check_budget(budget) -> tuple[float | None, bool]:
@@ -61,7 +62,7 @@ class Cost:
     """
 
     budget: float | None = BUDGET
-    warm_up: bool = False  # budget="auto": the first FREE_FRAMES frames and GRACE seconds are never skipped
+    warm_up: bool = False  # budget="auto": FREE_FRAMES frames, GRACE capture and WARM_TRAIN training seconds first
     captures: int = 0
     skipped: int = 0
     capture_s: float = 0.0
@@ -96,7 +97,7 @@ class Cost:
         """Whether a capture now keeps the captures within the budget (plus the grace)."""
         if self.budget is None or self.captures < 2:
             return True  # the first capture's time is no estimate of the next one's (see the module doc)
-        if self.warm_up and (self.captures < FREE_FRAMES or self.capture_s < GRACE):
+        if self.warm_up and (self.captures < FREE_FRAMES or self.capture_s < GRACE or self.train_s < WARM_TRAIN):
             return True
         return self.capture_s - self.first_s + self.last_s <= self.budget * self.train_s
 

@@ -95,10 +95,10 @@ class Recorder:
         denser early. Frames are never deleted, so frame indices stay valid. ``capture(force=True)`` always
         records; :meth:`due` says whether the next call will.
     budget : the share of training time (the time between ``capture()`` calls) captures may take: a capture the
-        schedule keeps is skipped when it would exceed it. Default ``"auto"``: 0.05 once the run has 20 frames and
-        2 s of captures behind it (short runs and demos keep every frame); a number holds from the second capture
-        on; None: no limit. ``rec.cost`` reports seconds per capture and their share of training
-        (``record/budget.py``). ``fit(budget=...)`` passes it on.
+        schedule keeps is skipped when it would exceed it. Default ``"auto"``: 0.05 once the run has 100 frames,
+        2 s of captures and 30 s of training behind it (short runs, demos and loops that only capture keep every
+        frame); a number holds from the second capture on; None: no limit. ``rec.cost`` reports seconds per
+        capture and their share of training (``record/budget.py``). ``fit(budget=...)`` passes it on.
     path : a directory to write the run to as it grows (docs/run-format.md); another process can follow it
         with ``nnv.open_run(path, follow=True)``. An existing run there is refused unless ``overwrite=True``.
 
@@ -399,7 +399,11 @@ class Recorder:
 def check_X(X) -> np.ndarray:
     """``X`` as every part of the package takes it: a float32 array of finite values, (N, D) rows with D >= 2 or
     (N, C, H, W) images (any (N, ...) shape: each row is one model input), N >= 2 (from an array, a list or a
-    tensor); otherwise a TypeError or ValueError that says what to change."""
+    tensor); otherwise a TypeError or ValueError that says what to change.
+
+    >>> check_X(np.zeros((5, 3, 8, 8), np.uint8)).shape, check_X([[0, 1], [2, 3]]).dtype
+    ((5, 3, 8, 8), dtype('float32'))
+    """
     if isinstance(X, torch.Tensor):
         if X.device.type == "meta":
             raise ValueError("X is a tensor on the 'meta' device, which holds no values; pass the data itself")
@@ -436,7 +440,11 @@ def check_X(X) -> np.ndarray:
 
 def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
     """``(classes, codes)``: the class order (``classes``, or the sorted distinct labels) and ``y`` as int64 class
-    indices into it, for ``n`` rows of X; otherwise a TypeError or ValueError that says what to change."""
+    indices into it, for ``n`` rows of X; otherwise a TypeError or ValueError that says what to change.
+
+    >>> check_y(["cat", "dog", "cat"], 3, None)
+    (['cat', 'dog'], array([0, 1, 0]))
+    """
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
     try:
