@@ -172,7 +172,7 @@ def fit(
         display(training.dashboard)
     opt = _optimizer(optimizer, model, lr)
     loss_fn = loss or _Loss()
-    args = (rec, training, opt, loss_fn, val, batch_size, every, seed)
+    args = (model, rec, training, opt, loss_fn, val, batch_size, every, seed)
     if background:
         training.thread = threading.Thread(target=_train, args=args, name="nnviz-fit", daemon=True)
         training.thread.start()
@@ -203,8 +203,8 @@ def watch(model: nn.Module, X, y, *, views=None, show: bool | None = None, **rec
 
 
 # -- the loop ---------------------------------------------------------------------------------------------
-def _train(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
-    model = rec.model
+def _train(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
+    # `model` as given: a DDP wrapper must run the training steps (its gradient sync); rec.model is unwrapped
     device = next(model.parameters()).device
     Xt = torch.as_tensor(rec.X, device=device)
     yt = torch.as_tensor(rec.y, device=device)
@@ -248,6 +248,9 @@ def _train(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
 
 
 def _capture(rec, losses, val, loss_fn, *, epoch, force) -> None:
+    if not rec.active:  # another rank records (torch.distributed): skip the validation pass too
+        rec.capture(epoch=epoch)
+        return
     metrics = {"loss": float(np.mean(losses))} if losses else {}
     if val is not None:
         metrics.update(_evaluate(rec.model, *val, loss_fn))

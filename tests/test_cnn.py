@@ -61,7 +61,7 @@ def images(n: int = 600, seed: int = 0, classes: int = 3):
 
 def softmax_on_grid(rec, module=None) -> np.ndarray:
     """The model's own probabilities at every grid point of the plane, computed here from scratch."""
-    module = module or rec.module
+    module = module or rec.model
     xs, ys = rec.run.grid
     P = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     inputs = torch.as_tensor(rec.plane.from_plane(P).reshape(-1, *rec.X.shape[1:]))
@@ -164,7 +164,7 @@ def test_capture_leaves_batchnorm_statistics_and_every_modules_mode_untouched():
 # -- the fixed stratified sample -------------------------------------------------------------------------------
 def _rows_seen(rec) -> int:
     seen = [0]
-    handle = rec.module.register_forward_pre_hook(lambda _m, args: seen.__setitem__(0, seen[0] + len(args[0])))
+    handle = rec.model.register_forward_pre_hook(lambda _m, args: seen.__setitem__(0, seen[0] + len(args[0])))
     try:
         rec.capture(force=True)
     finally:
@@ -356,7 +356,7 @@ def test_dataparallel_and_compiled_models_are_unwrapped():
     net = cnn()
     for wrapped in (nn.DataParallel(net), torch.compile(net, backend="eager")):
         rec = nnv.Recorder(wrapped, X, y, grid=6, budget=None, activations="8")
-        assert rec.module is net and unwrap(wrapped) is net and rec.model is wrapped
+        assert rec.model is net and unwrap(wrapped) is net
         assert list(rec.run.layers) == ["0", "3.conv1", "3.conv2", "7", "9"]  # the names the user wrote
         np.testing.assert_allclose(rec.capture().boundary, softmax_on_grid(rec, net), atol=0.5 / 254 + 1e-5)
 
@@ -370,7 +370,7 @@ def test_distributed_data_parallel_is_unwrapped(tmp_path):
         net = cnn()
         ddp = nn.parallel.DistributedDataParallel(net)
         rec = nnv.Recorder(ddp, X, y, grid=6, budget=None)
-        assert rec.module is net and "0" in rec.run.layers
+        assert rec.model is net and "0" in rec.run.layers
         np.testing.assert_allclose(rec.capture().boundary, softmax_on_grid(rec, net), atol=0.5 / 254 + 1e-5)
     finally:
         dist.destroy_process_group()

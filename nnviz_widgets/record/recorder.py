@@ -21,6 +21,7 @@ from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe, choose_sample
 from .budget import Cost, check_budget
+from .distributed import global_rank
 from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
 from .points import POINTS, stratified_rows
@@ -48,10 +49,11 @@ class Recorder:
     ----------
     model : torch.nn.Module mapping a float tensor shaped like X to (N, K) logits (K >= number of classes;
         one column is read as the logit of class 1 of two). A model wrapped in ``DataParallel``,
-        ``DistributedDataParallel`` or ``torch.compile`` is evaluated through the module inside (``rec.module``),
-        eagerly, with the layer names you gave it. Captures run in eval mode (BatchNorm reads its running
-        statistics and never updates them; Dropout is off) under ``torch.no_grad()``, on the model's device, in its
-        dtype (bf16/fp16 too) and memory format (``channels_last``); the model's modes are left as they were.
+        ``DistributedDataParallel`` or ``torch.compile`` is evaluated eagerly through the module inside, with the
+        layer names you gave it (``rec.model`` is that module). Captures run in eval mode (BatchNorm reads its
+        running statistics and never updates them; Dropout is off) under ``torch.no_grad()``, on the model's
+        device, in its dtype (bf16/fp16 too) and memory format (``channels_last``); the model's modes are left
+        as they were.
     X : (N, D) array or tensor of features, or images (N, C, H, W) as a CNN takes them. With more than 2 values per
         row the boundary is drawn on a plane through the data (an image is one point): by default its first two
         principal components (axes labelled with their explained variance).
@@ -99,8 +101,15 @@ class Recorder:
         2 s of captures and 30 s of training behind it (short runs, demos and loops that only capture keep every
         frame); a number holds from the second capture on; None: no limit. ``rec.cost`` reports seconds per
         capture and their share of training (``record/budget.py``). ``fit(budget=...)`` passes it on.
-    path : a directory to write the run to as it grows (docs/run-format.md); another process can follow it
-        with ``nnv.open_run(path, follow=True)``. An existing run there is refused unless ``overwrite=True``.
+    path : where to write the run as it grows (docs/run-format.md): a directory, or an fsspec URL such as
+        ``"s3://bucket/runs/x"`` (also ``gs://``, ``az://``, ``memory://``; ``storage_options=`` go to fsspec).
+        Frames then live there and memory holds only an index of them (about 30 bytes plus 8 per metric per
+        frame) and a 32 MB cache; another process can follow the run with ``nnv.open_run(path, follow=True)``.
+        An existing run there is refused unless ``overwrite=True``.
+
+    Under torch.distributed (torchrun, DDP) only global rank 0 records: on every other rank ``rec.active``
+    is False, :meth:`capture` returns None at once and nothing is written. A DataParallel/DDP/``torch.compile``
+    wrapper is unwrapped: the recorder evaluates the module inside it (``rec.model``).
 
     Example
     -------
@@ -128,6 +137,7 @@ class Recorder:
         plane=None,
         path=None,
         overwrite: bool = False,
+        storage_options: dict | None = None,
         layers: str | Sequence[str] | None = None,
         outputs: bool | None = None,
         output_grid: int = 50,
@@ -150,9 +160,10 @@ class Recorder:
             raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
         if accuracy not in ("sample", "full"):
             raise ValueError(f"accuracy must be 'sample' (on the points) or 'full' (every row of X), got {accuracy!r}")
-        self.model = model
         # captures evaluate, hook and name the module inside DataParallel/DDP/torch.compile (record/unwrap.py)
-        self.module = unwrap(model)
+        self.model = unwrap(model)
+        self.rank = global_rank()
+        self.active = self.rank == 0  # only global rank 0 records (and writes) under torch.distributed
         self.output = output
         self.accuracy = accuracy
         self.schedule = CaptureSchedule(every, max_frames, expected)
@@ -187,26 +198,32 @@ class Recorder:
         self._grid_points = self.plane.from_plane(self._plane_points).reshape(-1, *self.X.shape[1:])
         self._cache: dict = {}
         self._lock = threading.Lock()
-        self._weights = WeightProbe(self.module, layers, weight_bytes)
+        self._weights = WeightProbe(self.model, layers, weight_bytes)
         record_outputs = flat.shape[1] == 2 if outputs is None else bool(outputs)
         self._outputs = OutputProbe(
-            self.module, self._weights.layers if record_outputs else {}, (len(ys), len(xs)), _output_grid(output_grid)
+            self.model, self._weights.layers if record_outputs else {}, (len(ys), len(xs)), _output_grid(output_grid)
         )
-        self._activations = ActivationProbe(self.module, activations, len(rows), sample)
-        self._histograms = _histogram_probe(self.module, histograms, gradients, bins)
+        self._activations = ActivationProbe(self.model, activations, len(rows), sample)
+        self._histograms = _histogram_probe(self.model, histograms, gradients, bins)
         self.run.sample = self._activations.sample  # which drawn points (rows of run.points) carry activations
-        inputs = self._check_model_output()
+        inputs = self._check_model_output() if self.active else {}  # other ranks never evaluate
         self.run.layers = {
             name: describe_layer(m, self.X.shape[1:], inputs.get(name)) for name, m in self._weights.layers.items()
         }
         for name in self._outputs.watched:
             self.run.layers[name]["outputs"] = list(self._outputs.shape)
             self.run.layers[name]["activation"] = self._outputs.activations[name]  # None: pre-activation maps
-        self.writer = None if path is None else RunWriter(self.run, path, overwrite=overwrite)
+        self.writer = None
+        if not self.active:
+            return
+        if path is not None:
+            self.writer = RunWriter(
+                self.run, path, overwrite=overwrite, storage_options=storage_options, index_only=True
+            )
         log.info("%s", self.describe())
 
     def __repr__(self) -> str:
-        return f"<Recorder {type(self.module).__name__}, {len(self.classes)} classes, {self.describe()}, {self.run!r}>"
+        return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.describe()}, {self.run!r}>"
 
     def describe(self) -> str:
         """What each capture records, in one line (the recorder also logs it at creation, logger
@@ -246,7 +263,7 @@ class Recorder:
         >>> [(rec.due(), rec.capture() is not None) for _ in range(3)]
         [(True, True), (False, False), (True, True)]
         """
-        return self.schedule.keep(self.ticks, len(self.run)) and self._cost.affordable()
+        return self.active and self.schedule.keep(self.ticks, len(self.run)) and self._cost.affordable()
 
     def capture(self, *, epoch: int | None = None, force: bool = False, **metrics) -> Frame | None:
         """Evaluate the model now and append one frame; returns it (None when the schedule skips this
@@ -257,6 +274,9 @@ class Recorder:
         ``accuracy`` on the recorder's points (``accuracy="full"``: on every row of X) is added unless given.
         ``epoch`` defaults to the capture's number (the frame's index unless captures are thinned).
         """
+        if not self.active:  # another rank records: no evaluation, no metric conversion (a GPU sync), no write
+            self.ticks += 1
+            return None
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
         with self._lock:  # one capture at a time per recorder: ticks, frames, caches and costs stay consistent
@@ -280,7 +300,7 @@ class Recorder:
     def _evaluate(self, epoch: int, metrics: dict) -> Frame:
         # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a
         # training thread never sees eval mode and captures from several threads never undo each other's modes
-        twin = eval_twin(self.module)
+        twin = eval_twin(self.model)
         with self._outputs.hooked(twin) as seen:  # neuron outputs come from this same grid evaluation
             probs = self._grid_probabilities(twin.model)
         with self._activations.hooked(twin) as sample_seen:  # activations of the sample rows: same pass
@@ -310,7 +330,7 @@ class Recorder:
     def _grid_probabilities(self, model: nn.Module | None = None) -> np.ndarray:
         """The boundary probe: probabilities on the grid; through the folded first layer when that is exact.
         ``model``: the eval-mode twin to evaluate (default a fresh one)."""
-        model = model or eval_twin(self.module).model
+        model = model or eval_twin(self.model).model
         split = first_linear(model, self.X.shape[1:]) if self._features > 2 else None
         if split is None:
             return self._probabilities("grid", self._grid_points, model=model)
@@ -327,7 +347,7 @@ class Recorder:
         return math.prod(self.X.shape[1:])
 
     def _probabilities(self, name: str, points: np.ndarray, forward=None, *, model: nn.Module | None = None):
-        """Class probabilities (N, K) as float32 NumPy from ``model``, an eval-mode twin of ``self.module``
+        """Class probabilities (N, K) as float32 NumPy from ``model``, an eval-mode twin of ``self.model``
         (default a fresh one; record/twin.py).
 
         ``name`` keys a cache so the grid and the data move to the model's device once (again only if the
@@ -335,7 +355,7 @@ class Recorder:
         ``CHUNK_VALUES`` input values at most) that stay on the device: the probabilities come back to the
         host once, after the last chunk. ``forward`` replaces the model on each chunk (the folded grid); by
         default a plain Sequential runs layer by layer (``sequential_forward``)."""
-        param = next(self.module.parameters(), None)
+        param = next(self.model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
         if device.type == "meta":
             raise ValueError(
@@ -343,7 +363,7 @@ class Recorder:
                 "device that computes, e.g. model.to_empty(device='cpu') then load_state_dict(...), or model.to('cuda')"
             )
         dtype = param.dtype if param is not None and param.dtype.is_floating_point else torch.float32
-        channels_last = points.ndim == 4 and _channels_last(self.module)
+        channels_last = points.ndim == 4 and _channels_last(self.model)
         key = (name, device, dtype, channels_last)
         if key not in self._cache:
             self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
@@ -353,7 +373,7 @@ class Recorder:
             self._cache[key] = inputs
         inputs = self._cache[key]
         chunk = max(1, min(CHUNK_ROWS, CHUNK_VALUES // max(1, math.prod(points.shape[1:]))))
-        model = model or eval_twin(self.module).model
+        model = model or eval_twin(self.model).model
         forward = forward or sequential_forward(model, self.X.shape[1:]) or model
         with torch.no_grad():
             out = [self._forward(inputs[i : i + chunk], forward) for i in range(0, len(inputs), chunk)]
@@ -385,7 +405,7 @@ class Recorder:
         Returns the shape of one row of what each recorded Linear layer reads before it was flattened
         (``weights.traced_inputs``): a Linear after a convolution is drawn by the convolution's channels x h x w."""
         try:
-            with traced_inputs(self.module, self._weights.layers) as inputs:
+            with traced_inputs(self.model, self._weights.layers) as inputs:
                 self._probabilities("trial", self.X[:4])
         except RuntimeError as err:
             rows = f"{self.X.shape[1]} features" if self.X.ndim == 2 else "x".join(map(str, self.X.shape[1:]))
