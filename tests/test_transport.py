@@ -165,3 +165,25 @@ def test_the_mime_bundle_has_a_png_of_the_current_frame(rec, train):
     png = Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB")
     assert np.array_equal(np.asarray(png), np.asarray(render_frame(rec.run, 1, size=(300, 260))))
     view.close()
+
+
+def test_a_scatters_png_puts_each_class_where_its_points_are(moons):
+    from PIL import Image
+
+    X, y = moons
+    view = nnv.EmbeddingScatter(X, y, method=None, width=300, height=240)
+    data, _ = view._repr_mimebundle_()
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB")).astype(int)
+    lo, hi, margin = X.min(axis=0), X.max(axis=0), 12
+    px = margin + (X - lo) / (hi - lo) * [300 - 2 * margin, 240 - 2 * margin]
+    colours = {k: np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for k, c in enumerate(view.colors)}
+    right = sum(
+        np.abs(png[int(240 - y_px), int(x_px)] - colours[label]).sum() < 40
+        for (x_px, y_px), label in zip(px, y, strict=True)
+    )
+    assert right >= 0.9 * len(y), f"{right}/{len(y)} points show their class colour"  # the rest: drawn over
+    view.hidden = [0]
+    data, _ = view._repr_mimebundle_()
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB")).astype(int)
+    assert not (np.abs(png - colours[0]).sum(axis=-1) < 40).any()  # a class toggled off is not drawn
+    view.close()
