@@ -17,6 +17,7 @@ LIVENESS = 20.0
 @pytest.fixture(autouse=True)
 def quick(monkeypatch):
     monkeypatch.setattr(_stream, "IDLE", 0.05)
+    monkeypatch.setattr(_stream, "HISTORY_IDLE", 0.05)
     monkeypatch.setattr(_stream, "BACKFILL_RATE", 1e9)
     monkeypatch.delenv("NNVIZ_TRANSPORT", raising=False)
 
@@ -77,6 +78,7 @@ def test_history_is_thinned_to_the_budget_and_keeps_the_newest(rec, train):
 def test_history_follows_training_and_is_flushed_when_a_cell_ends(rec, train, monkeypatch):
     monkeypatch.setattr(_stream, "IDLE", 60.0)  # never idle during the test: only the cell's end pushes
     monkeypatch.setattr(_stream, "HISTORY_INTERVAL", 60.0)
+    monkeypatch.setattr(_stream, "HISTORY_IDLE", 60.0)
     view = nnv.DecisionBoundary(rec)  # messages transport: the history is kept all the same
     assert view.transport == "messages" and indices(view._history) == []
     train(rec, epochs=3)
