@@ -346,13 +346,6 @@ class StateKeeper:
         self.push_live()
         self.push_history()
 
-    @property
-    def pending(self) -> bool:
-        with self._lock:
-            live_due = self.live and len(self.run) and self._live_sent != len(self.run) - 1
-            key = (tuple(self.history_indices()), self.arrays, len(self.run))
-            return bool(live_due) or (self.budget > 0 and key != self._history_sent)
-
     # -- called from other threads -----------------------------------------------------------------
     def _on_frame(self, _frame: Frame) -> None:
         now = time.monotonic()
