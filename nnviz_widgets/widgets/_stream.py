@@ -125,7 +125,7 @@ class FrameSender:
     def _backfill_batch(self) -> list[int]:
         batch, size = [], 0
         for i in sorted(self._unsent):
-            frame_bytes = sum(self.run[i].arrays[name].nbytes for name in self.arrays)
+            frame_bytes = sum(a.nbytes for a in _present(self.run[i].arrays, self.arrays).values())
             if batch and size + frame_bytes > BATCH_BYTES:
                 break
             batch.append(i)
@@ -153,7 +153,7 @@ def frames_message(run: Run, indices: list[int], arrays: tuple[str, ...], seq: i
                 "epoch": f.epoch,
                 "metrics": {k: (v if math.isfinite(v) else None) for k, v in f.metrics.items()},  # JSON has no NaN
                 "diverged": f.diverged,
-                "arrays": wire({name: f.arrays[name] for name in arrays}, buffers),
+                "arrays": wire(_present(f.arrays, arrays), buffers),
             }
         )
     return {"type": "frames", "seq": seq, "total": len(run), "frames": frames}, buffers
@@ -300,7 +300,7 @@ class StateKeeper:
         if not len(self.run):
             return FRAME_OVERHEAD
         newest = self.run[len(self.run) - 1]
-        return FRAME_OVERHEAD + sum(newest.arrays[name].nbytes for name in self.arrays)
+        return FRAME_OVERHEAD + sum(a.nbytes for a in _present(newest.arrays, self.arrays).values())
 
     def history_indices(self) -> list[int]:
         if not self.budget:
@@ -386,3 +386,15 @@ class StateKeeper:
                 self.push_history()
             if idle:  # everything is out: the history (if kept) and the newest frame
                 self._last_live_check = now
+
+
+def _present(arrays, names: tuple[str, ...]) -> dict:
+    """The named arrays a frame has: some are not in every frame (no gradient histogram before the first
+    ``backward()``). Looked up one by one: a mosaic's frames cut pages on lookup and list none of them."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = arrays[name]
+        except KeyError:
+            continue
+    return out
