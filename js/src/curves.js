@@ -11,7 +11,7 @@ function initialize({ model }) {
 
 // bqplot writes each legend label in its line's colour, which a dark theme can leave below 4.5:1 (tab10 blue on
 // JupyterLab Dark's #111 is 3.9:1): the label takes the theme's text colour, the swatch keeps the line's.
-const LEGEND_CSS = `[class*="nnviz-figure-"] .legend text {
+const LEGEND_CSS = `[class*="nnviz-figure-"] text.legendtext {
   fill: var(--jp-ui-font-color1, var(--vscode-editor-foreground, #222)) !important; }`;
 
 function legendStyle() {

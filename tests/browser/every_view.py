@@ -144,7 +144,7 @@ def run_every_view(host, shot: str) -> dict:
     host.start_cell(1)
     seen, t0 = [], time.monotonic()
     while host.cell_running(1) and time.monotonic() - t0 < 90:
-        s = state(host, 0, visible=False) or {}
+        s = state(host, 0) or {}  # on screen, as a person watching it: views out of sight do not draw
         if host.cell_running(1):
             seen.append((int(s.get("boundaryFrames") or 0), int(s.get("mosaicFrames") or 0),
                          int(s.get("scatterFrames") or 0), int(s.get("frames") or 0)))  # fmt: skip
