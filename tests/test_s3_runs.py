@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 import nnviz_widgets as nnv
-from nnviz_widgets.run import store as st
 
 pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")
