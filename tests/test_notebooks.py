@@ -40,6 +40,10 @@ def test_notebook_runs(path, tmp_path):
     outputs = [o for c in code for o in c.get("outputs", [])]
     text = "\n".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "Traceback" not in text
+    if path.name.startswith("09_"):  # rank 0 alone recorded every epoch, followed from the (stand-in) bucket
+        assert "120 frames followed; job exit status 0" in text, text
+        assert "rank 0: recording=True" in text and "rank 1: recording=False" in text
+        assert re.search(r"^spiral\s+120\s+119\s.*\bended\b", text, flags=re.M), text
     if path.name.startswith("01_"):
         assert "100 frames recorded" in text and (tmp_path / "moons.html").is_file()
     if path.name.startswith("02_"):
