@@ -509,7 +509,12 @@ class RunWriter:
                 return
             if self.segmented:
                 self._seal()
-        self.flush(timeout=60.0)
+        if not self.flush(timeout=60.0):
+            warnings.warn(
+                f"{self._unflushed_frames()} frames could not be written to {self.url!r} within 60 s; they stay in "
+                "this process's memory only (rec.run still has them: rec.run.to_html(...) keeps a copy)",
+                stacklevel=2,
+            )
         with self._lock:
             self._closed = True
             self._lock.notify_all()
