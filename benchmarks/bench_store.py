@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -56,6 +57,7 @@ def moto() -> tuple[object, dict]:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{server._server.server_port}"
@@ -125,7 +127,7 @@ def write_and_follow(tmp: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def memory_over_captures(tmp: Path, captures: int = 1_000_000, every: int = 100) -> list[tuple[str, str, str]]:
+def memory_over_captures(tmp: Path, captures: int = 1_000_000, every: int = 500) -> list[tuple[str, str, str]]:
     proc = psutil.Process()
     X, y = nnv.datasets.moons(500, seed=0)
     model = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))

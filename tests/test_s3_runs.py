@@ -4,6 +4,7 @@ credentials get errors that name the URL."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ def s3(tmp_path_factory):
     """Storage options for a moto S3 server on 127.0.0.1 holding an empty bucket "runs"."""
     import boto3
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
