@@ -74,7 +74,7 @@ def test_follow_a_writer_process_then_kill_it_and_reopen(s3, tmp_path):
         [sys.executable, str(script), url, json.dumps(s3)], stdout=subprocess.PIPE, text=True, env=env
     )
     try:
-        run = nnv.open_run(url, follow=True, timeout=120, storage_options=s3)
+        run = nnv.open_run(url, follow=True, timeout=300, storage_options=s3)  # a loaded box imports torch slowly
         arrived: dict[int, float] = {}
         run.subscribe(lambda f: arrived.setdefault(f.index, time.time()))
         captured = []

@@ -936,7 +936,7 @@ def open_run(
     poll = poll if poll is not None else (0.2 if store.remote else 0.05)
     if follow:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not store.exists(MANIFEST):
+        while not _appeared(store):
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"no run appeared at path={store.url!r} within timeout={timeout} s")
             time.sleep(poll)
@@ -949,6 +949,15 @@ def open_run(
         run._thread = threading.Thread(target=run._follow, name="nnviz-follow", daemon=True)
         run._thread.start()
     return run
+
+
+def _appeared(store) -> bool:
+    """Whether the run's manifest is there yet (a request that hangs counts as not yet: asked again next poll)."""
+    try:
+        store.read(MANIFEST, timeout=POLL_TIMEOUT)
+        return True
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, TimeoutError):
+        return False
 
 
 def disk_size(path, storage_options: dict | None = None) -> int:
