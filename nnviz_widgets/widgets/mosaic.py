@@ -285,6 +285,18 @@ class WeightMosaic(FrameView):
         if getattr(self, "_state", None) is not None:
             self._restream()
 
+    def _picture(self):
+        """The layer's first page of tiles at the frame shown, on the run's one scale (what a video draws)."""
+        index = self.current_index()
+        if index is None:
+            return None
+        from ..export.video import render_mosaic  # noqa: PLC0415 - Pillow is optional, loaded when a picture is made
+
+        name = f"{self.show}/{self.layer}"
+        scale = max((abs(float(f.arrays[name].header["offset"])) for f in self.run if name in f.arrays), default=0.0)
+        lay = tile_layout(self.run.layers[self.layer], show=self.show, image_shape=self._image_shape)
+        return render_mosaic(self.run, index, plan=(self.layer, self.show, lay, scale))
+
     def _stream_source(self) -> tuple:
         return _PagedRun(self.run, self._tile_values), (self._wire_name(),)
 
