@@ -197,6 +197,35 @@ class EmbeddingScatter(FrameView):
                 self._cond.notify()
         super().close()
 
+    def _picture(self):
+        """The points of the frame shown (or the static coordinates), coloured by class, on white: the first two
+        axes, each scaled to the points' range; classes toggled off in the legend are left out."""
+        if self.source_kind == "frames":
+            index = self.current_index()
+            if index is None:
+                return None
+            coords = self.run[index].arrays["embedding"].decode()
+        else:
+            coords = np.frombuffer(self.coords, "<f4").reshape(-1, self.dims)
+        from PIL import Image, ImageDraw  # noqa: PLC0415 - Pillow is optional (the video extra)
+
+        labels = np.frombuffer(self.labels, np.uint8)
+        xy = coords[:, :2]
+        keep = np.isfinite(xy).all(axis=1) & ~np.isin(labels, self.hidden)
+        img = Image.new("RGB", (self.width, self.height), "white")
+        if not keep.any():
+            return img
+        lo, hi = xy[keep].min(axis=0), xy[keep].max(axis=0)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        margin = 12
+        px = margin + (xy - lo) / span * [self.width - 2 * margin, self.height - 2 * margin]
+        draw, r = ImageDraw.Draw(img), 2.5
+        for (x, y), label, shown in zip(px, labels, keep, strict=True):
+            if shown:
+                colour = self.colors[label % len(self.colors)] if label != 255 and self.colors else "#7f7f7f"
+                draw.ellipse((x - r, self.height - y - r, x + r, self.height - y + r), fill=colour)
+        return img
+
     # -- selection ---------------------------------------------------------------------------------------
     @t.validate("selection")
     def _valid_selection(self, proposal):
