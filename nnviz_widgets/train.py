@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .record import Recorder, check_X, check_y
+from .record.twin import eval_twin
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
@@ -171,7 +172,7 @@ def fit(
         display(training.dashboard)
     opt = _optimizer(optimizer, model, lr)
     loss_fn = loss or _Loss()
-    args = (rec, training, opt, loss_fn, val, batch_size, every, seed)
+    args = (model, rec, training, opt, loss_fn, val, batch_size, every, seed)
     if background:
         training.thread = threading.Thread(target=_train, args=args, name="nnviz-fit", daemon=True)
         training.thread.start()
@@ -202,8 +203,8 @@ def watch(model: nn.Module, X, y, *, views=None, show: bool | None = None, **rec
 
 
 # -- the loop ---------------------------------------------------------------------------------------------
-def _train(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
-    model = rec.model
+def _train(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
+    # `model` as given: a DDP wrapper must run the training steps (its gradient sync); rec.model is unwrapped
     device = next(model.parameters()).device
     Xt = torch.as_tensor(rec.X, device=device)
     yt = torch.as_tensor(rec.y, device=device)
@@ -247,6 +248,9 @@ def _train(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
 
 
 def _capture(rec, losses, val, loss_fn, *, epoch, force) -> None:
+    if not rec.active:  # another rank records (torch.distributed): skip the validation pass too
+        rec.capture(epoch=epoch)
+        return
     metrics = {"loss": float(np.mean(losses))} if losses else {}
     if val is not None:
         metrics.update(_evaluate(rec.model, *val, loss_fn))
@@ -255,18 +259,13 @@ def _capture(rec, losses, val, loss_fn, *, epoch, force) -> None:
 
 def _evaluate(model, Xv: torch.Tensor, yv: torch.Tensor, loss_fn) -> dict:
     device = next(model.parameters()).device
-    modes = [m.training for m in model.modules()]
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model(Xv.to(device))
-            yd = yv.to(device)
-            val_loss = float(loss_fn(out, yd))
-            pred = out.argmax(1) if out.shape[1] > 1 else (out[:, 0] > 0).long()
-            acc = float((pred == yd).float().mean())
-    finally:
-        for m, mode in zip(model.modules(), modes, strict=True):
-            m.training = mode
+    twin = eval_twin(model).model  # eval mode without switching the model (record/twin.py)
+    with torch.no_grad():
+        out = twin(Xv.to(device))
+        yd = yv.to(device)
+        val_loss = float(loss_fn(out, yd))
+        pred = out.argmax(1) if out.shape[1] > 1 else (out[:, 0] > 0).long()
+        acc = float((pred == yd).float().mean())
     return {"val_loss": val_loss, "val_accuracy": acc}
 
 

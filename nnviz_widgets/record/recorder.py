@@ -7,6 +7,7 @@ The recorder evaluates, it never draws: the boundary probe runs the model on a g
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,9 +18,12 @@ from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe
+from .distributed import global_rank
 from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
 from .schedule import CaptureSchedule
+from .twin import eval_twin
+from .unwrap import unwrap
 from .weights import OutputProbe, WeightProbe, describe_layer
 
 MAX_CLASSES = 10
@@ -69,8 +73,15 @@ class Recorder:
         evenly spaced when ``expected`` (the number of ``capture()`` calls the run will make) is known, else
         denser early. Frames are never deleted, so frame indices stay valid. ``capture(force=True)`` always
         records; :meth:`due` says whether the next call will.
-    path : a directory to write the run to as it grows (docs/run-format.md); another process can follow it
-        with ``nnv.open_run(path, follow=True)``. An existing run there is refused unless ``overwrite=True``.
+    path : where to write the run as it grows (docs/run-format.md): a directory, or an fsspec URL such as
+        ``"s3://bucket/runs/x"`` (also ``gs://``, ``az://``, ``memory://``; ``storage_options=`` go to fsspec).
+        Frames then live there and memory holds only an index of them (about 30 bytes plus 8 per metric per
+        frame) and a 32 MB cache; another process can follow the run with ``nnv.open_run(path, follow=True)``.
+        An existing run there is refused unless ``overwrite=True``.
+
+    Under torch.distributed (torchrun, DDP) only global rank 0 records: on every other rank ``rec.active``
+    is False, :meth:`capture` returns None at once and nothing is written. A DataParallel/DDP/``torch.compile``
+    wrapper is unwrapped: the recorder evaluates the module inside it.
 
     Example
     -------
@@ -95,6 +106,7 @@ class Recorder:
         plane=None,
         path=None,
         overwrite: bool = False,
+        storage_options: dict | None = None,
         layers: str | Sequence[str] | None = None,
         outputs: bool | None = None,
         output_grid: int = 50,
@@ -111,7 +123,10 @@ class Recorder:
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if output not in ("logits", "probabilities"):
             raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
+        model = unwrap(model)
         self.model = model
+        self.rank = global_rank()
+        self.active = self.rank == 0  # only global rank 0 records (and writes) under torch.distributed
         self.output = output
         self.schedule = CaptureSchedule(every, max_frames, expected)
         self.ticks = 0  # capture() calls so far, kept or not
@@ -134,6 +149,7 @@ class Recorder:
         self._plane_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
         self._grid_points = self.plane.from_plane(self._plane_points)
         self._cache: dict = {}
+        self._lock = threading.Lock()
         self._weights = WeightProbe(model, layers)
         self.run.layers = {name: describe_layer(m, self.X.shape[1]) for name, m in self._weights.layers.items()}
         record_outputs = self.X.shape[1] == 2 if outputs is None else bool(outputs)
@@ -146,8 +162,14 @@ class Recorder:
         self._activations = ActivationProbe(model, activations, len(self.X), sample)
         self._histograms = _histogram_probe(model, histograms, gradients, bins)
         self.run.sample = self._activations.sample  # rows of X whose activations are recorded
+        self.writer = None
+        if not self.active:
+            return
         self._check_model_output()
-        self.writer = None if path is None else RunWriter(self.run, path, overwrite=overwrite)
+        if path is not None:
+            self.writer = RunWriter(
+                self.run, path, overwrite=overwrite, storage_options=storage_options, index_only=True
+            )
 
     def __repr__(self) -> str:
         return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.run!r}>"
@@ -176,7 +198,7 @@ class Recorder:
         >>> [(rec.due(), rec.capture() is not None) for _ in range(3)]
         [(True, True), (False, False), (True, True)]
         """
-        return self.schedule.keep(self.ticks, len(self.run))
+        return self.active and self.schedule.keep(self.ticks, len(self.run))
 
     def capture(self, *, epoch: int | None = None, force: bool = False, **metrics) -> Frame | None:
         """Evaluate the model now and append one frame; returns it (None when the schedule skips this
@@ -186,58 +208,69 @@ class Recorder:
         ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the capture's number
         (the frame's index unless captures are thinned).
         """
+        if not self.active:  # another rank records: no evaluation, no metric conversion (a GPU sync), no write
+            self.ticks += 1
+            return None
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
-        tick, self.ticks = self.ticks, self.ticks + 1
-        if not (force or self.schedule.keep(tick, len(self.run))):
-            return None
-        with self._outputs.hooked() as seen:  # neuron outputs come from this same grid evaluation
-            probs = self._grid_probabilities()
-        with self._activations.hooked() as sample_seen:  # activations of the sample rows: from this same pass
-            point_probs = self._probabilities("points", self.X, sequential_forward(self.model, self.X.shape[1]))
-        # whole-array checks first: the per-row work is only needed once a model has diverged
-        grid_finite = bool(np.isfinite(probs).all())
-        points_finite = bool(np.isfinite(point_probs).all())
-        predictions = point_probs.argmax(axis=-1)
-        if not points_finite:
-            ok = np.isfinite(point_probs).all(axis=-1)
-            predictions = np.where(ok, np.nan_to_num(point_probs).argmax(axis=-1), -1)
-        metrics.setdefault("accuracy", float(np.mean(predictions == self.y)))
-        nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
-        arrays = {
-            "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
-            "predictions": encode_classes(predictions),
-            **self._weights.capture(),
-            **self._outputs.encode(seen),
-            **(self._activations.encode(sample_seen) if self._activations.modules else {}),
-            **(self._histograms.capture() if self._histograms is not None else {}),
-        }
-        diverged = not (grid_finite and points_finite)
-        return self.run.append(
-            epoch=tick if epoch is None else epoch,
-            metrics=metrics,
-            diverged=diverged,
-            arrays=arrays,
-        )
+        with self._lock:  # one capture at a time per recorder: ticks, frames and caches stay consistent
+            tick, self.ticks = self.ticks, self.ticks + 1
+            if not (force or self.schedule.keep(tick, len(self.run))):
+                return None
+            # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a
+            # training thread never sees eval mode and captures from several threads never undo each other's modes
+            twin = eval_twin(self.model)
+            with self._outputs.hooked(twin) as seen:  # neuron outputs come from this same grid evaluation
+                probs = self._grid_probabilities(twin.model)
+            with self._activations.hooked(twin) as sample_seen:  # activations of the sample rows: same pass
+                point_probs = self._probabilities("points", self.X, model=twin.model)
+            # whole-array checks first: the per-row work is only needed once a model has diverged
+            grid_finite = bool(np.isfinite(probs).all())
+            points_finite = bool(np.isfinite(point_probs).all())
+            predictions = point_probs.argmax(axis=-1)
+            if not points_finite:
+                ok = np.isfinite(point_probs).all(axis=-1)
+                predictions = np.where(ok, np.nan_to_num(point_probs).argmax(axis=-1), -1)
+            metrics.setdefault("accuracy", float(np.mean(predictions == self.y)))
+            nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
+            arrays = {
+                "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
+                "predictions": encode_classes(predictions),
+                **self._weights.capture(),
+                **self._outputs.encode(seen),
+                **(self._activations.encode(sample_seen) if self._activations.modules else {}),
+                **(self._histograms.capture() if self._histograms is not None else {}),
+            }
+            diverged = not (grid_finite and points_finite)
+            return self.run.append(
+                epoch=tick if epoch is None else epoch,
+                metrics=metrics,
+                diverged=diverged,
+                arrays=arrays,
+            )
 
-    def _grid_probabilities(self) -> np.ndarray:
-        """The boundary probe: probabilities on the grid; through the folded first layer when that is exact."""
-        split = first_linear(self.model, self.X.shape[1]) if self.X.shape[1] > 2 else None
+    def _grid_probabilities(self, model: nn.Module | None = None) -> np.ndarray:
+        """The boundary probe: probabilities on the grid; through the folded first layer when that is exact.
+        ``model``: the eval-mode twin to evaluate (default a fresh one)."""
+        model = model or eval_twin(self.model).model
+        split = first_linear(model, self.X.shape[1]) if self.X.shape[1] > 2 else None
         if split is None:
-            return self._probabilities("grid", self._grid_points, sequential_forward(self.model, self.X.shape[1]))
+            return self._probabilities("grid", self._grid_points, model=model)
         layer, rest = split
         w2, b2 = fold_linear(layer, self.plane)
 
         def forward(p: torch.Tensor) -> torch.Tensor:
             return run_after(rest, torch.addmm(b2, p, w2.t()))
 
-        return self._probabilities("plane", self._plane_points, forward)
+        return self._probabilities("plane", self._plane_points, forward, model=model)
 
-    def _probabilities(self, name: str, points: np.ndarray, forward=None) -> np.ndarray:
-        """Class probabilities (N, K) as float32 NumPy, model in eval mode, its modes restored after.
+    def _probabilities(self, name: str, points: np.ndarray, forward=None, *, model: nn.Module | None = None):
+        """Class probabilities (N, K) as float32 NumPy from ``model``, an eval-mode twin of ``self.model``
+        (default a fresh one; record/twin.py).
 
         ``name`` keys a cache so the grid and the data move to the model's device once (again only if the
-        model moves or changes dtype). ``forward`` replaces ``self.model`` on each chunk (the folded grid)."""
+        model moves or changes dtype). ``forward`` replaces the model on each chunk (the folded grid); by
+        default a plain Sequential runs layer by layer (``sequential_forward``)."""
         param = next(self.model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
         if device.type == "meta":
@@ -251,18 +284,14 @@ class Recorder:
             self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
             self._cache[key] = torch.as_tensor(points).to(device=device, dtype=dtype)
         inputs = self._cache[key]
-        modes = [m.training for m in self.model.modules()]
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                out = [self._forward(inputs[i : i + CHUNK_ROWS], forward) for i in range(0, len(inputs), CHUNK_ROWS)]
-        finally:
-            for m, mode in zip(self.model.modules(), modes, strict=True):
-                m.training = mode
+        model = model or eval_twin(self.model).model
+        forward = forward or sequential_forward(model, self.X.shape[1]) or model
+        with torch.no_grad():
+            out = [self._forward(inputs[i : i + CHUNK_ROWS], forward) for i in range(0, len(inputs), CHUNK_ROWS)]
         return torch.cat(out).float().cpu().numpy()
 
-    def _forward(self, inputs: torch.Tensor, forward=None) -> torch.Tensor:
-        out = (forward or self.model)(inputs)
+    def _forward(self, inputs: torch.Tensor, forward) -> torch.Tensor:
+        out = forward(inputs)
         if not isinstance(out, torch.Tensor):
             raise TypeError(
                 f"the model returned {type(out).__name__}, not a tensor: the recorder needs a model whose "

@@ -12,6 +12,7 @@ import threading
 import ipywidgets
 
 from ._base import source_run
+from ._stream import KEEP_STATE
 from .boundary import DecisionBoundary
 from .curves import MetricCurves
 from .mosaic import WeightMosaic
@@ -29,21 +30,33 @@ class Dashboard(ipywidgets.VBox):
     frame's epoch and metrics (with ``training``, set by ``fit``: its state and a stop button); the views carry
     short labels and sit side by side where the page is wide enough, stacked where it is not. ``width`` and
     ``height`` size each view in px. ``dash.player`` and ``dash.views`` (name -> widget) are there for scripting.
+    ``transport`` and ``keep_state`` go to every view (see :class:`DecisionBoundary`).
 
     >>> dash = nnv.Dashboard(rec, views=["boundary", "curves"])   # doctest: +SKIP
     """
 
-    def __init__(self, source, *, views=None, training=None, width: int = 380, height: int = 340):
+    def __init__(
+        self,
+        source,
+        *,
+        views=None,
+        training=None,
+        width: int = 380,
+        height: int = 340,
+        transport: str = "auto",
+        keep_state: int | None = KEEP_STATE,
+    ):
         run = source_run(source)
+        stream = {"transport": transport, "keep_state": keep_state}  # for every view and the player
         wanted = _check_views(views)
         self.run = run
         self.training = training
         self.views: dict[str, ipywidgets.Widget] = {}
         for name in wanted:
-            view = _make(name, source, run, width, height, explicit=views is not None)
+            view = _make(name, source, run, width, height, stream, explicit=views is not None)
             if view is not None:
                 self.views[name] = view
-        self.player = Player(run, *(v for k, v in self.views.items() if k != "curves"), status=False)
+        self.player = Player(run, *(v for k, v in self.views.items() if k != "curves"), status=False, **stream)
         if "curves" in self.views:
             self.views["curves"].link(self.player)
             self.views["curves"].on_update(self._update_status)
@@ -118,10 +131,10 @@ def _check_views(views) -> list[str]:
     return names
 
 
-def _make(name, source, run, width, height, *, explicit: bool):
+def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
     """One view, or None when the run cannot show it and the caller did not ask for it by name."""
     if name == "boundary":
-        return DecisionBoundary(run, width=width, height=height, title="decision boundary")
+        return DecisionBoundary(run, width=width, height=height, title="decision boundary", **stream)
     if name == "curves":
         return MetricCurves(run)
     if name == "mosaic":
@@ -131,7 +144,7 @@ def _make(name, source, run, width, height, *, explicit: bool):
             return None
         layer = next(iter(run.layers))
         show = "outputs" if run.layers[layer].get("outputs") else "weights"
-        return WeightMosaic(source, layer=layer, show=show, width=width)
+        return WeightMosaic(source, layer=layer, show=show, width=width, **stream)
     layer = _activation_layer(source, run)
     if layer is None:
         if explicit:
@@ -141,7 +154,9 @@ def _make(name, source, run, width, height, *, explicit: bool):
             )
         return None
     try:
-        return EmbeddingScatter(source, layer=layer, width=width, height=height, title=f"activations · layer {layer}")
+        return EmbeddingScatter(
+            source, layer=layer, width=width, height=height, title=f"activations · layer {layer}", **stream
+        )
     except (TypeError, ValueError):
         if explicit:
             raise

@@ -23,7 +23,7 @@ import traitlets as t
 from ..embed import EpochProjector, embed
 from ..run import Grid, Run
 from ..run.codec import encode
-from ._base import PALETTE, FrameView
+from ._base import PALETTE, STREAM_OPTIONS, FrameView
 
 MAX_CLASSES = 64  # colours the shader holds
 NO_LABEL = 255
@@ -92,7 +92,7 @@ class EmbeddingScatter(FrameView):
         controls: bool = True,
         **options,
     ):
-        player = {k: options.pop(k) for k in list(options) if k in PLAYER_TRAITS}
+        player = {k: options.pop(k) for k in list(options) if k in PLAYER_TRAITS | STREAM_OPTIONS}
         if dims not in (2, 3) or isinstance(dims, bool):
             raise ValueError(f"dims must be 2 or 3, got {dims!r}")
         run = getattr(source, "run", source)
