@@ -11,6 +11,7 @@ player) to that frame.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -58,6 +59,15 @@ def nice_top(hi: float, n: int = 6) -> float:
         return 1.0
     step = _nice_step(0.0, hi, n, False)
     return float(round(math.ceil(hi / step - 1e-9) * step, 12))
+
+
+def _assign(widget, **values) -> None:
+    """Set traits only where they change: every assignment is a message the browser redraws a figure for."""
+    for name, value in values.items():
+        old = getattr(widget, name)
+        same = np.array_equal(np.asarray(old), value) if isinstance(value, list) else old == value
+        if old is None or not same:
+            setattr(widget, name, np.array(value) if isinstance(value, list) else value)
 
 
 def _nice_step(lo: float, hi: float, n: int, integer: bool) -> float:
@@ -236,15 +246,12 @@ class MetricCurves(ipywidgets.VBox):
     def _set_ticks(self, xs: np.ndarray) -> None:
         """Axes from the first to the last epoch recorded, and from 0 (or the lowest value) to a round top; round
         ticks; accuracies from 0 to 1."""
-        if len(xs):
-            lo, hi = float(xs.min()), float(xs.max())
-            hi = hi if hi > lo else lo + 1
-            self._x.min, self._x.max = lo, hi
-        else:
-            lo, hi = 0.0, 1.0
+        lo, hi = (float(xs.min()), float(xs.max())) if len(xs) else (0.0, 1.0)
+        hi = hi if hi > lo else lo + 1
+        _assign(self._x, min=lo, max=hi)
         x_ticks = nice_ticks(lo, hi, integer=True)
         for family, (x_axis, y_axis) in self._axes.items():
-            x_axis.tick_values = np.array(x_ticks)
+            _assign(x_axis, tick_values=x_ticks)
             values = [v for n, (line, _) in self._lines.items() if n in (family, f"val_{family}") for v in line.y]
             finite = np.array(values, dtype=np.float64)
             finite = finite[np.isfinite(finite)]
@@ -255,9 +262,8 @@ class MetricCurves(ipywidgets.VBox):
                 top = nice_top(float(finite.max()) - bottom) + bottom
             else:
                 bottom, top = 0.0, 1.0
-            scale = self._y[family]
-            scale.min, scale.max = bottom, top
-            y_axis.tick_values = np.array(nice_ticks(bottom, top))
+            _assign(self._y[family], min=bottom, max=top)
+            _assign(y_axis, tick_values=nice_ticks(bottom, top))
 
     def _clicked(self, dots: bq.Scatter, event: dict) -> None:
         i = (event or {}).get("data", {}).get("index")
