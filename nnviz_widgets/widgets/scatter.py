@@ -23,13 +23,12 @@ import traitlets as t
 from ..embed import EpochProjector, embed
 from ..run import Grid, Run
 from ..run.codec import encode
-from ._base import PALETTE, STREAM_OPTIONS, FrameView
+from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, FrameView
 
 MAX_CLASSES = 64  # colours the shader holds
 NO_LABEL = 255
 DENSITY = ("off", "over", "only")
 FITS = ("frame", "all")
-PLAYER_TRAITS = {"epoch", "playing", "speed", "loop", "follow"}
 
 
 class EmbeddingScatter(FrameView):
