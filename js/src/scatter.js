@@ -50,7 +50,7 @@ function render({ model, el }) {
   // as wide as asked, or as the page has room for (the height shrinks with it)
   const size = () => {
     const wantW = Number(model.get("width")) || 520, wantH = Number(model.get("height")) || 420;
-    const width = fit.width(wantW);
+    const width = fit.width(wantW + 2) - 2; // the stage's 1 px border on each side
     return { width, height: Math.round((wantH * width) / wantW) };
   };
   const dims = () => (Number(model.get("dims")) === 3 ? 3 : 2);

@@ -60,8 +60,11 @@ class Dashboard(ipywidgets.VBox):
         if "curves" in self.views:
             self.views["curves"].link(self.player)
             self.views["curves"].on_update(self._update_status)
-        # one line: a long metrics list is cut with an ellipsis (the whole line is its tooltip), never wrapped
-        self.status = ipywidgets.HTML(layout=ipywidgets.Layout(margin="0 12px 0 0", flex="1 1 auto", min_width="0"))
+        # one line: a long metrics list is cut with an ellipsis (the whole line is its tooltip), never wrapped; its
+        # width never follows the text (flex basis 0), so the Stop button stays put while the numbers change
+        self.status = ipywidgets.HTML(
+            layout=ipywidgets.Layout(margin="0 12px 0 0", flex="1 1 0%", min_width="0", overflow="hidden")
+        )
         self.status.add_class("nnviz-status")
         self.stop_button = ipywidgets.Button(
             description="Stop", icon="stop", button_style="warning", tooltip="End training after this epoch"
