@@ -244,12 +244,10 @@ class MetricCurves(ipywidgets.VBox):
         return fig
 
     def _set_ticks(self, xs: np.ndarray) -> None:
-        """Axes from the first to the last epoch recorded, and from 0 (or the lowest value) to a round top; round
-        ticks; accuracies from 0 to 1."""
+        """Round ticks; y from 0 (or the lowest value) to a round top, accuracies from 0 to 1."""
+        # x: the scale follows the data (first to last epoch recorded), only its ticks are chosen here
         lo, hi = (float(xs.min()), float(xs.max())) if len(xs) else (0.0, 1.0)
-        hi = hi if hi > lo else lo + 1
-        _assign(self._x, min=lo, max=hi)
-        x_ticks = nice_ticks(lo, hi, integer=True)
+        x_ticks = nice_ticks(lo, hi if hi > lo else lo + 1, integer=True)
         for family, (x_axis, y_axis) in self._axes.items():
             _assign(x_axis, tick_values=x_ticks)
             values = [v for n, (line, _) in self._lines.items() if n in (family, f"val_{family}") for v in line.y]
