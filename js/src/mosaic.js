@@ -5,14 +5,14 @@ import { formatMetric } from "./lib/axes.js";
 import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
 import { drawOncePerFrame, fitWidth, localPoint, make, save } from "./lib/dom.js";
 import {
-  deadTiles, heldBefore, layerScale, mosaicNote, pageOf, paintTiles, tileAt, tileGrid, tileLabel, tileMaxAbs, valueUnder,
+  changeArray, changeScale, deadTiles, heldBefore, layerScale, mosaicNote, pageOf, paintTiles, tileAt, tileGrid, tileLabel, tileMaxAbs, valueUnder,
 } from "./lib/mosaic.js";
 import { paintColorbar, paintFlags, paintLabels, paintZoom } from "./lib/mosaic-paint.js";
 import { getSession, initSession } from "./lib/session.js";
 
 const ZOOM = 168; // px, the enlarged tile
 const TILE_SIZES = [0, 8, 12, 16, 24, 32, 48, 64, 96]; // px per tile side; 0: fit the mosaic into `width`
-const TRAITS = [...PLAYER_TRAITS, "controls", "layer", "layer_names", "show", "scale",
+const TRAITS = [...PLAYER_TRAITS, "controls", "layer", "layer_names", "show", "since", "scale",
   "tiling", "tile_size", "labels", "page", "page_size", "pinned", "width", "title"];
 
 function initialize({ model }) {
@@ -75,6 +75,18 @@ function render({ model, el }) {
   // The page's pixels are painted (one ImageData, one putImageData) only when frame, page, size or scale change.
   const cache = { arr: null, prev: null, key: "", image: null, dead: new Uint8Array(0), diverged: new Uint8Array(0) };
   let labelKey = "", colorbarKey = null;
+  const changeCache = { cur: null, ref: null, arr: null };
+  const scaleCache = { key: "", value: 0 };
+
+  /** The change view's one scale: the largest |change| over the held frames, recomputed when frames arrive. */
+  function changeScaleOf(frames, name, page, since) {
+    const key = [store.size, store.newest(), name, page, since].join();
+    if (scaleCache.key !== key) {
+      scaleCache.key = key;
+      scaleCache.value = Math.max(changeScale(frames, name, since), changeScale(frames, page, since));
+    }
+    return scaleCache.value;
+  }
   let geometry = null; // where the tiles of the last draw are
   let hover = null; // {tile, row, col} under the pointer
   let draws = 0;
@@ -93,12 +105,27 @@ function render({ model, el }) {
     return { at, arr: frame?.arrays[name], base: 0, key: name }; // a frame carrying the whole layer draws as well
   }
 
+  /** show="change": the shown array minus the same array of the first (or the previous) held frame. */
+  function changeOf(index, layout, name, shown) {
+    const since = model.get("since") === "previous" ? "previous" : "first";
+    const held = store.indices();
+    const refIndex = since === "previous" ? heldBefore(held, index) ?? index : held[0];
+    const ref = pageArray(store.get(refIndex), layout, name);
+    if (!shown.arr || !ref.arr || ref.base !== shown.base) return { ...shown, arr: undefined, since };
+    if (changeCache.cur !== shown.arr || changeCache.ref !== ref.arr) {
+      Object.assign(changeCache, { cur: shown.arr, ref: ref.arr, arr: changeArray(shown.arr, ref.arr) });
+    }
+    return { ...shown, arr: changeCache.arr, since };
+  }
+
   function draw() {
     const started = performance.now();
     const layout = model.get("tiling") ?? {};
-    const name = `${model.get("show")}/${model.get("layer")}`;
+    const change = model.get("show") === "change";
+    const name = `${change ? "weights" : model.get("show")}/${model.get("layer")}`;
     const { index, frame, loading } = session.current();
-    const { at, arr, base, key: arrayKey } = pageArray(frame, layout, name);
+    const shown = pageArray(frame, layout, name);
+    const { at, arr, base, key: arrayKey, since } = change ? changeOf(index, layout, name, shown) : shown;
     const tiles = layout.tiles ?? 0;
     const { page, pages, first, count } = at;
     const h = layout.h ?? 1, w = layout.w ?? 1;
@@ -120,10 +147,11 @@ function render({ model, el }) {
     // The layer's scale: max |value| over every frame held so far (comparable across neurons and epochs).
     const frames = store.indices().map((i) => store.get(i));
     const perNeuron = model.get("scale") === "neuron";
-    const shared = Math.max(layerScale(frames, name), layerScale(frames, at.array));
+    const shared = change ? changeScaleOf(frames, name, at.array, since)
+      : Math.max(layerScale(frames, name), layerScale(frames, at.array));
     let dead = new Uint8Array(0), diverged = new Uint8Array(0);
     if (arr && count) {
-      const prevFrame = model.get("show") === "weights" ? previousFrame(index) : null;
+      const prevFrame = model.get("show") === "weights" ? previousFrame(index) : null; // a change has no "dead"
       const prev = prevFrame ? pageArray(prevFrame, layout, name) : null;
       const key = [first, count, cols, perNeuron, shared, layout.values, h, w, layout.flip, W, H].join();
       if (cache.arr !== arr || cache.prev !== prev?.arr || cache.key !== key) {
@@ -175,9 +203,12 @@ function render({ model, el }) {
     nextPage.disabled = page >= pages - 1;
 
     drawZoom(arr, base, layout, perNeuron ? null : shared);
-    drawColorbar(perNeuron ? null : shared);
+    drawColorbar(perNeuron ? null : shared, change ? `change since the ${since === "previous" ? "previous" : "first"} frame` : "");
     const nDead = dead.reduce((a, b) => a + b, 0), nDiverged = diverged.reduce((a, b) => a + b, 0);
-    note.textContent = mosaicNote({ tiles, outputs, activation, h, w, perNeuron, dead: nDead, diverged: nDiverged });
+    note.textContent = change
+      ? `${tiles} neurons: how much each incoming weight moved since the ${since === "previous" ? "previous" : "first"} frame. ` +
+        `One symmetric scale for the layer: the largest change over the frames so far.`
+      : mosaicNote({ tiles, outputs, activation, h, w, perNeuron, dead: nDead, diverged: nDiverged });
 
     renderTitle(title, { prefix: model.get("title") || `layer ${model.get("layer")}`, frame: arr ? frame : null,
       loading: loading || (frame && !arr), brief: !model.get("controls") });
@@ -250,18 +281,18 @@ function render({ model, el }) {
     readout.style.whiteSpace = "pre-line";
   }
 
-  function drawColorbar(shared) {
-    if (colorbarKey === shared) return;
-    colorbarKey = shared;
-    const cw = ZOOM, ch = 34;
+  function drawColorbar(shared, caption) {
+    if (colorbarKey === `${shared}:${caption}`) return;
+    colorbarKey = `${shared}:${caption}`;
+    const cw = ZOOM, ch = caption ? 48 : 34;
     const dpr = window.devicePixelRatio || 1;
-    if (colorbar.width !== cw * dpr) {
+    if (colorbar.width !== cw * dpr || colorbar.height !== ch * dpr) {
       colorbar.width = cw * dpr;
       colorbar.height = ch * dpr;
       colorbar.style.width = `${cw}px`;
       colorbar.style.height = `${ch}px`;
     }
-    paintColorbar(colorbar.getContext("2d"), shared, cw, dpr);
+    paintColorbar(colorbar.getContext("2d"), shared, cw, dpr, caption);
   }
 
   const hitTest = (event) => tileAt(geometry, ...localPoint(event, canvas));

@@ -80,15 +80,16 @@ export function paintLabels(ctx, layout, first, count, grid) {
 }
 
 /** The colour bar, `width` × 34 CSS px: the diverging ramp, and −max, 0, +max under it (`shared` null: one
- * scale per tile, labelled "±max"). */
-/**
+ * scale per tile, labelled "±max"); a `caption` under them says what is measured (say a change since the first
+ * frame).
  * @param {CanvasRenderingContext2D} ctx
  * @param {number | null} shared
  * @param {number} width
  * @param {number} dpr
+ * @param {string} [caption]
  */
-export function paintColorbar(ctx, shared, width, dpr) {
-  const ch = 34;
+export function paintColorbar(ctx, shared, width, dpr, caption = "") {
+  const ch = caption ? 48 : 34;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, ch);
   for (let x = 0; x < width; x++) {
@@ -105,6 +106,10 @@ export function paintColorbar(ctx, shared, width, dpr) {
   ctx.fillText("0", width / 2, 17);
   ctx.textAlign = "right";
   ctx.fillText(shared === null ? "+max" : formatMetric(shared), width, 17);
+  if (caption) { // what the colours measure, when it is not the values themselves
+    ctx.textAlign = "center";
+    ctx.fillText(caption, width / 2, 31);
+  }
 }
 
 /**
