@@ -21,7 +21,7 @@ import traitlets as t
 
 from ..run import Run
 from ..run.codec import DTYPES, Encoded
-from ._base import STREAM_OPTIONS, FrameView, pixels, source_run
+from ._base import PLAYER_TRAITS, STREAM_OPTIONS, FrameView, pixels, source_run
 
 SHOWS = ("weights", "outputs", "change")
 SINCE = ("first", "previous")
@@ -216,7 +216,7 @@ class WeightMosaic(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
+        unknown = set(player) - PLAYER_TRAITS - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"WeightMosaic got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)
