@@ -13,7 +13,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 def test_there_are_notebooks():
     names = {p.name[:3] for p in NOTEBOOKS}
-    assert {"01_", "02_", "03_", "04_", "05_", "06_", "07_"} <= names, sorted(p.name for p in NOTEBOOKS)
+    assert {"01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_"} <= names, sorted(p.name for p in NOTEBOOKS)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -59,6 +59,11 @@ def test_notebook_runs(path, tmp_path):
         assert "41 frames recorded" in text
         sil = [float(v) for v in re.findall(r"silhouette of hidden layer 3 = (-?[\d.]+)", text)]
         assert len(sil) == 3 and sil[2] > sil[0] + 0.1, f"the hidden classes should pull apart: {sil}"
+    if path.name.startswith("08_"):
+        sizes = re.findall(r"shared/(wide|deep-report|wide-vs-deep)\.html: ([\d.]+) MB", text)
+        assert [n for n, _ in sizes] == ["wide", "deep-report", "wide-vs-deep"], text
+        assert all((tmp_path / "shared" / f"{n}.html").is_file() for n, _ in sizes)
+        assert "wide: 61 frames" in text and "deep: 31 frames" in text
     if path.name.startswith("07_"):
         seen = re.search(r"frame counts seen while the script trained: \[([\d, ]+)\]; the run now has (\d+)", text)
         assert seen, text
