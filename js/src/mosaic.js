@@ -3,7 +3,7 @@
 // Pixels, geometry and hit-testing are in lib/mosaic.js; marks, labels, zoom and colour bar in lib/mosaic-paint.js.
 import { formatMetric } from "./lib/axes.js";
 import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
-import { drawOncePerFrame, localPoint, make, save } from "./lib/dom.js";
+import { drawOncePerFrame, fitWidth, localPoint, make, save } from "./lib/dom.js";
 import {
   changeArray, changeScale, deadTiles, heldBefore, layerScale, mosaicNote, pageOf, paintTiles, tileAt, tileGrid, tileLabel, tileMaxAbs, valueUnder,
 } from "./lib/mosaic.js";
@@ -24,12 +24,12 @@ function mosaicStyle() {
   style.textContent = `
 .nnviz-mosaic { display: inline-block; }
 .nnviz-mosaic-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-bottom: 4px; }
-.nnviz-mosaic-body { display: flex; gap: 12px; align-items: flex-start; }
+.nnviz-mosaic-body { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .nnviz-mosaic-side { display: flex; flex-direction: column; gap: 6px; width: ${ZOOM}px; }
-.nnviz-mosaic-readout { font-variant-numeric: tabular-nums; min-height: 3.4em; font-size: 12px; }
+.nnviz-mosaic-readout { font-variant-numeric: tabular-nums; font-size: 12px; }
 .nnviz-mosaic-note { font-size: 12px; color: var(--nnviz-fg-muted); }
 .nnviz-mosaic canvas { display: block; }
-.nnviz-mosaic-tiles { position: relative; }
+.nnviz-mosaic-tiles { position: relative; max-width: 100%; overflow-x: auto; }
 .nnviz-mosaic-tiles canvas.nnviz-labels { position: absolute; left: 0; top: 0; pointer-events: none; }
 .nnviz-stage { font-size: 12px; padding: 0 4px; border-radius: 3px; background: #fff3cd; color: #6b4e00; }`;
   return style;
@@ -90,6 +90,7 @@ function render({ model, el }) {
   let geometry = null; // where the tiles of the last draw are
   let hover = null; // {tile, row, col} under the pointer
   let draws = 0;
+  const fit = fitWidth(el, () => schedule());
 
   function previousFrame(index) {
     const before = heldBefore(store.indices(), index);
@@ -129,7 +130,9 @@ function render({ model, el }) {
     const { page, pages, first, count } = at;
     const h = layout.h ?? 1, w = layout.w ?? 1;
     const dpr = window.devicePixelRatio || 1;
-    const grid = { ...tileGrid(layout, count, { width: Number(model.get("width")) || 480,
+    // the tiles fit `width`, or the room the page has (the side panel wraps below them when there is none)
+    const wantW = Number(model.get("width")) || 480;
+    const grid = { ...tileGrid(layout, count, { width: Math.min(wantW, fit.width(wantW + ZOOM + 12)),
       tileSize: Number(model.get("tile_size")) || 0, dpr }), dpr };
     const { cols, twD, thD, gapD, W, H } = grid;
     for (const c of [canvas, flagCanvas, labelCanvas]) {
@@ -208,7 +211,7 @@ function render({ model, el }) {
       : mosaicNote({ tiles, outputs, activation, h, w, perNeuron, dead: nDead, diverged: nDiverged });
 
     renderTitle(title, { prefix: model.get("title") || `layer ${model.get("layer")}`, frame: arr ? frame : null,
-      loading: loading || (frame && !arr) });
+      loading: loading || (frame && !arr), brief: !model.get("controls") });
     controls.el.style.display = model.get("controls") ? "" : "none";
     controls.update();
 
@@ -259,7 +262,10 @@ function render({ model, el }) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = "#f4f4f4";
     ctx.fillRect(0, 0, zw, zh);
-    if (t === null || !arr || t < 0 || (t + 1) * layout.values > arr.codes.length) {
+    // the enlarged tile only while one is hovered or pinned: no empty box waiting for a hover
+    const shown = !(t === null || !arr || t < 0 || (t + 1) * layout.values > arr.codes.length);
+    zoom.style.display = shown ? "" : "none";
+    if (!shown) {
       readout.textContent = "Hover a tile to enlarge it; click to pin it.";
       return;
     }
@@ -307,6 +313,7 @@ function render({ model, el }) {
   const onSize = () => save(model, { tile_size: Number(sizePicker.value) });
   const onPrev = () => save(model, { page: Math.max(0, (Number(model.get("page")) || 0) - 1) });
   const onNext = () => save(model, { page: (Number(model.get("page")) || 0) + 1 });
+  /** @type {Array<[HTMLElement, string, (event: any) => void]>} */
   const handlers = [[canvas, "mousemove", onMove], [canvas, "mouseleave", onLeave], [canvas, "click", onClick],
     [picker, "change", onPick], [sizePicker, "change", onSize], [prevPage, "click", onPrev], [nextPage, "click", onNext]];
   for (const [node, type, fn] of handlers) node.addEventListener(type, fn);
@@ -318,6 +325,7 @@ function render({ model, el }) {
 
   return () => {
     stopDrawing();
+    fit.dispose();
     for (const [node, type, fn] of handlers) node.removeEventListener(type, fn);
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     unsubscribe();

@@ -21,7 +21,7 @@ import traitlets as t
 
 from ..run import Run
 from ..run.codec import DTYPES, Encoded
-from ._base import STREAM_OPTIONS, FrameView, pixels, source_run
+from ._base import PLAYER_TRAITS, STREAM_OPTIONS, FrameView, pixels, source_run
 
 SHOWS = ("weights", "outputs", "change")
 SINCE = ("first", "previous")
@@ -216,7 +216,7 @@ class WeightMosaic(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
+        unknown = set(player) - PLAYER_TRAITS - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"WeightMosaic got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)
@@ -304,6 +304,18 @@ class WeightMosaic(FrameView):
     def _turn_page(self, _change):
         if getattr(self, "_state", None) is not None:
             self._restream()
+
+    def _picture(self):
+        """The layer's first page of tiles at the frame shown, on the run's one scale (what a video draws)."""
+        index = self.current_index()
+        if index is None:
+            return None
+        from ..export.video import render_mosaic  # noqa: PLC0415 - Pillow is optional, loaded when a picture is made
+
+        name = f"{self.show}/{self.layer}"
+        scale = max((abs(float(f.arrays[name].header["offset"])) for f in self.run if name in f.arrays), default=0.0)
+        lay = tile_layout(self.run.layers[self.layer], show=self.show, image_shape=self._image_shape)
+        return render_mosaic(self.run, index, plan=(self.layer, self.show, lay, scale))
 
     def _stream_source(self) -> tuple:
         return _PagedRun(self.run, self._tile_values), (self._wire_name(),)

@@ -5,6 +5,7 @@
 import { DIVERGED_GREY } from "./colormap.js";
 
 // Blue (negative) – white (zero) – red (positive), after ColorBrewer's RdBu.
+/** @type {Array<[number, number[]]>} */
 const STOPS = [
   [-1, [5, 48, 97]], [-0.6, [33, 102, 172]], [-0.3, [146, 197, 222]], [0, [247, 247, 247]],
   [0.3, [244, 165, 130]], [0.6, [178, 24, 43]], [1, [103, 0, 31]],
