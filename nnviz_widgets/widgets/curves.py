@@ -78,6 +78,7 @@ def _nice_step(lo: float, hi: float, n: int, integer: bool) -> float:
     mults = (1, 2, 5, 10) if integer and power == 1 else (1, 2, 2.5, 5, 10)
     return next(m * power for m in mults if m * power >= raw * (1 - 1e-9))
 
+
 # A mid grey, at least 3:1 (WCAG's contrast for graphics) on a light figure (3.5:1 on white) and a dark one (5.3:1
 # on JupyterLab Dark's #111): bqplot colours must be literal, so the cursor cannot take a theme variable.
 CURSOR_COLOR = "#888888"
