@@ -136,6 +136,8 @@ class Recorder:
         self._activations = ActivationProbe(model, activations, len(self.X), sample)
         self.run.sample = self._activations.sample  # rows of X whose activations are recorded
         self._check_model_output()
+        self._untrained = _fingerprint(model)  # capture()'s default epoch: did training start before frame 0?
+        self._epoch_offset = 0
         self.writer = None if path is None else RunWriter(self.run, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
@@ -159,12 +161,16 @@ class Recorder:
         capture: see ``every`` / ``max_frames``; ``force=True`` always records).
 
         ``metrics`` are numbers (floats, ints or one-element tensors) such as ``loss=float(loss)``;
-        ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the capture's number
-        (the frame's index unless captures are thinned).
+        ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the number of epochs
+        trained, counting one ``capture()`` call per epoch: the call's number (0, 1, ...) when the first call saw
+        the weights the recorder was made with (a capture before training), else the call's number + 1 (only
+        captures after each epoch), so the network after one epoch of training is always epoch 1.
         """
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
         tick, self.ticks = self.ticks, self.ticks + 1
+        if tick == 0 and epoch is None:
+            self._epoch_offset = int(_fingerprint(self.model) != self._untrained)
         if not (force or self.schedule.keep(tick, len(self.run))):
             return None
         with self._outputs.hooked() as seen:  # neuron outputs come from this same grid evaluation
@@ -189,7 +195,7 @@ class Recorder:
         }
         diverged = not (grid_finite and points_finite)
         return self.run.append(
-            epoch=tick if epoch is None else epoch,
+            epoch=tick + self._epoch_offset if epoch is None else epoch,
             metrics=metrics,
             diverged=diverged,
             arrays=arrays,
@@ -380,3 +386,13 @@ def _metric(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"metric {name!r} must be a number, got {type(value).__name__}")
     return float(value)
+
+
+def _fingerprint(model: nn.Module) -> list[tuple[float, float]]:
+    """Sum and sum of squares of each floating-point parameter (float64): any optimizer step changes them."""
+    with torch.no_grad():
+        return [
+            (float(p.double().sum()), float(p.double().square().sum()))
+            for p in model.parameters()
+            if p.is_floating_point() and p.device.type != "meta"
+        ]

@@ -6,6 +6,12 @@ marks them stale, so training never waits for the browser. The cursor follows ``
 the browser: a small anywidget (``js/src/curves.js``) moves the bqplot cursor marks, so a Player linked to it
 moves the cursor with no kernel round trip. Clicking a point on a curve moves ``epoch`` (and a linked
 player) to that frame.
+
+The epoch axis is drawn from values Python computes (the scale's ``min``/``max`` and whole-number
+``tick_values`` with an explicit format), never from bqplot's guesses: a bqplot axis first drawn while its
+scale spans a single value (only frame 0 recorded, as when a dashboard is shown before training) builds a
+tick formatter from zero ticks that throws on every later redraw, and that exception, raised inside the
+shared x scale's ``domain_changed`` event, keeps every mark listening after it at the old domain.
 """
 
 from __future__ import annotations
@@ -59,7 +65,8 @@ class MetricCurves(ipywidgets.VBox):
             raise TypeError(f"metrics must be a list of metric names, e.g. ['loss'], got {metrics!r}")
         self._only = None if metrics is None else [str(m) for m in metrics]
         self._size = (int(width), int(height))
-        self._x = bq.LinearScale()
+        self._x = bq.LinearScale(min=0.0, max=1.0)
+        self._x_axes: list[bq.Axis] = []
         self._cursor = _Cursor(_uid=uuid.uuid4().hex)
         self._figures: dict[str, bq.Figure] = {}
         self._y: dict[str, bq.LinearScale] = {}
@@ -118,8 +125,9 @@ class MetricCurves(ipywidgets.VBox):
             names = []
             for f in frames:
                 names += [n for n in f.metrics if n not in names and (self._only is None or n in self._only)]
+            new_marks: dict[str, list[bq.Mark]] = {}
             for name in names:
-                lines, dots = self._lines.get(name) or self._add(name)
+                lines, dots = self._lines.get(name) or self._add(name, new_marks)
                 ys = np.array([f.metrics.get(name, math.nan) for f in frames], dtype=np.float64)
                 ys[~np.isfinite(ys)] = np.nan
                 keep = ~np.isnan(ys)
@@ -127,6 +135,8 @@ class MetricCurves(ipywidgets.VBox):
                     lines.x, lines.y = xs, ys
                     dots.x, dots.y = xs[keep], ys[keep]
                 self._dot_frames[id(dots)] = np.flatnonzero(keep)
+            self._set_x_extent(xs)
+            self._show(new_marks)
             self._cursor.xs = xs.tolist()
         for fn in list(self._listeners):
             fn()
@@ -142,10 +152,35 @@ class MetricCurves(ipywidgets.VBox):
         super().close()
 
     # -- figures ------------------------------------------------------------------------------------------
-    def _add(self, name: str) -> tuple[bq.Lines, bq.Scatter]:
+    def _set_x_extent(self, xs: np.ndarray) -> None:
+        """The epoch axis spans the recorded epochs (at least one unit wide) with whole-number ticks."""
+        lo, hi = (float(xs.min()), float(xs.max())) if len(xs) else (0.0, 1.0)
+        hi = max(hi, lo + 1.0)
+        if (self._x.min, self._x.max) != (lo, hi):
+            with self._x.hold_sync():
+                self._x.min, self._x.max = lo, hi
+        ticks = epoch_ticks(lo, hi)
+        for axis in self._x_axes:
+            if list(axis.tick_values) != ticks:
+                axis.tick_values = ticks
+
+    def _show(self, new_marks: dict[str, list[bq.Mark]]) -> None:
+        """Hand new marks (already holding their data) to their figures, then show new figures, so a figure's
+        view is created once with everything in it rather than while its marks list is still changing."""
+        shown = {id(f) for f in self._row.children}
+        for family, marks in new_marks.items():
+            fig = self._figures[family]
+            fig.marks = [*fig.marks, *marks]
+        new = [f for f in self._figures.values() if id(f) not in shown]
+        if new:
+            self._cursor.cursors = [f.marks[0] for f in self._figures.values()]
+            self._row.children = [*self._row.children, *new]
+
+    def _add(self, name: str, new_marks: dict[str, list[bq.Mark]]) -> tuple[bq.Lines, bq.Scatter]:
         family = name[4:] if name.startswith("val_") else name
         kind = "val" if name.startswith("val_") else "train"
-        fig = self._figures.get(family) or self._figure(family)
+        if family not in self._figures:
+            self._figure(family)
         y = self._y[family]
         lines = bq.Lines(
             scales={"x": self._x, "y": y}, colors=[COLORS[kind]], labels=[name], display_legend=True, stroke_width=2
@@ -161,7 +196,7 @@ class MetricCurves(ipywidgets.VBox):
             selected_style={"opacity": 1.0},
         )
         dots.on_element_click(lambda _mark, event, dots=dots: self._clicked(dots, event))
-        fig.marks = [*fig.marks, lines, dots]
+        new_marks.setdefault(family, []).extend([lines, dots])
         self._lines[name] = (lines, dots)
         return lines, dots
 
@@ -172,10 +207,14 @@ class MetricCurves(ipywidgets.VBox):
             colors=["#444"], line_style="dashed", stroke_width=1, preserve_domain={"x": True, "y": True},
         )  # fmt: skip
         width, height = self._size
+        x_axis = bq.Axis(
+            scale=self._x, label="epoch", tick_format="d", tick_values=epoch_ticks(self._x.min, self._x.max)
+        )
+        self._x_axes.append(x_axis)
         fig = bq.Figure(
             marks=[cursor],
             axes=[
-                bq.Axis(scale=self._x, label="epoch", num_ticks=5),
+                x_axis,
                 bq.Axis(scale=y, orientation="vertical", label=family, num_ticks=5, tick_format=".3g"),
             ],
             title=family,
@@ -185,8 +224,6 @@ class MetricCurves(ipywidgets.VBox):
         )
         fig.add_class("nnviz-figure-" + re.sub(r"[^A-Za-z0-9_-]", "_", family))  # a class token: no spaces or HTML
         self._figures[family] = fig
-        self._cursor.cursors = [*self._cursor.cursors, cursor]
-        self._row.children = [*self._row.children, fig]
         return fig
 
     def _clicked(self, dots: bq.Scatter, event: dict) -> None:
@@ -225,3 +262,18 @@ class MetricCurves(ipywidgets.VBox):
             except Exception:  # noqa: BLE001 - a closed comm must not kill the thread silently
                 log.exception("nnviz_widgets: redrawing the curves failed")
             last = time.monotonic()
+
+
+def epoch_ticks(lo: float, hi: float, most: int = 6) -> list[int]:
+    """At most ``most`` whole-number ticks at a round step (1, 2, 5, 10, 20, ...) from ``lo`` to ``hi``.
+
+    >>> epoch_ticks(0, 30), epoch_ticks(0, 1), epoch_ticks(3, 7), epoch_ticks(0, 1234)
+    ([0, 10, 20, 30], [0, 1], [3, 4, 5, 6, 7], [0, 500, 1000])
+    """
+    span = max(hi - lo, 1.0)
+    step, k = 1, 0
+    while span / step > most - 1:
+        k += 1
+        step = (1, 2, 5)[k % 3] * 10 ** (k // 3)
+    first = math.ceil(lo / step) * step
+    return list(range(int(first), int(math.floor(hi)) + 1, step))
