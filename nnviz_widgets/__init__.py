@@ -6,7 +6,7 @@
 
 from . import datasets
 from .record import Recorder
-from .run import Frame, Run, open_run
+from .run import Frame, Run, open_run, runs
 from .train import Training, fit, watch
 from .widgets import Dashboard, DecisionBoundary, MetricCurves, Player, WeightMosaic
 
@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DecisionBoundary", "Frame", "Player", "Recorder", "Run", "WeightMosaic", "datasets", "open_run", "__version__",
 ]  # fmt: skip
-__all__ += ["Dashboard", "MetricCurves", "Training", "fit", "watch"]
+__all__ += ["Dashboard", "MetricCurves", "Training", "fit", "runs", "watch"]
 from .embed import embed  # noqa: E402
 from .widgets import EmbeddingScatter  # noqa: E402
 

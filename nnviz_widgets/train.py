@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .record import Recorder
-from .record.recorder import _check_X, _check_y
+from .record import Recorder, check_X, check_y
+from .record.twin import eval_twin
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
@@ -172,7 +172,7 @@ def fit(
         display(training.dashboard)
     opt = _optimizer(optimizer, model, lr)
     loss_fn = loss or _Loss()
-    args = (rec, training, opt, loss_fn, val, batch_size, every, seed)
+    args = (model, rec, training, opt, loss_fn, val, batch_size, every, seed)
     if background:
         training.thread = threading.Thread(target=_train, args=args, name="nnviz-fit", daemon=True)
         training.thread.start()
@@ -203,8 +203,8 @@ def watch(model: nn.Module, X, y, *, views=None, show: bool | None = None, **rec
 
 
 # -- the loop ---------------------------------------------------------------------------------------------
-def _train(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
-    model = rec.model
+def _train(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
+    # `model` as given: a DDP wrapper must run the training steps (its gradient sync); rec.model is unwrapped
     device = next(model.parameters()).device
     Xt = torch.as_tensor(rec.X, device=device)
     yt = torch.as_tensor(rec.y, device=device)
@@ -248,6 +248,9 @@ def _train(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
 
 
 def _capture(rec, losses, val, loss_fn, *, epoch, force) -> None:
+    if not rec.active:  # another rank records (torch.distributed): skip the validation pass too
+        rec.capture(epoch=epoch)
+        return
     metrics = {"loss": float(np.mean(losses))} if losses else {}
     if val is not None:
         metrics.update(_evaluate(rec.model, *val, loss_fn))
@@ -256,18 +259,13 @@ def _capture(rec, losses, val, loss_fn, *, epoch, force) -> None:
 
 def _evaluate(model, Xv: torch.Tensor, yv: torch.Tensor, loss_fn) -> dict:
     device = next(model.parameters()).device
-    modes = [m.training for m in model.modules()]
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model(Xv.to(device))
-            yd = yv.to(device)
-            val_loss = float(loss_fn(out, yd))
-            pred = out.argmax(1) if out.shape[1] > 1 else (out[:, 0] > 0).long()
-            acc = float((pred == yd).float().mean())
-    finally:
-        for m, mode in zip(model.modules(), modes, strict=True):
-            m.training = mode
+    twin = eval_twin(model).model  # eval mode without switching the model (record/twin.py)
+    with torch.no_grad():
+        out = twin(Xv.to(device))
+        yd = yv.to(device)
+        val_loss = float(loss_fn(out, yd))
+        pred = out.argmax(1) if out.shape[1] > 1 else (out[:, 0] > 0).long()
+        acc = float((pred == yd).float().mean())
     return {"val_loss": val_loss, "val_accuracy": acc}
 
 
@@ -284,15 +282,15 @@ def _split(X, y, val, seed):
     if isinstance(val, float):
         if not 0 < val < 1:
             raise ValueError(f"val as a fraction must be between 0 and 1, got {val}")
-        Xa, ya = _check_X(X), np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+        Xa, ya = check_X(X), np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
         perm = np.random.default_rng(seed).permutation(len(Xa))
         n_val = max(1, round(len(Xa) * val))
         X, y, val = Xa[perm[n_val:]], ya[perm[n_val:]], (Xa[perm[:n_val]], ya[perm[:n_val]])
     if not (isinstance(val, (tuple, list)) and len(val) == 2):
         raise TypeError(f"val must be (X_val, y_val) or a fraction, got {type(val).__name__}")
-    classes, _ = _check_y(y, len(_check_X(X)), None)
-    Xv = _check_X(val[0])
-    _, yv = _check_y(val[1], len(Xv), classes)
+    classes, _ = check_y(y, len(check_X(X)), None)
+    Xv = check_X(val[0])
+    _, yv = check_y(val[1], len(Xv), classes)
     return X, y, (torch.as_tensor(Xv), torch.as_tensor(yv))
 
 

@@ -74,7 +74,7 @@ def test_newer_format_says_upgrade(demo_dir, tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
     manifest = json.loads((demo_dir / "run" / MANIFEST).read_text())
-    (run / MANIFEST).write_text(json.dumps({**manifest, "version": 2}))
+    (run / MANIFEST).write_text(json.dumps({**manifest, "version": 3}))
     assert main(["info", str(run)]) == 1
     assert "pip install -U nnviz_widgets" in capsys.readouterr().err
 

@@ -3,13 +3,13 @@ import { niceTicks } from "./lib/axes.js";
 import { asDataView, valueAt } from "./lib/codec.js";
 import { classColors, renderGridRGBA } from "./lib/colormap.js";
 import { boundarySegments } from "./lib/contour.js";
-import { createControls, renderTitle, styleElement } from "./lib/controls.js";
+import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
 import { getSession, initSession } from "./lib/session.js";
 import { drawOncePerFrame } from "./lib/dom.js";
 
 const MARGIN = { left: 54, right: 12, top: 8, bottom: 42 };
 // Traits that change the picture (grid_shape is not one: each frame's array carries its own shape).
-const TRAITS = ["epoch", "playing", "speed", "loop", "follow", "controls", "show_points", "extent",
+const TRAITS = [...PLAYER_TRAITS, "controls", "show_points", "extent",
   "classes", "colors", "points", "labels", "axis_labels", "width", "height", "title"];
 
 function initialize({ model }) {

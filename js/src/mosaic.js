@@ -1,17 +1,18 @@
 // WeightMosaic view: every neuron of one layer as a tile (its weights, or its output over the data plane),
 // blue–white–red around zero, with a colour bar, a layer picker, paging, hover-to-zoom and click-to-pin.
+// Pixels, geometry and hit-testing are in lib/mosaic.js; marks, labels, zoom and colour bar in lib/mosaic-paint.js.
 import { formatMetric } from "./lib/axes.js";
-import { createControls, renderTitle, styleElement } from "./lib/controls.js";
+import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
+import { drawOncePerFrame, localPoint, make, save } from "./lib/dom.js";
 import {
-  deadTiles, DIVERGING, LUT_SIZE, layerScale, pageOf, paintTiles, renderTilesRGBA, tileLabel, tileMaxAbs, valueUnder,
+  deadTiles, heldBefore, layerScale, mosaicNote, pageOf, paintTiles, tileAt, tileGrid, tileLabel, tileMaxAbs, valueUnder,
 } from "./lib/mosaic.js";
+import { paintColorbar, paintFlags, paintLabels, paintZoom } from "./lib/mosaic-paint.js";
 import { getSession, initSession } from "./lib/session.js";
-import { drawOncePerFrame, make } from "./lib/dom.js";
 
-const GAP = 2; // px between tiles
 const ZOOM = 168; // px, the enlarged tile
 const TILE_SIZES = [0, 8, 12, 16, 24, 32, 48, 64, 96]; // px per tile side; 0: fit the mosaic into `width`
-const TRAITS = ["epoch", "playing", "speed", "loop", "follow", "controls", "layer", "layer_names", "show", "scale",
+const TRAITS = [...PLAYER_TRAITS, "controls", "layer", "layer_names", "show", "scale",
   "tiling", "tile_size", "labels", "page", "page_size", "pinned", "width", "title"];
 
 function initialize({ model }) {
@@ -78,20 +79,9 @@ function render({ model, el }) {
   let hover = null; // {tile, row, col} under the pointer
   let draws = 0;
 
-  const save = (changes) => {
-    for (const [k, v] of Object.entries(changes)) model.set(k, v);
-    model.save_changes();
-  };
-
   function previousFrame(index) {
-    const held = store.indices();
-    let lo = 0, hi = held.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (held[mid] < index) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo > 0 ? store.get(held[lo - 1]) : null;
+    const before = heldBefore(store.indices(), index);
+    return before === null ? null : store.get(before);
   }
 
   /** The frame's array holding the tiles of the page shown (one page of a large layer, or the whole layer). */
@@ -110,17 +100,11 @@ function render({ model, el }) {
     const { at, arr, base, key: arrayKey } = pageArray(frame, layout, name);
     const tiles = layout.tiles ?? 0;
     const { page, pages, first, count } = at;
-    const cols = Math.max(1, layout.cols ?? 1), rows = Math.ceil(count / cols);
     const h = layout.h ?? 1, w = layout.w ?? 1;
-    const width = Number(model.get("width")) || 480;
-    const tilePx = Number(model.get("tile_size")) ||
-      Math.max(8, Math.min(96, Math.floor((width - GAP * (cols - 1)) / cols)));
-    const px = tilePx / Math.max(h, w); // screen px per weight
-    const tw = Math.max(1, Math.round(w * px)), th = Math.max(1, Math.round(h * px));
     const dpr = window.devicePixelRatio || 1;
-    // painted in device pixels: tiles and gaps rounded once, so every tile has the same size
-    const twD = Math.max(1, Math.round(tw * dpr)), thD = Math.max(1, Math.round(th * dpr)), gapD = Math.round(GAP * dpr);
-    const W = Math.max(1, cols * (twD + gapD) - gapD), H = Math.max(1, rows * (thD + gapD) - gapD);
+    const grid = { ...tileGrid(layout, count, { width: Number(model.get("width")) || 480,
+      tileSize: Number(model.get("tile_size")) || 0, dpr }), dpr };
+    const { cols, twD, thD, gapD, W, H } = grid;
     for (const c of [canvas, flagCanvas, labelCanvas]) {
       if (c.width !== W || c.height !== H) {
         Object.assign(c, { width: W, height: H });
@@ -151,7 +135,7 @@ function render({ model, el }) {
           dead: sameTiles ? deadTiles(arr, prev.arr, layout, first - base, count) : new Uint8Array(count),
         });
         ctx.putImageData(image, 0, 0);
-        drawFlags(flagCanvas.getContext("2d"), cache.dead, cache.diverged, { cols, twD, thD, gapD, dpr, W, H });
+        paintFlags(flagCanvas.getContext("2d"), cache.dead, cache.diverged, grid);
       }
       ({ dead, diverged } = cache);
     } else {
@@ -160,7 +144,7 @@ function render({ model, el }) {
       flagCanvas.getContext("2d").clearRect(0, 0, W, H);
       cache.arr = null;
     }
-    drawLabels(layout, { first, count: arr ? count : 0, cols, twD, thD, gapD, dpr, W, H });
+    drawLabels(layout, first, arr ? count : 0, grid);
     geometry = { first, count, cols, tw: twD / dpr, th: thD / dpr, gap: gapD / dpr, h, w }; // css px
 
     // Picker, pager.
@@ -190,13 +174,7 @@ function render({ model, el }) {
     drawZoom(arr, base, layout, perNeuron ? null : shared);
     drawColorbar(perNeuron ? null : shared);
     const nDead = dead.reduce((a, b) => a + b, 0), nDiverged = diverged.reduce((a, b) => a + b, 0);
-    const what = !outputs ? "incoming weights"
-      : activation === null ? "neuron outputs over the data plane, pre-activation (no activation module follows the layer)"
-        : `neuron outputs over the data plane${activation ? ` after ${activation}` : ""}`;
-    note.textContent = `${tiles} neurons, ${what}${h > 1 || w > 1 ? `, ${h}×${w}` : ""}. ` +
-      (perNeuron ? "Each tile on its own scale. " : "One scale for the layer: max |value| over the frames so far. ") +
-      (nDead ? `${nDead} dead on this page (■ corner: stopped changing). ` : "") +
-      (nDiverged ? `${nDiverged} diverged (NaN). ` : "");
+    note.textContent = mosaicNote({ tiles, outputs, activation, h, w, perNeuron, dead: nDead, diverged: nDiverged });
 
     renderTitle(title, { prefix: model.get("title") || `layer ${model.get("layer")}`, frame: arr ? frame : null,
       loading: loading || (frame && !arr) });
@@ -216,56 +194,15 @@ function render({ model, el }) {
     });
   }
 
-  /** Dead tiles (stopped changing): a frame and a corner mark; diverged tiles: "NaN". One path each. */
-  function drawFlags(ctx, dead, diverged, { cols, twD, thD, gapD, dpr, W, H }) {
-    ctx.clearRect(0, 0, W, H);
-    const at = (k) => [(k % cols) * (twD + gapD), Math.floor(k / cols) * (thD + gapD)];
-    const corner = Math.min(10 * dpr, twD / 3, thD / 3);
-    const frame = new Path2D(), marks = new Path2D(), nan = [];
-    for (let k = 0; k < dead.length; k++) {
-      const [x, y] = at(k);
-      if (dead[k]) {
-        frame.rect(x + dpr, y + dpr, twD - 2 * dpr, thD - 2 * dpr);
-        marks.moveTo(x + twD, y);
-        marks.lineTo(x + twD - corner, y);
-        marks.lineTo(x + twD, y + corner);
-        marks.closePath();
-      }
-      if (diverged[k] && twD >= 20 * dpr) nan.push([x + twD / 2, y + thD / 2 - 4 * dpr]);
-    }
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.strokeStyle = ctx.fillStyle = "#000";
-    ctx.lineWidth = 2 * dpr;
-    ctx.stroke(frame);
-    ctx.fill(marks);
-    ctx.fillStyle = "#444";
-    ctx.font = `${9 * dpr}px sans-serif`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const [x, y] of nan) ctx.fillText("NaN", x, y);
-  }
-
   /** Neuron numbers on their own canvas over the tiles: they change with the page, not with the frame. */
-  function drawLabels(layout, { first, count, cols, twD, thD, gapD, dpr, W, H }) {
-    const show = model.get("labels") && twD >= 20 * dpr;
-    const key = [show, first, count, cols, twD, thD, W, H, layout.channels].join();
+  function drawLabels(layout, first, count, grid) {
+    const show = model.get("labels") && grid.twD >= 20 * grid.dpr;
+    const key = [show, first, count, grid.cols, grid.twD, grid.thD, grid.W, grid.H, layout.channels].join();
     if (key === labelKey) return;
     labelKey = key;
     const ctx = labelCanvas.getContext("2d");
-    ctx.clearRect(0, 0, W, H);
-    if (!show) return;
-    ctx.font = `${9 * dpr}px sans-serif`;
-    ctx.textBaseline = "top";
-    const texts = Array.from({ length: count }, (_, k) => tileLabel(layout, first + k));
-    ctx.fillStyle = "rgba(255,255,255,0.75)";
-    for (let k = 0; k < count; k++) {
-      const x = (k % cols) * (twD + gapD), y = Math.floor(k / cols) * (thD + gapD);
-      ctx.fillRect(x, y, ctx.measureText(texts[k]).width + 3 * dpr, 10 * dpr);
-    }
-    ctx.fillStyle = "#333";
-    for (let k = 0; k < count; k++) {
-      ctx.fillText(texts[k], (k % cols) * (twD + gapD) + dpr, Math.floor(k / cols) * (thD + gapD) + dpr);
-    }
+    if (show) paintLabels(ctx, layout, first, count, grid);
+    else ctx.clearRect(0, 0, grid.W, grid.H);
   }
 
   function focusTile() {
@@ -295,13 +232,7 @@ function render({ model, el }) {
       readout.textContent = "Hover a tile to enlarge it; click to pin it.";
       return;
     }
-    const m = shared ?? tileMaxAbs(arr, layout, t);
-    const img = renderTilesRGBA(arr, layout, t, 1, 1, m);
-    zoomSource.width = img.width;
-    zoomSource.height = img.height;
-    zoomSource.getContext("2d").putImageData(new ImageData(img.pixels, img.width, img.height), 0, 0);
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(zoomSource, 0, 0, zw, zh);
+    paintZoom(ctx, zoomSource, arr, layout, t, shared ?? tileMaxAbs(arr, layout, t), zw, zh);
     const pinned = Number(model.get("pinned")) === focus;
     let text = `neuron ${tileLabel(layout, focus)}${pinned ? " (pinned)" : ""}`;
     if (hover && hover.tile === focus) {
@@ -324,40 +255,12 @@ function render({ model, el }) {
       colorbar.style.width = `${cw}px`;
       colorbar.style.height = `${ch}px`;
     }
-    const ctx = colorbar.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, cw, ch);
-    for (let x = 0; x < cw; x++) {
-      const i = 3 * Math.round((x / (cw - 1)) * (LUT_SIZE - 1));
-      ctx.fillStyle = `rgb(${DIVERGING[i]},${DIVERGING[i + 1]},${DIVERGING[i + 2]})`;
-      ctx.fillRect(x, 0, 1, 14);
-    }
-    ctx.fillStyle = "#333";
-    ctx.font = "11px sans-serif";
-    ctx.textBaseline = "top";
-    const lo = shared === null ? "−max" : formatMetric(-shared), hi = shared === null ? "+max" : formatMetric(shared);
-    ctx.textAlign = "left";
-    ctx.fillText(lo, 0, 17);
-    ctx.textAlign = "center";
-    ctx.fillText("0", cw / 2, 17);
-    ctx.textAlign = "right";
-    ctx.fillText(hi, cw, 17);
+    paintColorbar(colorbar.getContext("2d"), shared, cw, dpr);
   }
 
-  function tileAt(event) {
-    if (!geometry) return null;
-    const rect = canvas.getBoundingClientRect();
-    const x = event.clientX - rect.left, y = event.clientY - rect.top;
-    const { first, count, cols, tw, th, gap, h, w } = geometry;
-    const c = Math.floor(x / (tw + gap)), r = Math.floor(y / (th + gap));
-    const k = r * cols + c;
-    const inX = x - c * (tw + gap), inY = y - r * (th + gap);
-    if (c < 0 || c >= cols || r < 0 || k >= count || inX >= tw || inY >= th) return null;
-    return { tile: first + k, row: Math.min(h - 1, Math.floor((inY / th) * h)), col: Math.min(w - 1, Math.floor((inX / tw) * w)) };
-  }
-
+  const hitTest = (event) => tileAt(geometry, ...localPoint(event, canvas));
   const onMove = (event) => {
-    hover = tileAt(event);
+    hover = hitTest(event);
     schedule();
   };
   const onLeave = () => {
@@ -365,13 +268,13 @@ function render({ model, el }) {
     schedule();
   };
   const onClick = (event) => {
-    const hit = tileAt(event);
-    if (hit) save({ pinned: Number(model.get("pinned")) === hit.tile ? -1 : hit.tile });
+    const hit = hitTest(event);
+    if (hit) save(model, { pinned: Number(model.get("pinned")) === hit.tile ? -1 : hit.tile });
   };
-  const onPick = () => save({ layer: picker.value });
-  const onSize = () => save({ tile_size: Number(sizePicker.value) });
-  const onPrev = () => save({ page: Math.max(0, (Number(model.get("page")) || 0) - 1) });
-  const onNext = () => save({ page: (Number(model.get("page")) || 0) + 1 });
+  const onPick = () => save(model, { layer: picker.value });
+  const onSize = () => save(model, { tile_size: Number(sizePicker.value) });
+  const onPrev = () => save(model, { page: Math.max(0, (Number(model.get("page")) || 0) - 1) });
+  const onNext = () => save(model, { page: (Number(model.get("page")) || 0) + 1 });
   const handlers = [[canvas, "mousemove", onMove], [canvas, "mouseleave", onLeave], [canvas, "click", onClick],
     [picker, "change", onPick], [sizePicker, "change", onSize], [prevPage, "click", onPrev], [nextPage, "click", onNext]];
   for (const [node, type, fn] of handlers) node.addEventListener(type, fn);

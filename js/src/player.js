@@ -1,8 +1,7 @@
 // Player view: one controls bar that moves `epoch`; jslink carries it to the other views.
-import { createControls, renderTitle, styleElement } from "./lib/controls.js";
+import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
+import { drawOncePerFrame } from "./lib/dom.js";
 import { getSession, initSession } from "./lib/session.js";
-
-const TRAITS = ["epoch", "playing", "speed", "loop", "follow"];
 
 function initialize({ model }) {
   return initSession(model);
@@ -18,9 +17,7 @@ function render({ model, el }) {
   root.append(styleElement(), title, controls.el);
   el.append(root);
 
-  let raf = null;
   function draw() {
-    raf = null;
     const { index, frame, loading } = session.current();
     renderTitle(title, { prefix: "", frame, loading });
     controls.update();
@@ -28,16 +25,14 @@ function render({ model, el }) {
       frames: String(session.store.size), total: String(session.store.total), epoch: String(index ?? -1),
     });
   }
-  const schedule = () => {
-    if (raf === null) raf = requestAnimationFrame(draw);
-  };
-  for (const name of TRAITS) model.on(`change:${name}`, schedule);
+  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw);
+  for (const name of PLAYER_TRAITS) model.on(`change:${name}`, schedule);
   const unsubscribe = session.store.subscribe(schedule);
   schedule();
 
   return () => {
-    if (raf !== null) cancelAnimationFrame(raf);
-    for (const name of TRAITS) model.off(`change:${name}`, schedule);
+    stopDrawing();
+    for (const name of PLAYER_TRAITS) model.off(`change:${name}`, schedule);
     unsubscribe();
     controls.dispose();
     root.remove();

@@ -16,6 +16,7 @@ from torch import nn
 
 from ..run.codec import Encoded, encode
 from ._hooks import rows_hooked
+from .twin import Twin
 
 DEFAULT_SAMPLE = 1000
 
@@ -56,11 +57,11 @@ class ActivationProbe:
         self._back = torch.as_tensor(np.argsort(order, kind="stable"))  # sorted position of each sample row
 
     @contextlib.contextmanager
-    def hooked(self) -> Iterator[dict[str, list[torch.Tensor]]]:
-        """Hooks on while all ``n`` rows of the data are evaluated (in chunks, in order); yields
+    def hooked(self, twin: Twin) -> Iterator[dict[str, list[torch.Tensor]]]:
+        """Hooks on the twin's modules while all ``n`` rows of the data are evaluated (in chunks, in order); yields
         ``{name: [rows]}``, after the block one tensor of the sample's rows in the sample's order (so the sample
         needs no forward pass of its own)."""
-        with rows_hooked(self.modules, self._sorted, _tensor) as (seen, count):
+        with rows_hooked(twin.modules(self.modules), self._sorted, _tensor) as (seen, count):
             yield seen
         for name, chunks in seen.items():
             if count[name] != self.n:

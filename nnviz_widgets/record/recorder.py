@@ -7,6 +7,7 @@ The recorder evaluates, it never draws: the boundary probe runs the model on a g
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,8 +18,12 @@ from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe
+from .distributed import global_rank
+from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
 from .schedule import CaptureSchedule
+from .twin import eval_twin
+from .unwrap import unwrap
 from .weights import OutputProbe, WeightProbe, describe_layer
 
 MAX_CLASSES = 10
@@ -55,6 +60,12 @@ class Recorder:
     outputs : also record each recorded Linear layer's neuron outputs on a coarser grid (``frame.outputs``,
         for ``WeightMosaic(rec, show="outputs")``). Default: when X has 2 features.
     output_grid : points per side of that coarser grid (a subsample of ``grid``); default 50.
+    histograms : record a histogram and norms of each layer's weights every capture (``frame.histograms``, for
+        ``nnv.WeightHistograms``; ``record/histograms.py``): ``True`` (default) for every Linear and Conv layer,
+        a layer name or list of names, or ``False``. About ``4 * (bins + 10)`` bytes per layer per frame.
+    gradients : also record each such layer's gradient histogram (``frame.gradient_histograms``), read from
+        ``.grad`` at capture: call :meth:`capture` after ``backward()`` and before the next ``zero_grad()``.
+    bins : histogram bins per layer (default 64), equal bins over each frame's range.
     every, max_frames, expected : which :meth:`capture` calls become frames (``record/schedule.py``). ``every=n``
         keeps one frame per n calls, counted from the first (call 0 is always a frame): call ``capture()`` once
         per optimizer step to record every n steps (what ``nnv.fit(every=n)`` does), once per epoch (as the
@@ -62,8 +73,15 @@ class Recorder:
         evenly spaced when ``expected`` (the number of ``capture()`` calls the run will make) is known, else
         denser early. Frames are never deleted, so frame indices stay valid. ``capture(force=True)`` always
         records; :meth:`due` says whether the next call will.
-    path : a directory to write the run to as it grows (docs/run-format.md); another process can follow it
-        with ``nnv.open_run(path, follow=True)``. An existing run there is refused unless ``overwrite=True``.
+    path : where to write the run as it grows (docs/run-format.md): a directory, or an fsspec URL such as
+        ``"s3://bucket/runs/x"`` (also ``gs://``, ``az://``, ``memory://``; ``storage_options=`` go to fsspec).
+        Frames then live there and memory holds only an index of them (about 30 bytes plus 8 per metric per
+        frame) and a 32 MB cache; another process can follow the run with ``nnv.open_run(path, follow=True)``.
+        An existing run there is refused unless ``overwrite=True``.
+
+    Under torch.distributed (torchrun, DDP) only global rank 0 records: on every other rank ``rec.active``
+    is False, :meth:`capture` returns None at once and nothing is written. A DataParallel/DDP/``torch.compile``
+    wrapper is unwrapped: the recorder evaluates the module inside it.
 
     Example
     -------
@@ -88,6 +106,7 @@ class Recorder:
         plane=None,
         path=None,
         overwrite: bool = False,
+        storage_options: dict | None = None,
         layers: str | Sequence[str] | None = None,
         outputs: bool | None = None,
         output_grid: int = 50,
@@ -96,17 +115,23 @@ class Recorder:
         expected: int | None = None,
         activations: str | Sequence[str] | None = None,
         sample=DEFAULT_SAMPLE,
+        histograms: bool | str | Sequence[str] = True,
+        gradients: bool = False,
+        bins: int = BINS,
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if output not in ("logits", "probabilities"):
             raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
+        model = unwrap(model)
         self.model = model
+        self.rank = global_rank()
+        self.active = self.rank == 0  # only global rank 0 records (and writes) under torch.distributed
         self.output = output
         self.schedule = CaptureSchedule(every, max_frames, expected)
         self.ticks = 0  # capture() calls so far, kept or not
-        self.X = _check_X(X)
-        self.classes, self.y = _check_y(y, len(self.X), classes)
+        self.X = check_X(X)
+        self.classes, self.y = check_y(y, len(self.X), classes)
         self.plane = choose_plane(self.X, plane)
         shown = self.plane.to_plane(self.X)  # where each data point is drawn
         if grid is None:
@@ -124,6 +149,7 @@ class Recorder:
         self._plane_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
         self._grid_points = self.plane.from_plane(self._plane_points)
         self._cache: dict = {}
+        self._lock = threading.Lock()
         self._weights = WeightProbe(model, layers)
         self.run.layers = {name: describe_layer(m, self.X.shape[1]) for name, m in self._weights.layers.items()}
         record_outputs = self.X.shape[1] == 2 if outputs is None else bool(outputs)
@@ -134,14 +160,34 @@ class Recorder:
             self.run.layers[name]["outputs"] = list(self._outputs.shape)
             self.run.layers[name]["activation"] = self._outputs.activations[name]  # None: pre-activation maps
         self._activations = ActivationProbe(model, activations, len(self.X), sample)
+        self._histograms = _histogram_probe(model, histograms, gradients, bins)
         self.run.sample = self._activations.sample  # rows of X whose activations are recorded
+        self.writer = None
+        if not self.active:
+            return
         self._check_model_output()
-        self._untrained = _fingerprint(model)  # capture()'s default epoch: did training start before frame 0?
+        self._untrained = _fingerprint(self.model)  # capture()'s default epoch: did training start before frame 0?
         self._epoch_offset = 0
-        self.writer = None if path is None else RunWriter(self.run, path, overwrite=overwrite)
+        if path is not None:
+            self.writer = RunWriter(
+                self.run, path, overwrite=overwrite, storage_options=storage_options, index_only=True
+            )
 
     def __repr__(self) -> str:
         return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.run!r}>"
+
+    @property
+    def activation_layers(self) -> list[str]:
+        """Names of the modules whose activations each frame records (the ``activations=`` argument), in the
+        order given; ``[]`` when none. ``EmbeddingScatter(rec, layer=...)`` takes one.
+
+        >>> import torch.nn as nn, nnviz_widgets as nnv
+        >>> X, y = nnv.datasets.moons(100)
+        >>> nnv.Recorder(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), X, y, grid=10,
+        ...              activations="1").activation_layers
+        ['1']
+        """
+        return list(self._activations.modules)
 
     # -- capture ------------------------------------------------------------------------------------
     def due(self) -> bool:
@@ -154,7 +200,7 @@ class Recorder:
         >>> [(rec.due(), rec.capture() is not None) for _ in range(3)]
         [(True, True), (False, False), (True, True)]
         """
-        return self.schedule.keep(self.ticks, len(self.run))
+        return self.active and self.schedule.keep(self.ticks, len(self.run))
 
     def capture(self, *, epoch: int | None = None, force: bool = False, **metrics) -> Frame | None:
         """Evaluate the model now and append one frame; returns it (None when the schedule skips this
@@ -166,59 +212,71 @@ class Recorder:
         the weights the recorder was made with (a capture before training), else the call's number + 1 (only
         captures after each epoch), so the network after one epoch of training is always epoch 1.
         """
+        if not self.active:  # another rank records: no evaluation, no metric conversion (a GPU sync), no write
+            self.ticks += 1
+            return None
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
-        tick, self.ticks = self.ticks, self.ticks + 1
-        if tick == 0 and epoch is None:
-            self._epoch_offset = int(_fingerprint(self.model) != self._untrained)
-        if not (force or self.schedule.keep(tick, len(self.run))):
-            return None
-        with self._outputs.hooked() as seen:  # neuron outputs come from this same grid evaluation
-            probs = self._grid_probabilities()
-        with self._activations.hooked() as sample_seen:  # activations of the sample rows: from this same pass
-            point_probs = self._probabilities("points", self.X, sequential_forward(self.model, self.X.shape[1]))
-        # whole-array checks first: the per-row work is only needed once a model has diverged
-        grid_finite = bool(np.isfinite(probs).all())
-        points_finite = bool(np.isfinite(point_probs).all())
-        predictions = point_probs.argmax(axis=-1)
-        if not points_finite:
-            ok = np.isfinite(point_probs).all(axis=-1)
-            predictions = np.where(ok, np.nan_to_num(point_probs).argmax(axis=-1), -1)
-        metrics.setdefault("accuracy", float(np.mean(predictions == self.y)))
-        nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
-        arrays = {
-            "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
-            "predictions": encode_classes(predictions),
-            **self._weights.capture(),
-            **self._outputs.encode(seen),
-            **(self._activations.encode(sample_seen) if self._activations.modules else {}),
-        }
-        diverged = not (grid_finite and points_finite)
-        return self.run.append(
-            epoch=tick + self._epoch_offset if epoch is None else epoch,
-            metrics=metrics,
-            diverged=diverged,
-            arrays=arrays,
-        )
+        with self._lock:  # one capture at a time per recorder: ticks, frames and caches stay consistent
+            tick, self.ticks = self.ticks, self.ticks + 1
+            if tick == 0 and epoch is None:
+                self._epoch_offset = int(_fingerprint(self.model) != self._untrained)
+            if not (force or self.schedule.keep(tick, len(self.run))):
+                return None
+            # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a
+            # training thread never sees eval mode and captures from several threads never undo each other's modes
+            twin = eval_twin(self.model)
+            with self._outputs.hooked(twin) as seen:  # neuron outputs come from this same grid evaluation
+                probs = self._grid_probabilities(twin.model)
+            with self._activations.hooked(twin) as sample_seen:  # activations of the sample rows: same pass
+                point_probs = self._probabilities("points", self.X, model=twin.model)
+            # whole-array checks first: the per-row work is only needed once a model has diverged
+            grid_finite = bool(np.isfinite(probs).all())
+            points_finite = bool(np.isfinite(point_probs).all())
+            predictions = point_probs.argmax(axis=-1)
+            if not points_finite:
+                ok = np.isfinite(point_probs).all(axis=-1)
+                predictions = np.where(ok, np.nan_to_num(point_probs).argmax(axis=-1), -1)
+            metrics.setdefault("accuracy", float(np.mean(predictions == self.y)))
+            nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
+            arrays = {
+                "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
+                "predictions": encode_classes(predictions),
+                **self._weights.capture(),
+                **self._outputs.encode(seen),
+                **(self._activations.encode(sample_seen) if self._activations.modules else {}),
+                **(self._histograms.capture() if self._histograms is not None else {}),
+            }
+            diverged = not (grid_finite and points_finite)
+            return self.run.append(
+                epoch=tick + self._epoch_offset if epoch is None else epoch,
+                metrics=metrics,
+                diverged=diverged,
+                arrays=arrays,
+            )
 
-    def _grid_probabilities(self) -> np.ndarray:
-        """The boundary probe: probabilities on the grid; through the folded first layer when that is exact."""
-        split = first_linear(self.model, self.X.shape[1]) if self.X.shape[1] > 2 else None
+    def _grid_probabilities(self, model: nn.Module | None = None) -> np.ndarray:
+        """The boundary probe: probabilities on the grid; through the folded first layer when that is exact.
+        ``model``: the eval-mode twin to evaluate (default a fresh one)."""
+        model = model or eval_twin(self.model).model
+        split = first_linear(model, self.X.shape[1]) if self.X.shape[1] > 2 else None
         if split is None:
-            return self._probabilities("grid", self._grid_points, sequential_forward(self.model, self.X.shape[1]))
+            return self._probabilities("grid", self._grid_points, model=model)
         layer, rest = split
         w2, b2 = fold_linear(layer, self.plane)
 
         def forward(p: torch.Tensor) -> torch.Tensor:
             return run_after(rest, torch.addmm(b2, p, w2.t()))
 
-        return self._probabilities("plane", self._plane_points, forward)
+        return self._probabilities("plane", self._plane_points, forward, model=model)
 
-    def _probabilities(self, name: str, points: np.ndarray, forward=None) -> np.ndarray:
-        """Class probabilities (N, K) as float32 NumPy, model in eval mode, its modes restored after.
+    def _probabilities(self, name: str, points: np.ndarray, forward=None, *, model: nn.Module | None = None):
+        """Class probabilities (N, K) as float32 NumPy from ``model``, an eval-mode twin of ``self.model``
+        (default a fresh one; record/twin.py).
 
         ``name`` keys a cache so the grid and the data move to the model's device once (again only if the
-        model moves or changes dtype). ``forward`` replaces ``self.model`` on each chunk (the folded grid)."""
+        model moves or changes dtype). ``forward`` replaces the model on each chunk (the folded grid); by
+        default a plain Sequential runs layer by layer (``sequential_forward``)."""
         param = next(self.model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
         if device.type == "meta":
@@ -232,18 +290,14 @@ class Recorder:
             self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
             self._cache[key] = torch.as_tensor(points).to(device=device, dtype=dtype)
         inputs = self._cache[key]
-        modes = [m.training for m in self.model.modules()]
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                out = [self._forward(inputs[i : i + CHUNK_ROWS], forward) for i in range(0, len(inputs), CHUNK_ROWS)]
-        finally:
-            for m, mode in zip(self.model.modules(), modes, strict=True):
-                m.training = mode
+        model = model or eval_twin(self.model).model
+        forward = forward or sequential_forward(model, self.X.shape[1]) or model
+        with torch.no_grad():
+            out = [self._forward(inputs[i : i + CHUNK_ROWS], forward) for i in range(0, len(inputs), CHUNK_ROWS)]
         return torch.cat(out).float().cpu().numpy()
 
-    def _forward(self, inputs: torch.Tensor, forward=None) -> torch.Tensor:
-        out = (forward or self.model)(inputs)
+    def _forward(self, inputs: torch.Tensor, forward) -> torch.Tensor:
+        out = forward(inputs)
         if not isinstance(out, torch.Tensor):
             raise TypeError(
                 f"the model returned {type(out).__name__}, not a tensor: the recorder needs a model whose "
@@ -275,7 +329,9 @@ class Recorder:
 
 
 # -- validation -----------------------------------------------------------------------------------------
-def _check_X(X) -> np.ndarray:
+def check_X(X) -> np.ndarray:
+    """``X`` as every part of the package takes it: a float32 (N, D) array of finite values, N >= 2, D >= 2
+    (from an array, a list or a tensor); otherwise a TypeError or ValueError that says what to change."""
     if isinstance(X, torch.Tensor):
         if X.device.type == "meta":
             raise ValueError("X is a tensor on the 'meta' device, which holds no values; pass the data itself")
@@ -303,7 +359,9 @@ def _check_X(X) -> np.ndarray:
     return arr.astype(np.float32)
 
 
-def _check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
+def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
+    """``(classes, codes)``: the class order (``classes``, or the sorted distinct labels) and ``y`` as int64 class
+    indices into it, for ``n`` rows of X; otherwise a TypeError or ValueError that says what to change."""
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
     try:
@@ -364,6 +422,16 @@ def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
         if not (xmin < xmax and ymin < ymax) or not all(map(math.isfinite, (xmin, xmax, ymin, ymax))):
             raise ValueError(f"extent needs finite xmin < xmax and ymin < ymax, got {extent!r}")
     return np.linspace(xmin, xmax, nx), np.linspace(ymin, ymax, ny)
+
+
+def _histogram_probe(model: nn.Module, histograms, gradients, bins) -> HistogramProbe | None:
+    if histograms is False:
+        if gradients:
+            raise ValueError("gradients=True needs histograms: leave histograms=True (or name the layers)")
+        return None
+    if not isinstance(histograms, (bool, str, list, tuple)):
+        raise TypeError(f"histograms must be True, False, a layer name or a list of names, got {histograms!r}")
+    return HistogramProbe(model, None if histograms is True else histograms, bins=bins, gradients=gradients)
 
 
 def _output_grid(size) -> int:

@@ -21,6 +21,7 @@ from torch import nn
 
 from ..run.codec import Encoded, encode
 from ._hooks import rows_hooked
+from .twin import Twin
 
 WEIGHT_TYPES = (nn.Linear, nn.Conv2d)
 WEIGHT_DTYPE = "uint16"
@@ -121,11 +122,12 @@ class OutputProbe:
         }
 
     @contextlib.contextmanager
-    def hooked(self) -> Iterator[dict[str, list[torch.Tensor]]]:
-        """Hooks on while the grid is evaluated (in chunks); yields ``{name: [kept rows of each chunk]}``.
+    def hooked(self, twin: Twin) -> Iterator[dict[str, list[torch.Tensor]]]:
+        """Hooks on the twin's modules while the grid is evaluated (in chunks); yields ``{name: [kept rows of
+        each chunk]}``.
 
         Each hook keeps only the subsampled grid points of its chunk, so no full-grid activation is ever copied."""
-        with rows_hooked(self.watched, self._flat) as (seen, _count):
+        with rows_hooked(twin.modules(self.watched), self._flat) as (seen, _count):
             yield seen
 
     def encode(self, seen: dict[str, list[torch.Tensor]]) -> dict[str, Encoded]:

@@ -7,6 +7,8 @@ the browser draws. Widgets subscribe to a Run to hear about new frames; a Run kn
 
 from __future__ import annotations
 
+import math
+import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -63,9 +65,58 @@ class Frame:
         return {name[12:]: a.decode() for name, a in self.arrays.items() if name.startswith("activations/")}
 
     @property
+    def histograms(self) -> dict[str, Histogram]:
+        """Each layer's weight histogram and norms (``record/histograms.py``), by module name."""
+        return self._histograms("weights")
+
+    @property
+    def gradient_histograms(self) -> dict[str, Histogram]:
+        """Each layer's gradient histogram and norms (recorded with ``gradients=True``), by module name."""
+        return self._histograms("grads")
+
+    def _histograms(self, kind: str) -> dict[str, Histogram]:
+        head = f"hist/{kind}/"
+        return {
+            name[len(head) :]: Histogram(a.decode(), self.arrays[f"stats/{kind}/{name[len(head) :]}"].decode())
+            for name, a in self.arrays.items()
+            if name.startswith(head)
+        }
+
+    @property
     def nbytes(self) -> int:
         """Bytes held by this frame's encoded arrays."""
         return sum(a.nbytes for a in self.arrays.values())
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """One layer's values at one frame: ``counts`` in equal bins between ``edges`` (``bins + 1``), and its norms.
+
+    >>> h = Histogram(np.array([1.0, 3.0]), np.array([0, 2, 0, 2, 1.5, 0.5, 3.2, 0, 0, 0.1]))
+    >>> h.edges.tolist(), h.stats["mean"], h.norm
+    ([0.0, 1.0, 2.0], 1.5, 3.2)
+    """
+
+    counts: np.ndarray
+    values: np.ndarray  # the STATS row of record/histograms.py, in that order
+
+    STATS = ("lo", "hi", "min", "max", "mean", "std", "norm", "nonfinite", "zeros", "change")
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """``lo``/``hi`` (the bins' range), ``min``, ``max``, ``mean``, ``std``, ``norm`` (L2), ``nonfinite`` and
+        ``zeros`` (counts of such values), ``change`` (relative change since the previous frame; NaN on the first)."""
+        return dict(zip(self.STATS, (float(v) for v in self.values), strict=True))
+
+    @property
+    def edges(self) -> np.ndarray:
+        """The ``bins + 1`` bin edges, equal steps from ``lo`` to ``hi``."""
+        return np.linspace(float(self.values[0]), float(self.values[1]), len(self.counts) + 1)
+
+    @property
+    def norm(self) -> float:
+        """The L2 norm of the layer's finite values."""
+        return float(self.values[6])
 
 
 @dataclass(frozen=True)
@@ -88,6 +139,42 @@ class Grid:
     def extent(self) -> list[float]:
         """``[xmin, xmax, ymin, ymax]`` of the grid."""
         return [float(self.xs[0]), float(self.xs[-1]), float(self.ys[0]), float(self.ys[-1])]
+
+
+class MemoryFrames:
+    """Where a Run keeps its frames when nothing else does: a list in memory.
+
+    A store (``store.py``) replaces it with an index in memory and the frames on disk or in a bucket; both
+    answer the same few calls, so a Run and every view read either the same way.
+    """
+
+    def __init__(self):
+        self._list: list[Frame] = []
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def get(self, i: int) -> Frame:
+        return self._list[i]
+
+    def add(self, frame: Frame) -> None:
+        self._list.append(frame)
+
+    def epochs(self) -> np.ndarray:
+        return np.array([f.epoch for f in self._list], dtype=np.int64)
+
+    def metric_names(self) -> list[str]:
+        names: dict[str, None] = {}
+        for f in self._list:
+            names.update(dict.fromkeys(f.metrics))
+        return list(names)
+
+    def metric(self, name: str) -> np.ndarray:
+        return np.array([f.metrics.get(name, math.nan) for f in self._list], dtype=np.float64)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(f.nbytes for f in self._list)
 
 
 class Run(Sequence):
@@ -124,7 +211,7 @@ class Run(Sequence):
         self.classes = list(classes)
         self.layers: dict[str, dict] = {}  # recorded weight layers by name (see record/weights.describe_layer)
         self.sample = np.zeros(0, np.int64)  # rows of the data whose activations frames carry (record/activations)
-        self._frames: list[Frame] = []
+        self._frames = MemoryFrames()  # or a store's index (see store.py): frames on disk, read on demand
         self._lock = threading.RLock()  # re-entrant: a listener may subscribe or read the run
         self._listeners: list[Callable[[Frame], None]] = []
 
@@ -132,7 +219,30 @@ class Run(Sequence):
         return len(self._frames)
 
     def __getitem__(self, i):
-        return self._frames[i]
+        n = len(self._frames)
+        if isinstance(i, slice):
+            return [self._frames.get(j) for j in range(*i.indices(n))]
+        i = operator.index(i)
+        if not -n <= i < n:
+            raise IndexError(f"frame index {i} out of range: the run has {n} frames")
+        return self._frames.get(i % n)
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """Every frame's epoch, int64, without reading the frames (curves use it on runs of any length)."""
+        with self._lock:
+            return self._frames.epochs()
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The metric names of the run's frames, in order of first appearance."""
+        with self._lock:
+            return self._frames.metric_names()
+
+    def metric(self, name: str) -> np.ndarray:
+        """One metric over every frame, float64 (NaN where a frame lacks it), without reading the frames."""
+        with self._lock:
+            return self._frames.metric(name)
 
     def __repr__(self) -> str:
         return f"<Run {len(self)} frames, {len(self.classes)} classes, grid {len(self.grid.ys)}x{len(self.grid.xs)}>"
@@ -142,7 +252,7 @@ class Run(Sequence):
         # listeners are called under the lock, so frames captured from two threads reach them in index order
         with self._lock:
             frame = Frame(len(self._frames), int(epoch), dict(metrics), bool(diverged), dict(arrays))
-            self._frames.append(frame)
+            self._frames.add(frame)
             for listener in list(self._listeners):
                 listener(frame)
         return frame
@@ -173,5 +283,5 @@ class Run(Sequence):
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the encoded frames (what the history costs in memory)."""
-        return sum(f.nbytes for f in self._frames)
+        """Bytes this run holds in memory: every encoded frame, or, for a run on disk, its index and cache."""
+        return self._frames.nbytes

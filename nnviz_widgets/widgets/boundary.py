@@ -6,7 +6,7 @@ import numpy as np
 import traitlets as t
 
 from ..run import Run
-from ._base import PALETTE, FrameView, pixels, source_run
+from ._base import PALETTE, STREAM_OPTIONS, FrameView, pixels, source_run
 
 
 class DecisionBoundary(FrameView):
@@ -47,7 +47,7 @@ class DecisionBoundary(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"}
+        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"DecisionBoundary got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)
@@ -61,6 +61,14 @@ class DecisionBoundary(FrameView):
             **boundary_state(run),
             **player,
         )
+
+    def _picture(self):
+        index = self.current_index()
+        if index is None:
+            return None
+        from ..export.video import render_frame  # noqa: PLC0415 - Pillow is optional, loaded when a picture is made
+
+        return render_frame(self.run, index, size=(self.width, self.height))
 
 
 def boundary_state(run: Run) -> dict:

@@ -12,6 +12,7 @@ import threading
 import ipywidgets
 
 from ._base import source_run
+from ._stream import KEEP_STATE
 from .boundary import DecisionBoundary
 from .curves import MetricCurves
 from .mosaic import WeightMosaic
@@ -25,22 +26,33 @@ class Dashboard(ipywidgets.VBox):
 
     ``views`` picks and orders them (default: every one the run can show). ``training`` (set by ``fit``)
     adds a stop button and a live read-out. ``dash.player`` and ``dash.views`` (name -> widget) are there
-    for scripting.
+    for scripting. ``transport`` and ``keep_state`` go to every view (see :class:`DecisionBoundary`).
 
     >>> dash = nnv.Dashboard(rec, views=["boundary", "curves"])   # doctest: +SKIP
     """
 
-    def __init__(self, source, *, views=None, training=None, width: int = 420, height: int = 360):
+    def __init__(
+        self,
+        source,
+        *,
+        views=None,
+        training=None,
+        width: int = 420,
+        height: int = 360,
+        transport: str = "auto",
+        keep_state: int | None = KEEP_STATE,
+    ):
         run = source_run(source)
+        stream = {"transport": transport, "keep_state": keep_state}  # for every view and the player
         wanted = _check_views(views)
         self.run = run
         self.training = training
         self.views: dict[str, ipywidgets.Widget] = {}
         for name in wanted:
-            view = _make(name, source, run, width, height, explicit=views is not None)
+            view = _make(name, source, run, width, height, stream, explicit=views is not None)
             if view is not None:
                 self.views[name] = view
-        self.player = Player(run, *(v for k, v in self.views.items() if k != "curves"))
+        self.player = Player(run, *(v for k, v in self.views.items() if k != "curves"), **stream)
         if "curves" in self.views:
             self.views["curves"].link(self.player)
             self.views["curves"].on_update(self._update_status)
@@ -106,10 +118,10 @@ def _check_views(views) -> list[str]:
     return names
 
 
-def _make(name, source, run, width, height, *, explicit: bool):
+def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
     """One view, or None when the run cannot show it and the caller did not ask for it by name."""
     if name == "boundary":
-        return DecisionBoundary(run, width=width, height=height)
+        return DecisionBoundary(run, width=width, height=height, **stream)
     if name == "curves":
         return MetricCurves(run)
     if name == "mosaic":
@@ -119,7 +131,7 @@ def _make(name, source, run, width, height, *, explicit: bool):
             return None
         layer = next(iter(run.layers))
         show = "outputs" if run.layers[layer].get("outputs") else "weights"
-        return WeightMosaic(source, layer=layer, show=show, width=width)
+        return WeightMosaic(source, layer=layer, show=show, width=width, **stream)
     # the embedding view lands in another issue: shown when the package has it and the run recorded activations
     from .. import widgets
 
@@ -137,7 +149,7 @@ def _make(name, source, run, width, height, *, explicit: bool):
             )
         return None
     try:
-        return scatter(source, layer=layer, width=width, height=height)
+        return scatter(source, layer=layer, width=width, height=height, **stream)
     except (TypeError, ValueError):
         if explicit:
             raise

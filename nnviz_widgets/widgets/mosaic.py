@@ -21,7 +21,7 @@ import traitlets as t
 
 from ..run import Run
 from ..run.codec import DTYPES, Encoded
-from ._base import FrameView, pixels, source_run
+from ._base import STREAM_OPTIONS, FrameView, pixels, source_run
 
 SHOWS = ("weights", "outputs")
 SCALES = ("layer", "neuron")
@@ -142,6 +142,9 @@ class _PagedRun:
     def __len__(self) -> int:
         return len(self.run)
 
+    def subscribe(self, listener):
+        return self.run.subscribe(listener)
+
     def __getitem__(self, i: int):
         frame = self.run[i]
         return dataclasses.replace(frame, arrays=_Pages(frame.arrays, self._values))
@@ -194,7 +197,7 @@ class WeightMosaic(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"}
+        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"WeightMosaic got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)
@@ -211,7 +214,6 @@ class WeightMosaic(FrameView):
         _check_choice(run, str(layer), show, scale)
         if not isinstance(page_size, int) or page_size < 1:
             raise ValueError(f"page_size must be a positive int, got {page_size!r}")
-        self._arrays = (f"{show}/{layer}",)  # until the paged run is in place (a frame sent first draws as well)
         super().__init__(
             run,
             layer=str(layer),
@@ -227,8 +229,6 @@ class WeightMosaic(FrameView):
             title=title,
             **player,
         )
-        self._sender.run = _PagedRun(self.run, self._tile_values)
-        self._sender.arrays = self._arrays = (self._wire_name(),)
 
     @t.validate("layer")
     def _valid_layer(self, proposal):
@@ -262,7 +262,7 @@ class WeightMosaic(FrameView):
 
     @t.observe("layer", "show", "page_size")
     def _relayout(self, change):
-        if getattr(self, "_sender", None) is None:
+        if getattr(self, "_state", None) is None:
             return  # still constructing: __init__ sets the tiling
         with self.hold_sync():
             self.pinned = -1
@@ -274,8 +274,11 @@ class WeightMosaic(FrameView):
 
     @t.observe("page")
     def _turn_page(self, _change):
-        if getattr(self, "_sender", None) is not None:
+        if getattr(self, "_state", None) is not None:
             self._restream()
+
+    def _stream_source(self) -> tuple:
+        return _PagedRun(self.run, self._tile_values), (self._wire_name(),)
 
     def _wire_name(self) -> str:
         """The array the browser needs: the layer, or the page of it on screen when the layer spans pages."""
@@ -293,8 +296,7 @@ class WeightMosaic(FrameView):
         """The browser keeps one array per frame: when the one shown changes, send every frame again with it."""
         name = self._wire_name()
         if self._arrays != (name,):
-            self._sender.arrays = self._arrays = (name,)
-            self._sender.sync([], None)
+            self._set_stream(self._state.run, (name,))
 
 
 def _check_choice(run: Run, layer: str, show: str, scale: str, error: type[Exception] = ValueError) -> None:

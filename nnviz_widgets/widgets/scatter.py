@@ -23,7 +23,7 @@ import traitlets as t
 from ..embed import EpochProjector, embed
 from ..run import Grid, Run
 from ..run.codec import encode
-from ._base import PALETTE, FrameView
+from ._base import PALETTE, STREAM_OPTIONS, FrameView
 
 MAX_CLASSES = 64  # colours the shader holds
 NO_LABEL = 255
@@ -86,7 +86,7 @@ class EmbeddingScatter(FrameView):
         controls: bool = True,
         **options,
     ):
-        player = {k: options.pop(k) for k in list(options) if k in PLAYER_TRAITS}
+        player = {k: options.pop(k) for k in list(options) if k in PLAYER_TRAITS | STREAM_OPTIONS}
         if dims not in (2, 3) or isinstance(dims, bool):
             raise ValueError(f"dims must be 2 or 3, got {dims!r}")
         run = getattr(source, "run", source)
@@ -94,8 +94,7 @@ class EmbeddingScatter(FrameView):
         if isinstance(run, Run):
             if y is not None:
                 raise TypeError("y: a recorder's view takes its labels from the recorder; pass y only with data X")
-            probe = getattr(getattr(source, "_activations", None), "modules", None)  # a Recorder knows its layers
-            known = sorted(probe) if probe is not None else None
+            known = getattr(source, "activation_layers", None)  # a Recorder knows its layers before any frame
             frames_run, n, labels, class_names = self._from_run(run, layer, method, dims, seed, options, known)
             coords, kind = b"", "frames"
             axis = [f"{_method_name(method)} {i + 1}" for i in range(dims)]

@@ -1,9 +1,12 @@
-// The controls row shared by DecisionBoundary and Player: play/pause, step, scrub, speed, loop,
+// The controls row every view shares with the Player: play/pause, step, scrub, speed, loop,
 // follow, "frame i / n". Inputs call the session's actions; update() redraws from the model.
 import { formatMetric } from "./axes.js";
 import { make } from "./dom.js";
 
 export const SPEEDS = [1, 2, 5, 10, 20, 30];
+
+/** The player's traits, which every view has (Python: nnviz_widgets/widgets/_base.py's FrameView) and redraws on. */
+export const PLAYER_TRAITS = ["epoch", "playing", "speed", "loop", "follow"];
 
 // Icons as SVG paths (24×24 box): media-control glyphs such as ⏮ are missing from many fonts.
 const ICONS = {

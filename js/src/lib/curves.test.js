@@ -21,7 +21,9 @@ function manager(marks) {
         const settle = () => (id in marks ? resolve(marks[id]) : reject(new Error(`no model ${id}`)));
         waiting.push({ id, resolve: settle });
       }),
-    resolveAll: () => waiting.splice(0).forEach((w) => w.resolve()),
+    resolveAll: () => {
+      for (const w of waiting.splice(0)) w.resolve();
+    },
     waiting,
   };
 }

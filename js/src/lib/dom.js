@@ -7,6 +7,18 @@ export function make(tag, className, props = {}) {
   return Object.assign(node, props);
 }
 
+/** Set several traits and send them to the kernel in one message. */
+export function save(model, changes) {
+  for (const [k, v] of Object.entries(changes)) model.set(k, v);
+  model.save_changes();
+}
+
+/** Where a mouse or pointer event is, in CSS px from the element's top-left corner. */
+export function localPoint(event, element) {
+  const rect = element.getBoundingClientRect();
+  return [event.clientX - rect.left, event.clientY - rect.top];
+}
+
 /**
  * Many changes (a message, a timer tick, trait updates) collapse into one draw per animation frame, and a view
  * scrolled out of sight does not draw at all until it comes back. Returns { schedule, dispose }.

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { drawOncePerFrame } from "./dom.js";
+import { drawOncePerFrame, localPoint, save } from "./dom.js";
+import { fakeModel } from "./fake-model.js";
 
 describe("drawOncePerFrame", () => {
   afterEach(() => vi.unstubAllGlobals());
@@ -7,9 +8,16 @@ describe("drawOncePerFrame", () => {
   function fakeFrames() {
     const pending = new Map();
     let next = 1;
-    vi.stubGlobal("requestAnimationFrame", (fn) => (pending.set(next, fn), next++));
+    vi.stubGlobal("requestAnimationFrame", (fn) => {
+      pending.set(next, fn);
+      return next++;
+    });
     vi.stubGlobal("cancelAnimationFrame", (id) => pending.delete(id));
-    return () => { const fns = [...pending.values()]; pending.clear(); fns.forEach((fn) => fn()); };
+    return () => {
+      const fns = [...pending.values()];
+      pending.clear();
+      for (const fn of fns) fn();
+    };
   }
 
   it("collapses many changes into one draw per animation frame", () => {
@@ -47,5 +55,18 @@ describe("drawOncePerFrame", () => {
     dispose();
     tick();
     expect(draw).not.toHaveBeenCalled();
+  });
+});
+
+describe("save and localPoint", () => {
+  it("sets every trait and sends them in one save", () => {
+    const model = fakeModel({ page: 0 });
+    save(model, { page: 2, layer: "fc1" });
+    expect([model.get("page"), model.get("layer"), model.saves]).toEqual([2, "fc1", 1]);
+  });
+
+  it("measures an event from the element's top-left corner", () => {
+    const el = { getBoundingClientRect: () => ({ left: 10, top: 20 }) };
+    expect(localPoint({ clientX: 15, clientY: 50 }, el)).toEqual([5, 30]);
   });
 });

@@ -2,7 +2,9 @@
 export function fakeModel(traits = {}) {
   const state = { ...traits };
   const handlers = new Map();
-  const emit = (name, ...args) => [...(handlers.get(name) ?? [])].forEach((fn) => fn(...args));
+  const emit = (name, ...args) => {
+    for (const fn of [...(handlers.get(name) ?? [])]) fn(...args);
+  };
   return {
     sent: [],
     saves: 0,

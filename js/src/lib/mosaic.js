@@ -103,9 +103,10 @@ function tileColours(out, arr, layout, t, m) {
   const k = m > 0 ? HALF / m : 0;
   for (let p = 0; p < shown; p++) {
     const code = codes[base + p];
+    // biome-ignore lint/suspicious/noSelfCompare: the NaN test of the per-pixel loop, without a call
     if (code === nan || code !== code) return false;
     const i = Math.round((code * scale + offset) * k + HALF);
-    out[p] = DIVERGING32[i < 0 ? 0 : i > LUT_SIZE - 1 ? LUT_SIZE - 1 : i];
+    out[p] = DIVERGING32[Math.max(0, Math.min(LUT_SIZE - 1, i))];
   }
   out.fill(PADDING32, shown);
   return true;
@@ -186,6 +187,7 @@ export function deadTiles(cur, prev, layout, first = 0, count = layout.tiles) {
     let d = 0;
     for (let i = (first + k) * layout.values, end = i + layout.values; i < end; i++) {
       const diff = Math.abs(a[i] * cur.scale - b[i] * prev.scale + shift);
+      // biome-ignore lint/suspicious/noSelfCompare: NaN test in the per-value loop
       if (diff > d || diff !== diff) d = diff; // NaN sticks: a diverged tile never counts as dead
     }
     change[k] = d;
@@ -227,4 +229,59 @@ export function valueUnder(arr, layout, t, row, col) {
   if (row < 0 || col < 0 || row >= h || col >= w || (!rgb && p >= values)) return undefined;
   if (rgb) return [0, 1, 2].map((ch) => value(arr, t * values + ch * h * w + p));
   return value(arr, t * values + p);
+}
+
+export const GAP = 2; // CSS px between tiles
+
+/**
+ * Where the tiles of a page go, in device pixels (tiles and gaps rounded once, so every tile has the same size):
+ * `count` tiles of layout.h × layout.w values in `cols` columns, `tileSize` CSS px per side (0: fit `width`).
+ * Returns {cols, rows, twD, thD, gapD, W, H} (W × H: the canvas in device px).
+ */
+export function tileGrid(layout, count, { width, tileSize, dpr }) {
+  const cols = Math.max(1, layout.cols ?? 1), rows = Math.ceil(count / cols);
+  const h = layout.h ?? 1, w = layout.w ?? 1;
+  const tilePx = tileSize || Math.max(8, Math.min(96, Math.floor((width - GAP * (cols - 1)) / cols)));
+  const px = tilePx / Math.max(h, w); // screen px per value
+  const tw = Math.max(1, Math.round(w * px)), th = Math.max(1, Math.round(h * px));
+  const twD = Math.max(1, Math.round(tw * dpr)), thD = Math.max(1, Math.round(th * dpr)), gapD = Math.round(GAP * dpr);
+  const W = Math.max(1, cols * (twD + gapD) - gapD), H = Math.max(1, rows * (thD + gapD) - gapD);
+  return { cols, rows, twD, thD, gapD, W, H };
+}
+
+/**
+ * The tile under (x, y) CSS px from the mosaic's top-left, with the value's row and column inside it:
+ * {tile, row, col}; null over a gap or past the last tile. `geometry`: {first, count, cols, tw, th, gap, h, w}
+ * in CSS px.
+ */
+export function tileAt(geometry, x, y) {
+  if (!geometry) return null;
+  const { first, count, cols, tw, th, gap, h, w } = geometry;
+  const c = Math.floor(x / (tw + gap)), r = Math.floor(y / (th + gap));
+  const k = r * cols + c;
+  const inX = x - c * (tw + gap), inY = y - r * (th + gap);
+  if (c < 0 || c >= cols || r < 0 || k >= count || inX >= tw || inY >= th) return null;
+  return { tile: first + k, row: Math.min(h - 1, Math.floor((inY / th) * h)), col: Math.min(w - 1, Math.floor((inX / tw) * w)) };
+}
+
+/** The largest of the sorted frame `indices` below `index` (the frame before it that is held); null if none. */
+export function heldBefore(indices, index) {
+  let lo = 0, hi = indices.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (indices[mid] < index) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? indices[lo - 1] : null;
+}
+
+/** The note under the mosaic: what the tiles show, their scale, and how many are dead or diverged. */
+export function mosaicNote({ tiles, outputs, activation, h, w, perNeuron, dead, diverged }) {
+  const what = !outputs ? "incoming weights"
+    : activation === null ? "neuron outputs over the data plane, pre-activation (no activation module follows the layer)"
+      : `neuron outputs over the data plane${activation ? ` after ${activation}` : ""}`;
+  return `${tiles} neurons, ${what}${h > 1 || w > 1 ? `, ${h}×${w}` : ""}. ` +
+    (perNeuron ? "Each tile on its own scale. " : "One scale for the layer: max |value| over the frames so far. ") +
+    (dead ? `${dead} dead on this page (■ corner: stopped changing). ` : "") +
+    (diverged ? `${diverged} diverged (NaN). ` : "");
 }

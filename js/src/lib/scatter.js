@@ -272,7 +272,7 @@ export function pointColors(codes, palette, { hidden = [], selected = null, off 
   const n = codes.length;
   const rgba = new Uint8Array(4 * n);
   const hide = new Set(hidden);
-  const any = selected !== null && selected.some((v) => v);
+  const any = selected?.some((v) => v) ?? false;
   for (let i = 0; i < n; i++) {
     const c = codes[i];
     const [r, g, b] = palette[c % Math.max(1, palette.length)] ?? [31, 119, 180];

@@ -168,7 +168,10 @@ describe("3-D density", () => {
   // class 0: a tight cluster of 400 points at the origin plus 20 stragglers far out; class 1: a cluster at (10, 10, 10)
   function clouds() {
     let s = 7;
-    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+    const rnd = () => {
+      s = (s * 16807) % 2147483647;
+      return s / 2147483647 - 0.5;
+    };
     const pos = [], lab = [];
     for (let i = 0; i < 400; i++) { pos.push(rnd(), rnd(), rnd()); lab.push(0); }
     for (let i = 0; i < 20; i++) { pos.push(4 + 6 * rnd(), -4 + 6 * rnd(), 4 + 6 * rnd()); lab.push(0); }

@@ -1,6 +1,7 @@
 // Per-model state shared by every view of one widget: the frame store, the playback timer and
 // "follow live". Created once in the module's initialize(), so frames that arrive before any
 // view exists are kept and a model shown in two cells does not play at double speed.
+import { save } from "./dom.js";
 import { createStore } from "./store.js";
 import { clampIndex, createPlayer, nearestAvailable, nextIndex, prevIndex } from "./player.js";
 
@@ -8,11 +9,6 @@ import { clampIndex, createPlayer, nearestAvailable, nextIndex, prevIndex } from
 // cannot be the key: Python gives each widget a synced `_uid`. (Stand-in models without one key by object.)
 const sessions = new Map();
 const keyOf = (model) => model.get("_uid") || model;
-
-function save(model, changes) {
-  for (const [name, value] of Object.entries(changes)) model.set(name, value);
-  model.save_changes();
-}
 
 export function getSession(model) {
   if (!sessions.has(keyOf(model))) initSession(model);

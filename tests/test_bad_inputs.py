@@ -1,10 +1,10 @@
-"""Bad inputs to every public function: each gets a clear error that names the argument (issue 8, item 6).
+"""Bad inputs to every public function: each gets a clear error that names the argument.
 
 Every row of ``CASES`` calls one public function with one invalid input and expects an exception of the stated
 kind whose message names the argument, raised by nnviz_widgets' own code (never a bare traceback from deep inside
 torch, numpy or traitlets). The same rows make the table in docs/reliability.md; after adding a case, regenerate it:
 
-    .venv/bin/python -m tests.test_reliability_inputs      # rewrites the table between the markers
+    .venv/bin/python -m tests.test_bad_inputs      # rewrites the table between the markers
 """
 
 from __future__ import annotations
@@ -514,10 +514,8 @@ def _doc_section() -> str:
 
 
 def test_the_doc_table_is_current():
-    assert DOC.is_file(), f"{DOC} is missing; run .venv/bin/python -m tests.test_reliability_inputs"
-    assert _doc_section() == table(), (
-        "docs/reliability.md is stale: run .venv/bin/python -m tests.test_reliability_inputs"
-    )
+    assert DOC.is_file(), f"{DOC} is missing; run .venv/bin/python -m tests.test_bad_inputs"
+    assert _doc_section() == table(), "docs/reliability.md is stale: run .venv/bin/python -m tests.test_bad_inputs"
 
 
 def write_doc() -> None:

@@ -1,4 +1,4 @@
-"""Damaged and hostile files (issue 8, item 7): corrupt, truncated and hand-made runs, wrong format versions, random
+"""Damaged and hostile files: corrupt, truncated and hand-made runs, wrong format versions, random
 bytes for the codec and the run reader, and labels made of HTML/JS in the export.
 
 The contract: every input either reads back bit-identical frames (the complete ones before any damage) or raises a
@@ -251,7 +251,7 @@ def _pristine(run) -> dict:
 @pytest.mark.parametrize(
     "change, error, match",
     [
-        (lambda m: {**m, "version": 2}, RunVersionError, "version 2.*newer.*pip install -U"),
+        (lambda m: {**m, "version": 3}, RunVersionError, "version 3.*newer.*pip install -U"),
         (lambda m: {**m, "version": 999999}, RunVersionError, "newer"),
         (lambda m: {**m, "version": "1"}, NotARunError, "no valid format version"),
         (lambda m: {**m, "version": 0}, NotARunError, "no valid format version"),

@@ -1,4 +1,4 @@
-"""Reliability while training runs (issue 8, items 1, 3, 4, 5): divergence, a front-end that is gone or stuck, captures
+"""Faults while training runs: divergence, a front-end that is gone or stuck, captures
 from other threads, two recorders in one kernel, and the memory bound of long runs.
 
 Nothing here asserts a duration: "never blocks" is tested by holding the comm shut and checking that training
@@ -76,7 +76,7 @@ def moons_recorder(**options) -> nnv.Recorder:
     return nnv.Recorder(model, X, y, **{"grid": 30, **options})
 
 
-# -- item 3: divergence --------------------------------------------------------------------------------------
+# -- divergence --------------------------------------------------------------------------------------
 def diverge(rec: nnv.Recorder, *, inf_at: int | None = None, steps: int = 40) -> int:
     """SGD at lr=1e6 (or a batch with inf fed in on purpose at step ``inf_at``) until the loss is NaN, then a few
     more captures; returns the number of steps taken before the loss went non-finite."""
@@ -161,7 +161,7 @@ def test_the_codec_keeps_nan_and_inf_apart_from_values():
         assert out[0, 0] == pytest.approx(1e30, rel=1e-2) and out[0, 1] == pytest.approx(-1e30, rel=1e-2)
 
 
-# -- item 3: the front-end is gone, stuck, or was never there ------------------------------------------------
+# -- the front-end is gone, stuck, or was never there ------------------------------------------------
 def test_capture_never_waits_for_a_stuck_comm(quick):
     """The comm's send blocks (a browser that stopped reading): 200 captures still finish, then every frame goes
     out once the comm moves again."""
@@ -214,7 +214,7 @@ def test_no_browser_at_all_and_a_closed_view(quick):
     reopened.close()
 
 
-# -- item 4: threads ----------------------------------------------------------------------------------------
+# -- threads ----------------------------------------------------------------------------------------
 def test_capture_from_a_background_thread_while_views_come_and_go(quick, thread_errors):
     rec = moons_recorder()
     stop = threading.Event()
@@ -283,7 +283,7 @@ def test_two_recorders_in_one_kernel_stay_apart(quick, thread_errors):
     assert not thread_errors, thread_errors
 
 
-# -- item 1: long runs --------------------------------------------------------------------------------------
+# -- long runs --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("expected", [None, 10_000])
 def test_ten_thousand_captures_stay_within_max_frames(expected):
     """10,000 captures with ``max_frames=200``: at most 200 frames are kept, so memory is 200 frames' bytes (the

@@ -1,6 +1,6 @@
-"""Reliability in a real JupyterLab (issue 8): many views of one recorder stay in step (item 2), a view displayed
+"""One recorder in many views of a real JupyterLab: they stay in step, a view displayed
 twice and one closed and shown again get the whole history, and hostile labels plus a diverging model in every
-view: no script runs, labels show as text, diverged frames are marked and playback goes on (items 5 and 7)."""
+view: no script runs, labels show as text, diverged frames are marked and playback goes on."""
 
 from __future__ import annotations
 

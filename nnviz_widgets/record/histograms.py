@@ -1,0 +1,176 @@
+"""Histogram probe: each layer's weights (and, on request, gradients) as a fixed-bin histogram and a few norms.
+
+A histogram is what stays cheap when the weights themselves are too big to record every frame: ``bins`` counts
+(default 64) plus ten numbers per layer per frame, whatever the layer's size. Each capture stores, for every
+``Linear`` and ``Conv`` layer (or the layers named)::
+
+    hist/weights/<name>   float32 (bins,)  counts of the layer's finite weights in equal bins over [lo, hi]
+    stats/weights/<name>  float32 (10,)    STATS: lo, hi, min, max, mean, std, norm, nonfinite, zeros, change
+
+and with ``gradients=True`` the same of ``module.weight.grad`` as ``hist/grads/<name>`` / ``stats/grads/<name>``
+(read at ``capture()``: call it after ``backward()`` and before the next ``zero_grad()``, as ``nnv.fit``, the
+Lightning callback and a plain loop that zeroes gradients before ``backward()`` all do).
+
+Binning: ``[lo, hi]`` is the frame's finite ``[min, max]`` (widened to ``min ± 0.5`` when every value is the same),
+and value ``v`` falls in bin ``floor((v - lo) / (hi - lo) * bins)``, the maximum in the last bin (``torch.histc``).
+Views put every frame of a layer on one range for the whole run with :func:`rebin`. ``change`` is the relative
+change of a fixed sample of at most ``CHANGE_SAMPLE`` weights since the previous capture (``NaN`` on the first):
+a layer whose weights stopped moving reads 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..run.codec import Encoded, encode
+from ..run.run import Histogram
+
+BINS = 64
+CHANGE_SAMPLE = 4096
+STATS = Histogram.STATS  # the ten numbers stored beside each histogram, in this order
+KINDS = ("weights", "grads")
+HIST_TYPES = (nn.Linear, nn.modules.conv._ConvNd)
+
+
+def histogram_layers(model: nn.Module, layers: str | Sequence[str] | None = None) -> dict[str, nn.Module]:
+    """The layers a histogram probe records, by module name: every ``Linear`` and ``Conv`` layer by default.
+
+    >>> net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4, 2))
+    >>> list(histogram_layers(net))
+    ['0', '3']
+    """
+    found = {name: m for name, m in model.named_modules() if isinstance(m, HIST_TYPES)}
+    if layers is None:
+        return found
+    names = [layers] if isinstance(layers, str) else list(layers)
+    modules = dict(model.named_modules())
+    out = {}
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"histograms: layers must be module names (strings), got {name!r}")
+        module = modules.get(name)
+        if module is None or not isinstance(getattr(module, "weight", None), torch.Tensor):
+            what = "no module named" if module is None else f"a {type(module).__name__} without weights at"
+            raise ValueError(f"histograms: the model has {what} {name!r}; its Linear and Conv layers are {list(found)}")
+        out[name] = module
+    return out
+
+
+def layer_histogram(values: torch.Tensor, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
+    """``(counts, stats)`` of one tensor: float32 ``(bins,)`` counts and float32 ``(10,)`` :data:`STATS`
+    (``change`` left NaN). Computed where the tensor lives; only ``bins + 10`` numbers come back.
+
+    >>> counts, stats = layer_histogram(torch.tensor([0.0, 1.0, 2.0, 3.0, float("nan")]), bins=3)
+    >>> counts.tolist(), dict(zip(STATS, stats.tolist()))["nonfinite"]
+    ([1.0, 1.0, 2.0], 1.0)
+    """
+    v = values.detach().reshape(-1).float()
+    n = v.numel()
+    finite = torch.isfinite(v)
+    nonfinite = n - int(finite.sum()) if n else 0
+    if nonfinite:
+        v = v[finite]
+    if v.numel() == 0:
+        counts = np.zeros(bins, np.float32)
+        nan = float("nan")
+        return counts, np.array([0.0, 1.0, nan, nan, nan, nan, nan, nonfinite, 0, nan], np.float32)
+    vmin, vmax = (float(x) for x in torch.aminmax(v))
+    lo, hi = (vmin, vmax) if vmax > vmin else (vmin - 0.5, vmin + 0.5)
+    counts = torch.histc(v, bins=bins, min=lo, max=hi).cpu().numpy().astype(np.float32)
+    std = float(v.std(unbiased=False))
+    stats = [lo, hi, vmin, vmax, float(v.mean()), std, float(torch.linalg.vector_norm(v)), nonfinite]
+    stats += [int((v == 0).sum()), float("nan")]
+    return counts, np.array(stats, np.float32)
+
+
+def rebin(counts: np.ndarray, lo: float, hi: float, edges: np.ndarray) -> np.ndarray:
+    """Move ``counts`` of equal bins over ``[lo, hi]`` onto the bins ``edges``, spreading each bin's count evenly
+    over its width (what the histogram view does in JS, to draw every frame on the run's one range). The total
+    is kept when ``edges`` cover ``[lo, hi]``.
+
+    >>> rebin(np.array([2.0, 4.0]), 0.0, 2.0, np.array([0.0, 0.5, 2.0])).tolist()
+    [1.0, 5.0]
+    """
+    counts = np.asarray(counts, np.float64)
+    src = np.linspace(lo, hi, len(counts) + 1)
+    # the cumulative count is piecewise linear in value; sample it at the new edges and take differences
+    cum = np.concatenate([[0.0], np.cumsum(counts)])
+    return np.diff(np.interp(np.asarray(edges, np.float64), src, cum))
+
+
+class HistogramProbe:
+    """Each capture: a histogram and norms of every selected layer's weights (and gradients), see the module doc.
+
+    >>> net = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> arrays = HistogramProbe(net).capture()
+    >>> sorted(arrays), float(arrays["hist/weights/0"].decode().sum())
+    (['hist/weights/0', 'hist/weights/2', 'stats/weights/0', 'stats/weights/2'], 16.0)
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        layers: str | Sequence[str] | None = None,
+        *,
+        bins: int = BINS,
+        gradients: bool = False,
+    ):
+        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 1024:
+            raise ValueError(f"histogram bins must be an int from 2 to 1024, got {bins!r}")
+        if not isinstance(gradients, bool):
+            raise TypeError(f"gradients must be True or False, got {gradients!r}")
+        self.layers = histogram_layers(model, layers)
+        self.bins = int(bins)
+        self.gradients = gradients
+        self._picks: dict[str, torch.Tensor] = {}  # which weights the change estimate follows, per layer
+        self._previous: dict[str, torch.Tensor] = {}
+        self._missing_grads: set[str] = set()
+
+    @property
+    def arrays(self) -> tuple[str, ...]:
+        """Names of the arrays each capture adds (before any layer lacked a gradient)."""
+        kinds = KINDS if self.gradients else KINDS[:1]
+        return tuple(f"{part}/{kind}/{name}" for kind in kinds for name in self.layers for part in ("hist", "stats"))
+
+    def capture(self) -> dict[str, Encoded]:
+        out = {}
+        with torch.no_grad():
+            for name, module in self.layers.items():
+                w = module.weight
+                counts, stats = layer_histogram(w, self.bins)
+                stats[-1] = self._change(name, w)
+                out[f"hist/weights/{name}"] = encode(counts, "float32")
+                out[f"stats/weights/{name}"] = encode(stats, "float32")
+                if self.gradients:
+                    if w.grad is None:
+                        self._missing_grads.add(name)
+                        continue
+                    counts, stats = layer_histogram(w.grad, self.bins)
+                    out[f"hist/grads/{name}"] = encode(counts, "float32")
+                    out[f"stats/grads/{name}"] = encode(stats, "float32")
+        return out
+
+    @property
+    def missing_gradients(self) -> list[str]:
+        """Layers whose ``.grad`` was None at some capture (called before ``backward()`` or after ``zero_grad()``)."""
+        return sorted(self._missing_grads)
+
+    def _change(self, name: str, w: torch.Tensor) -> float:
+        flat = w.detach().reshape(-1)
+        if name not in self._picks:
+            n = flat.numel()
+            idx = np.arange(n) if n <= CHANGE_SAMPLE else np.random.default_rng(0).choice(n, CHANGE_SAMPLE, False)
+            self._picks[name] = torch.as_tensor(np.sort(idx), device=flat.device)
+        now = flat[self._picks[name].to(flat.device)].float().cpu()
+        before = self._previous.get(name)
+        self._previous[name] = now
+        if before is None:
+            return math.nan
+        scale = float(torch.linalg.vector_norm(before))
+        diff = float(torch.linalg.vector_norm(now - before))
+        return diff / scale if scale > 0 else (0.0 if diff == 0 else math.inf)
