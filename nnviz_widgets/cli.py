@@ -1,5 +1,6 @@
 """The ``nnviz`` command: ``nnviz demo`` trains a small network on a built-in data set and writes a page that
-plays its decision boundary forming; ``nnviz export`` turns a run into a page or a video; ``nnviz info``
+plays its decision boundary forming; ``nnviz export`` turns a run into a page (any of its views) or a video;
+``nnviz report`` writes the page to publish (summary and every view with what to look for); ``nnviz info``
 summarises a run; ``nnviz ls ROOT`` lists the runs under a folder or a URL (``s3://bucket/runs``).
 """
 
@@ -14,6 +15,9 @@ import torch
 from torch import nn
 
 from . import datasets
+from .export.html import VIEWS as PAGE_VIEWS
+from .export.html import report, to_html
+from .export.video import VIEWS as VIDEO_VIEWS
 from .record import Recorder
 from .run.store import NotARunError, RunVersionError, disk_size, open_run, runs
 
@@ -74,11 +78,17 @@ def _demo(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     run = open_run(args.run)
     if args.html:
-        page = run.to_html(args.html, title=args.title)
+        page = to_html(run, args.html, views=args.views, title=args.title)
         print(f"wrote {Path(page).resolve()} ({Path(page).stat().st_size / 1e6:.1f} MB, self-contained)")
     if args.video:
-        video = run.to_video(args.video, fps=args.fps, progress=not args.quiet)
+        video = run.to_video(args.video, view=args.view, fps=args.fps, progress=not args.quiet)
         print(f"wrote {Path(video).resolve()} ({Path(video).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    page = report(open_run(args.run), args.output, views=args.views, title=args.title)
+    print(f"wrote {Path(page).resolve()} ({Path(page).stat().st_size / 1e6:.1f} MB, self-contained)")
     return 0
 
 
@@ -109,8 +119,8 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The ``nnviz`` command line: ``demo``, ``export``, ``info`` and ``ls`` (``argv`` defaults to ``sys.argv[1:]``);
-    returns the exit status.
+    """The ``nnviz`` command line: ``demo``, ``export``, ``report``, ``info`` and ``ls`` (``argv`` defaults to
+    ``sys.argv[1:]``); returns the exit status.
 
     >>> main(["info", "no/such/run"])     # errors go to stderr, with a non-zero status
     1
@@ -130,8 +140,15 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--html", help="the page to write, e.g. moons.html")
     export.add_argument("--video", help="the video to write: .mp4 or .gif (needs the video extra)")
     export.add_argument("--fps", type=float, default=10, help="video frames per second (default: 10)")
+    export.add_argument("--views", nargs="+", choices=PAGE_VIEWS, help="views on the page (default: all the run has)")
+    export.add_argument("--view", default="boundary", choices=VIDEO_VIEWS, help="what the video shows")
     export.add_argument("--title", help="the page's title")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep = sub.add_parser("report", help="write the page to publish: summary, every view with what to look for")
+    rep.add_argument("run", help="a run directory")
+    rep.add_argument("-o", "--output", default="report.html", help="the page to write (default: report.html)")
+    rep.add_argument("--views", nargs="+", choices=PAGE_VIEWS, help="views on the page (default: all the run has)")
+    rep.add_argument("--title", help="the page's title")
     info = sub.add_parser("info", help="summarise a run on disk: frames, epochs, classes, grid, size, last metrics")
     info.add_argument("run", help="a run directory or URL")
     ls = sub.add_parser("ls", help="list the runs under a folder or URL: frames, epoch, metrics, state, size")
@@ -144,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export" and not (args.html or args.video):
         parser.error("export needs --html FILE and/or --video FILE")
     try:
-        return {"export": _export, "info": _info, "ls": _ls}[args.command](args)
+        return {"export": _export, "report": _report, "info": _info, "ls": _ls}[args.command](args)
     except (FileNotFoundError, NotARunError, RunVersionError, ImportError, OSError, ValueError) as err:
         print(f"nnviz {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ A grid point ``p`` on the plane is the model input ``origin + p @ basis``; a dat
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,8 +48,8 @@ def choose_plane(X: np.ndarray, plane) -> Plane:
         if i == j or not (0 <= i < limit and 0 <= j < limit):
             raise ValueError(f"plane=(i, j) needs two different component indices in 0..{limit - 1}, got {plane!r}")
         mean = X64.mean(axis=0)
-        _, s, vt = np.linalg.svd(X64 - mean, full_matrices=False)
-        var = s**2 / max(1, (s**2).sum())
+        s, vt = _components(X64 - mean, max(i, j) + 1)
+        var = s**2 / max(1, float(((X64 - mean) ** 2).sum()))
         vt = vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]  # a deterministic sign
         labels = (f"PC{i + 1} ({100 * var[i]:.1f} %)", f"PC{j + 1} ({100 * var[j]:.1f} %)")
         return Plane(mean, vt[[i, j]], labels)
@@ -63,6 +64,22 @@ def choose_plane(X: np.ndarray, plane) -> Plane:
     )
 
 
+EXACT_SVD = 1000  # up to this many rows or columns the components are exact (LAPACK); beyond, randomized
+
+
+def _components(centered: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Singular values and right singular vectors (rows) of ``centered``, at least the first ``k``. Wide data
+    (2,000 images of 3x32x32: 3,072 columns) takes the randomized SVD (Halko et al., scikit-learn), whose leading
+    components agree with the exact ones to well under a pixel on the plane, in a fraction of the time."""
+    if min(centered.shape) <= EXACT_SVD:
+        _, s, vt = np.linalg.svd(centered, full_matrices=False)
+        return s, vt
+    from sklearn.utils.extmath import randomized_svd
+
+    _, s, vt = randomized_svd(centered, n_components=k, n_oversamples=20, n_iter=7, random_state=0)
+    return s, vt
+
+
 # -- folding the plane into the model's first layer ------------------------------------------------------
 # A grid on a plane through D-dimensional data is ny*nx full input rows (100x100x784 floats for MNIST-sized
 # data), and the model's first Linear layer dominates its cost. When that layer is the first thing the model
@@ -72,15 +89,17 @@ def choose_plane(X: np.ndarray, plane) -> Plane:
 PASS_THROUGH = (nn.Identity, nn.Dropout)  # identity on an (N, D) input in eval mode (capture runs in eval mode)
 
 
-def first_linear(model: nn.Module, n_features: int) -> tuple[nn.Linear, list[nn.Module]] | None:
-    """``(layer, rest)`` when ``model(x)`` is exactly ``rest[-1](...rest[0](layer(x)))`` for an (N, ``n_features``)
-    input and ``layer`` is a plain ``nn.Linear`` reading that input, else None.
+def first_linear(model: nn.Module, row_shape) -> tuple[nn.Linear, list[nn.Module]] | None:
+    """``(layer, rest)`` when ``model(x)`` is exactly ``rest[-1](...rest[0](layer(x.flatten(1))))`` for an input of
+    rows shaped ``row_shape`` (an int: ``(N, row_shape)``; a tuple such as ``(C, H, W)``: images) and ``layer`` is
+    a plain ``nn.Linear`` reading that input, else None.
 
     That holds for an ``nn.Sequential`` (or a subclass keeping its ``forward``) whose first modules are
     ``Flatten`` (over dims 1..-1: the identity on rows), ``Identity`` or ``Dropout`` (eval mode) and then a
     ``Linear``, with no forward hooks on the container or on those modules, and no global module hooks:
     anything a hook could observe or change must see the real computation. It is checked at every call, as
-    hooks come and go (the probes' own hooks included).
+    hooks come and go (the probes' own hooks included). Rows of more than one dimension (images) must meet a
+    ``Flatten`` before the ``Linear``.
 
     >>> from torch import nn
     >>> layer, rest = first_linear(nn.Sequential(nn.Flatten(), nn.Linear(5, 3), nn.ReLU()), 5)
@@ -93,14 +112,20 @@ def first_linear(model: nn.Module, n_features: int) -> tuple[nn.Linear, list[nn.
         return None
     if _global_hooks() or _hooked(model):
         return None
+    shape = (row_shape,) if isinstance(row_shape, int) else tuple(row_shape)
+    n_features, flat = math.prod(shape), len(shape) == 1
     modules = list(model)
     for i, m in enumerate(modules):
         if _hooked(m):
             return None
-        if type(m) in PASS_THROUGH or (type(m) is nn.Flatten and _flattens_rows(m)):
+        if type(m) in PASS_THROUGH:
+            continue
+        if type(m) is nn.Flatten and _flattens_rows(m):
+            flat = True
             continue
         if (
-            isinstance(m, nn.Linear)
+            flat
+            and isinstance(m, nn.Linear)
             and type(m).forward is nn.Linear.forward
             and not isinstance(m.weight, nn.parameter.UninitializedParameter)
             and m.weight.ndim == 2
@@ -168,8 +193,8 @@ def run_after(rest: list[nn.Module], h: torch.Tensor, *, owned: bool = True) -> 
     return h
 
 
-def sequential_forward(model: nn.Module, n_features: int) -> Callable[[torch.Tensor], torch.Tensor] | None:
-    """``model``'s own computation on (N, ``n_features``) rows, run layer by layer through :func:`run_after`
+def sequential_forward(model: nn.Module, row_shape) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """``model``'s own computation on rows shaped ``row_shape``, run layer by layer through :func:`run_after`
     (in-place ReLUs, a transposed last layer), when ``model`` is a Sequential that :func:`first_linear`
     accepts; else None. Forward hooks on the later modules still fire (a hooked module runs as itself).
 
@@ -179,11 +204,11 @@ def sequential_forward(model: nn.Module, n_features: int) -> Callable[[torch.Ten
     >>> bool(torch.allclose(sequential_forward(model, 4)(x), model(x), atol=1e-6))
     True
     """
-    split = first_linear(model, n_features)
+    split = first_linear(model, row_shape)
     if split is None:
         return None
     layer, rest = split
-    return lambda x: run_after([layer, *rest], x, owned=False)
+    return lambda x: run_after([layer, *rest], x.flatten(1), owned=False)
 
 
 def _stock_linear(m: nn.Module) -> bool:

@@ -269,19 +269,36 @@ class Run(Sequence):
 
         return unsubscribe
 
-    def to_html(self, path, *, title: str | None = None):
-        """Write one self-contained offline HTML page that plays this run; see :func:`nnviz_widgets.export.to_html`."""
-        from ..export import to_html  # export builds on widgets, which build on runs
+    def to_html(self, path, *, views=None, title: str | None = None):
+        """Write one self-contained offline HTML page that plays this run (every view it can show, or ``views``);
+        see :func:`nnviz_widgets.export.to_html`.
 
-        return to_html(self, path, title=title)
+        >>> rec.run.to_html("moons.html", views=["boundary", "curves"])   # doctest: +SKIP
+        """
+        return _exporter("html")(self, path, views=views, title=title)
 
-    def to_video(self, path, *, view: str = "boundary", fps: float = 10, progress: bool = True):
-        """Write an MP4 or GIF (by ``path``'s suffix) of this run; see :func:`nnviz_widgets.export.to_video`."""
-        from ..export.video import to_video  # lazy: needs the `video` extra
+    def to_video(self, path, *, view: str = "boundary", fps: float = 10, progress: bool = True, layer=None):
+        """Write an MP4 or GIF (by ``path``'s suffix) of this run; see :func:`nnviz_widgets.export.to_video`.
 
-        return to_video(self, path, view=view, fps=fps, progress=progress)
+        >>> rec.run.to_video("moons.mp4", view="dashboard")   # doctest: +SKIP
+        """
+        return _exporter("video")(self, path, view=view, fps=fps, progress=progress, layer=layer)
 
     @property
     def nbytes(self) -> int:
         """Bytes this run holds in memory: every encoded frame, or, for a run on disk, its index and cache."""
         return self._frames.nbytes
+
+
+# The layers that draw and export runs build on this one, never the other way: ``nnviz_widgets.export``
+# registers its functions here when it is imported (``import nnviz_widgets`` does), so Run.to_html needs no import.
+EXPORTERS: dict[str, Callable] = {}
+
+
+def _exporter(kind: str) -> Callable:
+    if kind not in EXPORTERS:
+        raise RuntimeError(
+            f"Run.to_{kind} needs nnviz_widgets.export, which registers it: `import nnviz_widgets` (or "
+            "nnviz_widgets.export) first"
+        )
+    return EXPORTERS[kind]

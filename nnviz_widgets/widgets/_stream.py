@@ -125,7 +125,7 @@ class FrameSender:
     def _backfill_batch(self) -> list[int]:
         batch, size = [], 0
         for i in sorted(self._unsent):
-            frame_bytes = sum(self.run[i].arrays[name].nbytes for name in self.arrays)
+            frame_bytes = sum(a.nbytes for a in _present(self.run[i].arrays, self.arrays).values())
             if batch and size + frame_bytes > BATCH_BYTES:
                 break
             batch.append(i)
@@ -153,7 +153,7 @@ def frames_message(run: Run, indices: list[int], arrays: tuple[str, ...], seq: i
                 "epoch": f.epoch,
                 "metrics": {k: (v if math.isfinite(v) else None) for k, v in f.metrics.items()},  # JSON has no NaN
                 "diverged": f.diverged,
-                "arrays": wire({name: f.arrays[name] for name in arrays}, buffers),
+                "arrays": wire(_present(f.arrays, arrays), buffers),
             }
         )
     return {"type": "frames", "seq": seq, "total": len(run), "frames": frames}, buffers
@@ -162,7 +162,8 @@ def frames_message(run: Run, indices: list[int], arrays: tuple[str, ...], seq: i
 # -- frames in synced state: saved notebooks, static pages, and front-ends that drop custom messages ----------
 TRANSPORTS = ("auto", "messages", "state")
 KEEP_STATE = 2_000_000  # bytes of frame arrays per view kept in the synced `_history` trait (base64 adds 1/3 in .ipynb)
-HISTORY_INTERVAL = 2.0  # s: the whole history trait is resent at most this often while captures keep coming
+HISTORY_INTERVAL = 2.0  # s: with transport="state", the history is resent at most this often while captures continue
+HISTORY_IDLE = 2.0  # s without a capture before the history is resent when messages carry the live frames
 FRAME_OVERHEAD = 100  # bytes a frame's header and metrics take in the state, beside its arrays
 
 
@@ -265,9 +266,10 @@ class StateKeeper:
     """Keeps ``run``'s frames in ``widget``'s synced traits: ``_history`` (thinned to ``budget`` bytes) and,
     with ``live=True`` (the traits-only transport), ``_live`` (the newest frame, at most every ``LIVE_INTERVAL``).
 
-    Each trait update resends its whole value, so the history is pushed when captures pause (``IDLE``), at most
-    every ``HISTORY_INTERVAL`` while they continue, and at the end of every notebook cell; the newest frame
-    travels on its own, small, trait.
+    Each trait update resends its whole value (and the browser reads it whole), so the history is pushed at the
+    end of every notebook cell and when captures pause: for ``IDLE`` and at most every ``HISTORY_INTERVAL`` while
+    they continue when traits are the transport, for ``HISTORY_IDLE`` when messages carry the live frames (the
+    history then only has to be there when the notebook is saved). The newest frame travels on its own trait.
     """
 
     def __init__(self, widget, run, arrays: tuple[str, ...], *, budget: int, live: bool):
@@ -298,7 +300,7 @@ class StateKeeper:
         if not len(self.run):
             return FRAME_OVERHEAD
         newest = self.run[len(self.run) - 1]
-        return FRAME_OVERHEAD + sum(newest.arrays[name].nbytes for name in self.arrays)
+        return FRAME_OVERHEAD + sum(a.nbytes for a in _present(newest.arrays, self.arrays).values())
 
     def history_indices(self) -> list[int]:
         if not self.budget:
@@ -344,13 +346,6 @@ class StateKeeper:
         self.push_live()
         self.push_history()
 
-    @property
-    def pending(self) -> bool:
-        with self._lock:
-            live_due = self.live and len(self.run) and self._live_sent != len(self.run) - 1
-            key = (tuple(self.history_indices()), self.arrays, len(self.run))
-            return bool(live_due) or (self.budget > 0 and key != self._history_sent)
-
     # -- called from other threads -----------------------------------------------------------------
     def _on_frame(self, _frame: Frame) -> None:
         now = time.monotonic()
@@ -384,10 +379,22 @@ class StateKeeper:
                 if self._closed:
                     return
                 now = time.monotonic()
-                idle = now - self._last_capture >= IDLE
+                idle = now - self._last_capture >= (IDLE if self.live else HISTORY_IDLE)
             if self.live and now - self._last_live >= LIVE_INTERVAL:
                 self.push_live()
-            if self.budget and (idle or now - self._last_history >= HISTORY_INTERVAL):
+            if self.budget and (idle or (self.live and now - self._last_history >= HISTORY_INTERVAL)):
                 self.push_history()
             if idle:  # everything is out: the history (if kept) and the newest frame
                 self._last_live_check = now
+
+
+def _present(arrays, names: tuple[str, ...]) -> dict:
+    """The named arrays a frame has: some are not in every frame (no gradient histogram before the first
+    ``backward()``). Looked up one by one: a mosaic's frames cut pages on lookup and list none of them."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = arrays[name]
+        except KeyError:
+            continue
+    return out

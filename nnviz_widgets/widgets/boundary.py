@@ -16,6 +16,10 @@ class DecisionBoundary(FrameView):
     boundary is drawn where the top two classes tie; data points are coloured by their true class, and the
     ones the model gets wrong are ringed. ``epoch`` (synced) is the index of the frame shown.
 
+    Like every view it takes ``transport`` (``"auto"``: custom messages, or synced traits only in Colab;
+    ``"messages"``; ``"state"``) and ``keep_state`` (bytes of frames kept in the saved widget state, so a saved
+    notebook plays without a kernel; default 2,000,000, 0 for none). See the README, "How frames travel".
+
     >>> view = nnv.DecisionBoundary(rec)          # doctest: +SKIP
     >>> view.epoch = 10                           # doctest: +SKIP
     """

@@ -15,14 +15,16 @@ from ._base import source_run
 from ._stream import KEEP_STATE
 from .boundary import DecisionBoundary
 from .curves import MetricCurves
+from .histograms import WeightHistograms, histogram_arrays
 from .mosaic import WeightMosaic
 from .player import Player
 
-VIEWS = ("boundary", "mosaic", "embedding", "curves")
+VIEWS = ("boundary", "mosaic", "embedding", "histograms", "curves")
 
 
 class Dashboard(ipywidgets.VBox):
-    """Decision boundary, weight mosaic, activation embedding (when recorded) and metric curves with ONE player.
+    """Decision boundary, weight mosaic, activation embedding (when recorded), weight histograms and metric curves
+    with ONE player.
 
     ``views`` picks and orders them (default: every one the run can show). ``training`` (set by ``fit``)
     adds a stop button and a live read-out. ``dash.player`` and ``dash.views`` (name -> widget) are there
@@ -98,6 +100,25 @@ class Dashboard(ipywidgets.VBox):
                 parts.append("no frames yet")
             self.status.value = " · ".join(parts)
 
+    def to_html(self, path, *, title: str | None = None):
+        """Write these views, with one player, as one self-contained offline page (the curves drawn from the
+        frames, no kernel needed); see :func:`nnviz_widgets.export.to_html`.
+
+        >>> dash.to_html("moons.html")   # doctest: +SKIP
+        """
+        from ..export.html import to_html  # the exporter reads this dashboard's views; they never need it
+
+        return to_html(self, path, title=title)
+
+    def to_video(self, path, *, fps: float = 10, progress: bool = True):
+        """Write an MP4 or GIF of the dashboard: boundary, weights and curves side by side, frame by frame.
+
+        >>> dash.to_video("moons.mp4")   # doctest: +SKIP
+        """
+        from ..export.video import to_video
+
+        return to_video(self.run, path, view="dashboard", fps=fps, progress=progress)
+
     def close(self) -> None:
         for view in getattr(self, "views", {}).values():  # absent when __init__ failed (Widget.__del__ still closes)
             view.close()
@@ -124,6 +145,13 @@ def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
         return DecisionBoundary(run, width=width, height=height, **stream)
     if name == "curves":
         return MetricCurves(run)
+    if name == "histograms":
+        probe = getattr(source, "_histograms", None)
+        if not histogram_arrays(run, "weights", probe):
+            if explicit:
+                raise ValueError("views: 'histograms' needs recorded histograms: Recorder(..., histograms=True)")
+            return None
+        return WeightHistograms(source, width=width, **stream)
     if name == "mosaic":
         if not run.layers:
             if explicit:

@@ -94,8 +94,16 @@ def tile_layout(info: dict, *, show: str = "weights", image_shape=None, page_siz
         lay["flip"] = False
     else:
         fan_in = info["shape"][1]
-        c, h, w = image_shape_of(fan_in, image_shape if info.get("input") else None)
-        lay = {"tiles": out_n, "values": fan_in, "h": h, "w": w, "rgb": c == 3, "channels": 1, "flip": False}
+        if image_shape is not None and info.get("input"):
+            c, h, w = image_shape_of(fan_in, image_shape)
+        elif info.get("image"):  # the model's image input, or the (channels, h, w) of the conv it follows
+            c, h, w = info["image"]
+        else:
+            c, h, w = image_shape_of(fan_in)
+        if c in (1, 3):  # one (colour) image per neuron
+            lay = {"tiles": out_n, "values": fan_in, "h": h, "w": w, "rgb": c == 3, "channels": 1, "flip": False}
+        else:  # after a convolution: one h x w tile per (neuron, channel), neurons down, channels across
+            lay = {"tiles": out_n * c, "values": h * w, "h": h, "w": w, "rgb": False, "channels": c, "flip": False}
     if show == "outputs" and "activation" in info:  # None: no activation module follows the layer (pre-activation)
         lay["activation"] = info["activation"]
     shown = min(lay["tiles"], page_size)  # tiles on one page
