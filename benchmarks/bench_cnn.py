@@ -140,20 +140,19 @@ def main() -> None:
     frame = rec.run[-1]
     nbytes = sum(a.nbytes for a in frame.arrays.values())
 
-    old = nnv.Recorder(model, X[:10_000], y[:10_000], points="all", weight_bytes=None, activations="pool", budget=None)
-    old.capture()
-    old_cap = capture_seconds(old, device) * len(X) / 10_000
-
-    print(f"ResNet-20 ({sum(p.numel() for p in model.parameters()):,} weights), 50,000 32x32 RGB images "
-          f"(made in {made:.0f} s), batch 128, {args.threads} torch thread(s), device {device}")  # fmt: skip
+    print(f"ResNet-20 ({sum(p.numel() for p in model.parameters()):,} weights), 50,000 32x32 RGB images, "
+          f"batch 128, {args.threads} torch thread(s), device {device}")  # fmt: skip
     print(f"\n{rec!r}\n")
     print("| capture | seconds | one training epoch (391 steps) | capture / epoch | bytes per frame | target |")
     print("|---|---:|---:|---:|---:|---|")
     print(
         f"| full dashboard (2,000 points, 64x64 plane, weight budget) | {cap:.2f} s | {epoch:.0f} s "
         f"(extrapolated from {args.steps} steps x {args.rounds}: {step * 1e3:.0f} ms/step) | {cap / epoch:.3f} "
-        f"| {nbytes:,} | <= 0.05 |"
+        f"| {nbytes:,} | <= 0.05 |",
+        flush=True,
     )
+    old = nnv.Recorder(model, X[:10_000], y[:10_000], points="all", weight_bytes=None, activations="pool", budget=None)
+    old_cap = capture_seconds(old, device) * len(X) / 10_000
     print(
         f"| every image (points='all', every layer's weights; 10,000 timed, x5) | {old_cap:.1f} s | {epoch:.0f} s "
         f"| {old_cap / epoch:.3f} | - | - |"

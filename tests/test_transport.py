@@ -189,3 +189,20 @@ def test_a_scatters_png_puts_each_class_where_its_points_are(moons):
     png = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB")).astype(int)
     assert not (np.abs(png - colours[0]).sum(axis=-1) < 40).any()  # a class toggled off is not drawn
     view.close()
+
+
+def test_a_mosaics_png_is_the_video_frame_of_the_tiles_shown(rec, train):
+    from PIL import Image
+
+    from nnviz_widgets.export.video import render_mosaic
+    from nnviz_widgets.widgets.mosaic import tile_layout
+
+    train(rec, epochs=3)
+    view = nnv.WeightMosaic(rec, layer="0", show="weights")
+    data, _ = view._repr_mimebundle_()
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB"))
+    scale = max(abs(float(f.arrays["weights/0"].header["offset"])) for f in rec.run)  # the run's one scale
+    plan = ("0", "weights", tile_layout(rec.run.layers["0"], show="weights"), scale)
+    assert np.array_equal(png, np.asarray(render_mosaic(rec.run, 2, plan=plan)))  # the newest: the view follows
+    assert not np.array_equal(png, np.asarray(render_mosaic(rec.run, 0, plan=plan)))
+    view.close()

@@ -168,12 +168,10 @@ def run_after(rest: list[nn.Module], h: torch.Tensor, *, owned: bool = True) -> 
     ``h`` is a fresh tensor that only this call holds (``owned=False`` when the caller keeps it), and so is the
     output of a stock ``nn.Linear`` without hooks; a stock ``nn.ReLU`` without hooks that follows one of those
     runs in place: the same values, one memory pass and one allocation less, which shows when other processes
-    compete for memory bandwidth (10,000 grid rows through 100-64-10 on this project's loaded 2-core machine:
-    9.7 ms instead of 12.7 ms, median). A stock last ``nn.Linear`` without hooks computes its (N, K) output
+    compete for memory bandwidth. A stock last ``nn.Linear`` without hooks computes its (N, K) output
     transposed, as ``W @ h.T + b`` viewed back as (N, K): the same sums, but MKL's GEMM is slow at a short
-    output width (6,400 rows through 64 -> 10: 0.25 ms instead of 0.89 ms here, one thread), and the
-    recorder's softmax runs down the columns of that transpose anyway (no copy). Anything else runs as the
-    module itself.
+    output width, and the recorder's softmax runs down the columns of that transpose anyway (no copy). Anything
+    else runs as the module itself. ``benchmarks/bench_boundary.py`` times the grid evaluation this serves.
 
     >>> from torch import nn
     >>> rest = [nn.ReLU(), nn.Linear(3, 2)]

@@ -78,5 +78,7 @@ class CaptureSchedule:
         return 0
 
     def keep(self, tick: int, frames: int) -> bool:
+        if self.max_frames is not None and self.expected is not None and frames >= self.max_frames - 1:
+            return False  # more captures than expected: the bound holds (the last slot stays for a forced final one)
         k = self.stride(frames)
         return k > 0 and tick % k == 0

@@ -6,7 +6,7 @@ import numpy as np
 import traitlets as t
 
 from ..run import Run
-from ._base import PALETTE, STREAM_OPTIONS, FrameView, pixels, source_run
+from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, FrameView, pixels, source_run
 
 
 class DecisionBoundary(FrameView):
@@ -51,7 +51,7 @@ class DecisionBoundary(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
+        unknown = set(player) - PLAYER_TRAITS - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"DecisionBoundary got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)

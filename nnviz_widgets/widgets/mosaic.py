@@ -21,9 +21,10 @@ import traitlets as t
 
 from ..run import Run
 from ..run.codec import DTYPES, Encoded
-from ._base import STREAM_OPTIONS, FrameView, pixels, source_run
+from ._base import PLAYER_TRAITS, STREAM_OPTIONS, FrameView, pixels, source_run
 
-SHOWS = ("weights", "outputs")
+SHOWS = ("weights", "outputs", "change")
+SINCE = ("first", "previous")
 SCALES = ("layer", "neuron")
 
 
@@ -114,6 +115,11 @@ def tile_layout(info: dict, *, show: str = "weights", image_shape=None, page_siz
     return {**lay, "cols": cols, "rows": math.ceil(shown / cols), "page_size": page_size, "kind": show}
 
 
+def streamed(show: str) -> str:
+    """The recorded array a mosaic of ``show`` needs: a change is computed in the browser from the weights."""
+    return "weights" if show == "change" else show
+
+
 def page_array(enc: Encoded, first: int, stop: int, values: int) -> Encoded:
     """Tiles ``first..stop-1`` (``values`` codes each) of one layer's encoded array, on the layer's own scale.
 
@@ -164,11 +170,14 @@ class WeightMosaic(FrameView):
 
     ``layer`` is a module name (``model.named_modules()``); the picker in the view switches it.
     ``show="outputs"`` draws each neuron's output over the data plane instead (needs a recorder with
-    ``outputs`` on, the default for 2-D data). ``scale="layer"`` (default) colours every tile of a layer on one
-    scale, the largest |value| of that layer over the frames received so far, so tiles compare across neurons
-    and epochs; ``scale="neuron"`` stretches each tile on its own. Hover a tile to enlarge it with the value
-    under the cursor; click to pin it. Large layers are shown ``page_size`` tiles at a time, and only the page on
-    screen travels to the browser. ``tile_size`` (px per tile, 0 = fit ``width``) is also a picker in the view.
+    ``outputs`` on, the default for 2-D data). ``show="change"`` draws how much each weight moved: since the
+    first frame (``since="first"``, default) or since the previous frame (``since="previous"``), on its own
+    symmetric scale (the largest such change over the frames received), named on the colour bar.
+    ``scale="layer"`` (default) colours every tile of a layer on one scale, the largest |value| of that layer over
+    the frames received so far, so tiles compare across neurons and epochs; ``scale="neuron"`` stretches each
+    tile on its own. Hover a tile to enlarge it with the value under the cursor; click to pin it. Large layers are
+    shown ``page_size`` tiles at a time, and only the page on screen travels to the browser. ``tile_size`` (px per
+    tile, 0 = fit ``width``) is also a picker in the view.
 
     >>> nnv.WeightMosaic(rec, layer="0")          # doctest: +SKIP
     """
@@ -178,6 +187,7 @@ class WeightMosaic(FrameView):
     layer = t.Unicode("").tag(sync=True)
     layer_names = t.List(t.Unicode()).tag(sync=True)
     show = t.Unicode("weights").tag(sync=True)
+    since = t.Unicode("first").tag(sync=True)  # show="change": since the first frame, or the previous one
     scale = t.Unicode("layer").tag(sync=True)
     tiling = t.Dict().tag(sync=True)  # not `layout`: that name is ipywidgets' CSS Layout
     tile_size = t.Int(0).tag(sync=True)  # px per tile side; 0 = fit the mosaic into about `width`
@@ -195,6 +205,7 @@ class WeightMosaic(FrameView):
         *,
         layer: str | None = None,
         show: str = "weights",
+        since: str = "first",
         scale: str = "layer",
         image_shape=None,
         tile_size: int = 0,
@@ -205,7 +216,7 @@ class WeightMosaic(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
+        unknown = set(player) - PLAYER_TRAITS - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"WeightMosaic got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)
@@ -220,6 +231,8 @@ class WeightMosaic(FrameView):
                 f"are {list(run.layers)}"
             )
         _check_choice(run, str(layer), show, scale)
+        if since not in SINCE:
+            raise ValueError(f"since must be one of {SINCE} (the frame a change is measured from), got {since!r}")
         if not isinstance(page_size, int) or page_size < 1:
             raise ValueError(f"page_size must be a positive int, got {page_size!r}")
         super().__init__(
@@ -227,6 +240,7 @@ class WeightMosaic(FrameView):
             layer=str(layer),
             layer_names=list(run.layers),
             show=show,
+            since=since,
             scale=scale,
             tiling=tile_layout(run.layers[layer], show=show, image_shape=self._image_shape, page_size=page_size),
             tile_size=int(tile_size),
@@ -246,6 +260,12 @@ class WeightMosaic(FrameView):
     @t.validate("show")
     def _valid_show(self, proposal):
         _check_choice(self.run, self.layer, proposal["value"], self.scale, error=t.TraitError)
+        return proposal["value"]
+
+    @t.validate("since")
+    def _valid_since(self, proposal):
+        if proposal["value"] not in SINCE:
+            raise t.TraitError(f"since must be one of {SINCE}, got {proposal['value']!r}")
         return proposal["value"]
 
     @t.validate("scale")
@@ -285,12 +305,24 @@ class WeightMosaic(FrameView):
         if getattr(self, "_state", None) is not None:
             self._restream()
 
+    def _picture(self):
+        """The layer's first page of tiles at the frame shown, on the run's one scale (what a video draws)."""
+        index = self.current_index()
+        if index is None:
+            return None
+        from ..export.video import render_mosaic  # noqa: PLC0415 - Pillow is optional, loaded when a picture is made
+
+        name = f"{self.show}/{self.layer}"
+        scale = max((abs(float(f.arrays[name].header["offset"])) for f in self.run if name in f.arrays), default=0.0)
+        lay = tile_layout(self.run.layers[self.layer], show=self.show, image_shape=self._image_shape)
+        return render_mosaic(self.run, index, plan=(self.layer, self.show, lay, scale))
+
     def _stream_source(self) -> tuple:
         return _PagedRun(self.run, self._tile_values), (self._wire_name(),)
 
     def _wire_name(self) -> str:
         """The array the browser needs: the layer, or the page of it on screen when the layer spans pages."""
-        name, lay = f"{self.show}/{self.layer}", self.tiling
+        name, lay = f"{streamed(self.show)}/{self.layer}", self.tiling
         if lay["tiles"] <= lay["page_size"]:
             return name
         first = self.page * lay["page_size"]
@@ -298,7 +330,7 @@ class WeightMosaic(FrameView):
 
     def _tile_values(self, name: str) -> int:
         show, _, layer = name.partition("/")
-        return tile_layout(self.run.layers[layer], show=show, image_shape=self._image_shape)["values"]
+        return tile_layout(self.run.layers[layer], show=streamed(show), image_shape=self._image_shape)["values"]
 
     def _restream(self) -> None:
         """The browser keeps one array per frame: when the one shown changes, send every frame again with it."""

@@ -23,12 +23,12 @@ import traitlets as t
 from ..embed import EpochProjector, embed
 from ..run import Grid, Run
 from ..run.codec import encode
-from ._base import PALETTE, STREAM_OPTIONS, FrameView
+from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, FrameView
 
 MAX_CLASSES = 64  # colours the shader holds
 NO_LABEL = 255
 DENSITY = ("off", "over", "only")
-PLAYER_TRAITS = {"epoch", "playing", "speed", "loop", "follow"}
+FITS = ("frame", "all")
 
 
 class EmbeddingScatter(FrameView):
@@ -44,7 +44,9 @@ class EmbeddingScatter(FrameView):
     (``perplexity``, ``n_neighbors`` ...). With a recorder, ``layer`` names the recorded activation layer, and
     point ``i`` (and ``selection``) is drawn point ``rec.run.sample[i]`` of the run, row
     ``rec.rows[rec.run.sample[i]]`` of the recorder's X; ``images`` may be given for every row of X (or for the
-    drawn points, or the sample), channels first or last.
+    drawn points, or the sample), channels first or last. Over epochs the view fits each frame shown
+    (``fit="frame"``: early, tightly bunched activations fill the view too; "Reset view" fits the frame shown);
+    ``fit="all"`` keeps one scale for every frame received, so growth shows as growth (the "fixed scale" box).
     """
 
     _bundle = "scatter.js"
@@ -61,6 +63,7 @@ class EmbeddingScatter(FrameView):
     images = t.Bytes(b"").tag(sync=True)  # uint8 (N, h, w[, 3]) thumbnails, or empty
     image_shape = t.List(t.Int()).tag(sync=True)  # [h, w] or [h, w, 3]
     density = t.Unicode("off").tag(sync=True)
+    fit = t.Unicode("frame").tag(sync=True)  # over epochs: the view fits each frame, or "all" frames at once
     point_size = t.Float(0.0).tag(sync=True)  # px; 0 = chosen from the number of points
     axis_labels = t.List(t.Unicode()).tag(sync=True)
     source_kind = t.Unicode("data").tag(sync=True)  # "data" (one set of coordinates) or "frames"
@@ -80,6 +83,7 @@ class EmbeddingScatter(FrameView):
         images=None,
         classes=None,
         density: str = "off",
+        fit: str = "frame",
         point_size: float = 0.0,
         seed: int = 0,
         width: int = 520,
@@ -110,6 +114,8 @@ class EmbeddingScatter(FrameView):
             frames_run, coords, kind = _still_run(), points.astype("<f4").tobytes(), "data"
         if density not in DENSITY:
             raise ValueError(f"density must be one of {DENSITY}, got {density!r}")
+        if fit not in FITS:
+            raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
         rows = None
         if kind == "frames":  # the sample's rows of the recorder's X (a run alone: of its drawn points)
             rows = np.asarray(getattr(run, "sample", np.zeros(0, np.int64)))
@@ -120,7 +126,7 @@ class EmbeddingScatter(FrameView):
             frames_run,
             dims=int(dims), coords=coords, n_points=n, labels=labels.astype(np.uint8).tobytes(),
             classes=class_names, colors=[PALETTE[k % len(PALETTE)] for k in range(len(class_names))],
-            images=image_bytes, image_shape=image_shape, density=density, point_size=float(point_size),
+            images=image_bytes, image_shape=image_shape, density=density, fit=fit, point_size=float(point_size),
             axis_labels=axis, source_kind=kind, width=int(width), height=int(height), title=title,
             controls=bool(controls), **player,
         )  # fmt: skip
@@ -233,6 +239,12 @@ class EmbeddingScatter(FrameView):
         if idx and (idx[0] < 0 or idx[-1] >= self.n_points):
             raise t.TraitError(f"selection holds indices outside 0..{self.n_points - 1}")
         return idx
+
+    @t.validate("fit")
+    def _valid_fit(self, proposal):
+        if proposal["value"] not in FITS:
+            raise t.TraitError(f"fit must be one of {FITS}, got {proposal['value']!r}")
+        return proposal["value"]
 
     @t.validate("density")
     def _valid_density(self, proposal):

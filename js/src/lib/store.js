@@ -193,7 +193,7 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
   /** A state trait's frames (its buffers travel inside the value); a damaged value is reported, not thrown. */
   function ingestTrait(name) {
     const value = model.get(name);
-    if (!value || value.type !== "frames") return;
+    if (value?.type !== "frames") return;
     try {
       store.ingest({ ...value, seq: null }, value.buffers ?? []);
     } catch (err) {
