@@ -71,11 +71,11 @@ def check_figure(lab, cell, family, series, what):
         return lab.page.evaluate(DRAWN, [cell, family])
 
     def dots_where_axes_say(drawn):
-        if drawn is None or len([a for a in drawn["axes"] if a["label"]]) != 2:
+        if drawn is None:
             return False
-        x_axis = next(a for a in drawn["axes"] if a["label"] == "epoch")
-        y_axis = next(a for a in drawn["axes"] if a["label"] == family)
-        if len(x_axis["ticks"]) < 2 or len(y_axis["ticks"]) < 2:
+        x_axis = next((a for a in drawn["axes"] if a["label"] == "epoch"), None)
+        y_axis = next((a for a in drawn["axes"] if a is not x_axis and len(a["ticks"]) >= 2), None)
+        if x_axis is None or y_axis is None or len(x_axis["ticks"]) < 2:
             return False
         fx, fy = _axis_map(x_axis["ticks"], 0), _axis_map(y_axis["ticks"], 1)
         for name, colour in ((family, TRAIN), ("val_" + family, VAL)):
