@@ -66,9 +66,7 @@ def main() -> None:
     writer.close()
     cap, wr = statistics.median(captures), statistics.median(writes)
     rows.append(("capture, 200x200 grid, MLP 2-16-16-2 (median)", ms(cap), ""))
-    rows.append(
-        ("append one frame to disk (record + index line, median)", ms(wr), f"{wr / cap:.1%} of capture")
-    )
+    rows.append(("append one frame to disk (record + index line, median)", ms(wr), f"{wr / cap:.1%} of capture"))
     with_disk = nnv.Recorder(model, X, y, path=tmp / "d")
     times = []
     for _ in range(60):

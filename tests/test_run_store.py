@@ -291,4 +291,3 @@ def test_max_frames_holds_when_captures_exceed_expected():
         for tick in range(50_000):
             kept += schedule.keep(tick, kept)
         assert kept == 9, (expected, kept)  # one slot left for the final forced capture
-
