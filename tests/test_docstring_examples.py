@@ -38,6 +38,8 @@ rec2 = nnv.fit(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)), X, y,
 view = nnv.DecisionBoundary(rec)
 dash = nnv.Dashboard(rec, views=["boundary", "curves"])
 loss = torch.tensor(0.5)
+wide, deep = rec, rec2
+cmp = nnv.Compare(wide, deep, view="boundary", names=["wide", "deep"])
 """
 
 SETUP = {
