@@ -14,6 +14,8 @@ import os
 import zlib
 from pathlib import Path
 
+from .._check import text
+from .._files import atomic_path
 from ..run import Run
 from ..widgets._base import bundle
 from ..widgets._stream import frames_message
@@ -93,6 +95,8 @@ def to_html(run: Run, path: str | Path, *, title: str | None = None) -> Path:
         raise ValueError("the run has no frames yet: capture at least one before exporting")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}")
+    if title is not None:
+        title = text("title", title)
     path = Path(path)
     traits = boundary_state(run)
     byte_traits = {k: base64.b64encode(v).decode() for k, v in traits.items() if isinstance(v, bytes)}
@@ -115,9 +119,6 @@ def to_html(run: Run, path: str | Path, *, title: str | None = None) -> Path:
         sizes=_js([len(b) for b in buffers]),
         data=base64.b64encode(zlib.compress(b"".join(buffers), 6)).decode(),
     )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(page, encoding="utf-8")
-    except OSError as err:
-        raise OSError(f"could not write the HTML page to {str(path)!r}: {err.strerror or err}") from err
+    with atomic_path(path, "the HTML page") as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return path

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._check import names as check_names
 from ..run.codec import Encoded, encode
 from ._hooks import rows_hooked
 from .twin import Twin
@@ -43,7 +44,7 @@ def choose_sample(n: int, sample, seed: int = 0) -> np.ndarray:
 
 class ActivationProbe:
     def __init__(self, model: nn.Module, layers: str | Sequence[str] | None, n: int, sample=DEFAULT_SAMPLE):
-        names = [] if layers is None else [layers] if isinstance(layers, str) else list(layers)
+        names = [] if layers is None else check_names("activations", layers)
         modules = dict(model.named_modules())
         missing = [name for name in names if name not in modules or name == ""]
         if missing:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from .._check import flag, integer, is_number, real
 from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
@@ -25,12 +27,16 @@ from .twin import eval_twin
 from .weights import OutputProbe, WeightProbe, describe_layer
 
 MAX_CLASSES = 10
+# inputs beyond this are refused: float32 holds up to 3.4e38, and the plane's grid adds a margin to the extent
+FLOAT32_SAFE = 1e37
+PROB_TOL, PROB_SUM_TOL = 1e-3, 1e-2  # float16 models and float32 softmax sums stay well inside
 # default points per side on a plane through wide data: 4,096 rows. Drawn smoothly (bilinear) at 400x400 px, a
 # trained digits model's 64x64 plane differs from evaluating every pixel by 0.0035 in probability on average (less
 # than the frame's uint8 step, 1/254) and in the winning class on 0.11 % of pixels (80x80: 0.0023, 0.07 %; 48x48:
 # 0.0061, 0.21 %), for 0.41x the grid rows of 100x100 (benchmarks/bench_dashboard.py, README)
 PLANE_GRID = 64
 CHUNK_ROWS = 8192  # grid rows per forward pass: bounds peak memory on big grids and big models
+CHUNK_BYTES = 64 << 20  # and at most this many input bytes per pass (wide inputs: fewer rows)
 
 
 class Recorder:
@@ -69,8 +75,8 @@ class Recorder:
         per optimizer step to record every n steps (what ``nnv.fit(every=n)`` does), once per epoch (as the
         Lightning and Keras callbacks do) to record every n epochs. With ``max_frames`` at most that many frames,
         evenly spaced when ``expected`` (the number of ``capture()`` calls the run will make) is known, else
-        denser early. Frames are never deleted, so frame indices stay valid. ``capture(force=True)`` always
-        records; :meth:`due` says whether the next call will.
+        denser early. Frames are never deleted, so frame indices stay valid. ``capture(force=True)`` records
+        off the schedule (still within ``max_frames``, a hard bound); :meth:`due` says whether the next call will.
     path : a directory to write the run to as it grows (docs/run-format.md); another process can follow it
         with ``nnv.open_run(path, follow=True)``. An existing run there is refused unless ``overwrite=True``.
 
@@ -111,7 +117,7 @@ class Recorder:
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-        if output not in ("logits", "probabilities"):
+        if not isinstance(output, str) or output not in ("logits", "probabilities"):
             raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
         self.model = model
         self.output = output
@@ -134,12 +140,11 @@ class Recorder:
         # the model sees each grid point of the plane mapped back to its own input space (or, when its first
         # layer is a Linear on the input, the plane coordinates through that layer folded into the plane)
         self._plane_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-        self._grid_points = self.plane.from_plane(self._plane_points)
         self._cache: dict = {}
         self._lock = threading.Lock()
         self._weights = WeightProbe(model, layers)
         self.run.layers = {name: describe_layer(m, self.X.shape[1]) for name, m in self._weights.layers.items()}
-        record_outputs = self.X.shape[1] == 2 if outputs is None else bool(outputs)
+        record_outputs = self.X.shape[1] == 2 if outputs is None else flag("outputs", outputs)
         self._outputs = OutputProbe(
             model, self._weights.layers if record_outputs else {}, (len(ys), len(xs)), _output_grid(output_grid)
         )
@@ -183,7 +188,7 @@ class Recorder:
 
     def capture(self, *, epoch: int | None = None, force: bool = False, **metrics) -> Frame | None:
         """Evaluate the model now and append one frame; returns it (None when the schedule skips this
-        capture: see ``every`` / ``max_frames``; ``force=True`` always records).
+        capture: see ``every`` / ``max_frames``; ``force=True`` records off the schedule, up to ``max_frames``).
 
         ``metrics`` are numbers (floats, ints or one-element tensors) such as ``loss=float(loss)``;
         ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the capture's number
@@ -193,7 +198,7 @@ class Recorder:
         epoch = None if epoch is None else _epoch(epoch)
         with self._lock:  # one capture at a time per recorder: ticks, frames and caches stay consistent
             tick, self.ticks = self.ticks, self.ticks + 1
-            if not (force or self.schedule.keep(tick, len(self.run))):
+            if not (self.schedule.room(len(self.run)) if force else self.schedule.keep(tick, len(self.run))):
                 return None
             # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a
             # training thread never sees eval mode and captures from several threads never undo each other's modes
@@ -233,7 +238,7 @@ class Recorder:
         model = model or eval_twin(self.model).model
         split = first_linear(model, self.X.shape[1]) if self.X.shape[1] > 2 else None
         if split is None:
-            return self._probabilities("grid", self._grid_points, model=model)
+            return self._probabilities("grid", _PlaneRows(self.plane, self._plane_points), model=model)
         layer, rest = split
         w2, b2 = fold_linear(layer, self.plane)
 
@@ -242,7 +247,12 @@ class Recorder:
 
         return self._probabilities("plane", self._plane_points, forward, model=model)
 
-    def _probabilities(self, name: str, points: np.ndarray, forward=None, *, model: nn.Module | None = None):
+    @property
+    def _grid_points(self) -> np.ndarray:
+        """The grid as full model-input rows, (ny*nx, D) float32 (made on demand: captures never hold it whole)."""
+        return _PlaneRows(self.plane, self._plane_points).array()
+
+    def _probabilities(self, name: str, points, forward=None, *, model: nn.Module | None = None):
         """Class probabilities (N, K) as float32 NumPy from ``model``, an eval-mode twin of ``self.model``
         (default a fresh one; record/twin.py).
 
@@ -257,15 +267,21 @@ class Recorder:
                 "device that computes, e.g. model.to_empty(device='cpu') then load_state_dict(...), or model.to('cuda')"
             )
         dtype = param.dtype if param is not None and param.dtype.is_floating_point else torch.float32
-        key = (name, device, dtype)
-        if key not in self._cache:
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
-            self._cache[key] = torch.as_tensor(points).to(device=device, dtype=dtype)
-        inputs = self._cache[key]
         model = model or eval_twin(self.model).model
         forward = forward or sequential_forward(model, self.X.shape[1]) or model
+        # rows per forward pass: CHUNK_ROWS, fewer for wide inputs so one chunk stays within CHUNK_BYTES
+        step = max(1, min(CHUNK_ROWS, CHUNK_BYTES // (4 * max(1, int(np.prod(np.shape(points)[1:]))))))
+        if isinstance(points, _PlaneRows):  # made chunk by chunk in float32, never held whole
+            chunks = (points.rows(i, i + step, device, dtype) for i in range(0, len(points), step))
+        else:
+            key = (name, device, dtype)
+            if key not in self._cache:
+                self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
+                self._cache[key] = torch.as_tensor(points).to(device=device, dtype=dtype)
+            inputs = self._cache[key]
+            chunks = (inputs[i : i + step] for i in range(0, len(inputs), step))
         with torch.no_grad():
-            out = [self._forward(inputs[i : i + CHUNK_ROWS], forward) for i in range(0, len(inputs), CHUNK_ROWS)]
+            out = [self._forward(chunk, forward) for chunk in chunks]
         return torch.cat(out).float().cpu().numpy()
 
     def _forward(self, inputs: torch.Tensor, forward) -> torch.Tensor:
@@ -273,7 +289,8 @@ class Recorder:
         if not isinstance(out, torch.Tensor):
             raise TypeError(
                 f"the model returned {type(out).__name__}, not a tensor: the recorder needs a model whose "
-                "forward returns (N, K) logits; wrap it, e.g. nn.Sequential(model, PickLogits())"
+                "forward returns (N, K) logits; wrap it in a module whose forward returns that tensor, "
+                "e.g. `return self.net(x)[0]` for a model that returns (logits, ...)"
             )
         k = len(self.classes)
         if out.ndim != 2 or out.shape[0] != len(inputs) or not (out.shape[1] >= k or (out.shape[1] == 1 and k == 2)):
@@ -281,6 +298,8 @@ class Recorder:
                 f"the model's output has shape {tuple(out.shape)} for {len(inputs)} inputs; expected (N, K) with "
                 f"K >= {k} (the number of classes), or (N, 1) for two classes"
             )
+        if self.output == "probabilities":
+            self._check_probabilities(out)
         if out.shape[1] == 1:
             p1 = out[:, 0] if self.output == "probabilities" else torch.sigmoid(out[:, 0])
             return torch.stack([1 - p1, p1], dim=1)
@@ -289,15 +308,67 @@ class Recorder:
         probs = out if self.output == "probabilities" else torch.softmax(out.float().t().contiguous(), dim=0).t()
         return probs[:, :k]
 
+    def _check_probabilities(self, out: torch.Tensor) -> None:
+        """With ``output="probabilities"``: every finite row must be probabilities (in [0, 1], summing to 1 over
+        all columns when there are several), else the view would clip raw logits silently. At construction
+        this raises; during training (a model that drifts, say) it warns once and records what it gets."""
+        out = out.detach().float()
+        rows = torch.isfinite(out).all(dim=1)
+        o = out[rows]
+        bad = (o < -PROB_TOL).any(dim=1) | (o > 1 + PROB_TOL).any(dim=1)
+        if out.shape[1] > 1:
+            bad |= (o.sum(dim=1) - 1).abs() > PROB_SUM_TOL
+        if not bool(bad.any()):
+            return
+        first = o[bad][0].tolist()[:6]
+        message = (
+            f"output='probabilities', but {int(bad.sum())} of {len(o)} rows of the model's output are not "
+            f"probabilities (one is {[round(v, 4) for v in first]}): values must be in [0, 1] and each row sum to 1. "
+            "If the model returns logits, use output='logits' (the default)"
+        )
+        if self._trial:
+            raise ValueError(message)
+        if not self._warned_probabilities:
+            self._warned_probabilities = True
+            warnings.warn(message, RuntimeWarning, stacklevel=4)
+
     def _check_model_output(self) -> None:
         """One trial forward on a few points, so a wrong model fails at construction, not mid-training."""
+        self._trial, self._warned_probabilities = True, False
         try:
-            self._probabilities("trial", self.X[:4])
+            self._probabilities("trial", self.X[: min(len(self.X), 64)])
         except RuntimeError as err:
             raise ValueError(
                 f"the model could not run on X of shape {self.X.shape} (float32 rows of {self.X.shape[1]} "
                 f"features): {err}"
             ) from err
+        finally:
+            self._trial = False
+
+
+class _PlaneRows:
+    """The plane's grid points as model-input rows ``origin + p @ basis``, made ``rows(i, j)`` at a time in the
+    model's dtype: a 64x64 grid through 100,000 features would be 1.6 GB as one float32 array (3.3 GB in
+    float64), and when the first layer is folded into the plane it is never needed at all."""
+
+    def __init__(self, plane, points: np.ndarray):
+        self.plane, self.points = plane, points
+        self.shape = (len(points), len(plane.origin))
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def rows(self, i: int, j: int, device, dtype) -> torch.Tensor:
+        origin = torch.as_tensor(self.plane.origin, dtype=torch.float64)
+        basis = torch.as_tensor(self.plane.basis, dtype=torch.float64)
+        p = torch.as_tensor(self.points[i:j], dtype=torch.float64)
+        return torch.addmm(origin, p, basis).to(device=device, dtype=dtype)
+
+    def array(self) -> np.ndarray:
+        step = max(1, CHUNK_BYTES // (8 * self.shape[1]))
+        return np.concatenate(
+            [self.rows(i, i + step, "cpu", torch.float32).numpy() for i in range(0, len(self), step)]
+        ).reshape(self.shape)
 
 
 # -- validation -----------------------------------------------------------------------------------------
@@ -328,7 +399,15 @@ def check_X(X) -> np.ndarray:
             f"X has {int(bad.sum())} rows with NaN or inf (first at row {int(np.argmax(bad))}); "
             "drop or impute them, e.g. X = X[np.isfinite(X).all(axis=1)] (and the same rows of y)"
         )
-    return arr.astype(np.float32)
+    out = arr.astype(np.float32)  # what the model and every view compute in
+    big = np.abs(arr.astype(np.float64)).max(axis=1) > FLOAT32_SAFE
+    if big.any():
+        raise ValueError(
+            f"X has {int(big.sum())} rows with values beyond float32's range (|x| > {FLOAT32_SAFE:.0e}, first at row "
+            f"{int(np.argmax(big))}; the model computes in float32, so they would be inf): rescale X, e.g. "
+            "X = (X - X.mean(0)) / X.std(0)"
+        )
+    return out
 
 
 def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
@@ -346,10 +425,7 @@ def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
         raise ValueError(f"y must be 1-D (one label per row of X), got shape {np.shape(y)}")
     if len(arr) != n:
         raise ValueError(f"len(X) is {n} but len(y) is {len(arr)}: they need one label per row")
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise ValueError("y holds non-integer numbers; labels must be integers or strings (class names)")
-        arr = arr.astype(np.int64)
+    arr = _labels(arr)
     if classes is None:
         order = sorted(set(arr.tolist()), key=lambda v: (str(type(v)), v))
     else:
@@ -357,7 +433,7 @@ def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
             raise TypeError(f"classes must be a list of labels (the class order), got {classes!r}")
         order = list(classes)
         if len(set(map(str, order))) != len(order):
-            raise ValueError(f"classes has duplicates: {order}")
+            raise ValueError(f"classes has duplicates (or labels that read the same, like 1 and '1'): {order}")
         unknown = sorted({str(v) for v in arr.tolist()} - {str(c) for c in order})
         if unknown:
             raise ValueError(f"y has labels {unknown[:5]} that are not in classes={order}")
@@ -370,13 +446,10 @@ def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
 
 
 def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
-        nx = ny = int(grid)
-    elif isinstance(grid, (tuple, list)) and len(grid) == 2:
-        try:
-            nx, ny = (int(g) for g in grid)
-        except (TypeError, ValueError):
-            raise TypeError(f"grid must be an int or a pair (nx, ny) of ints, got {grid!r}") from None
+    if is_number(grid):
+        nx = ny = integer("grid", grid, what="points per side")
+    elif isinstance(grid, (tuple, list, np.ndarray)) and len(grid) == 2:
+        nx, ny = (integer("grid", g, what="a pair (nx, ny) of points per side") for g in grid)
     else:
         raise TypeError(f"grid must be an int or a pair (nx, ny), got {grid!r}")
     if not (2 <= nx <= 2000 and 2 <= ny <= 2000):
@@ -388,11 +461,16 @@ def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
         xmax, ymax = hi + pad
     else:
         try:
-            xmin, xmax, ymin, ymax = (float(v) for v in extent)
+            xmin, xmax, ymin, ymax = (real("extent", v) for v in extent)
         except (TypeError, ValueError):
-            raise ValueError(f"extent must be (xmin, xmax, ymin, ymax), got {extent!r}") from None
+            raise ValueError(f"extent must be (xmin, xmax, ymin, ymax), finite numbers, got {extent!r}") from None
         if not (xmin < xmax and ymin < ymax) or not all(map(math.isfinite, (xmin, xmax, ymin, ymax))):
             raise ValueError(f"extent needs finite xmin < xmax and ymin < ymax, got {extent!r}")
+        if max(abs(xmin), abs(xmax), abs(ymin), abs(ymax), xmax - xmin, ymax - ymin) > FLOAT32_SAFE:
+            raise ValueError(
+                f"extent {extent!r} reaches beyond float32's range (|v| > {FLOAT32_SAFE:.0e}), where the model "
+                "computes: every grid point would be inf; give an extent around the data"
+            )
     return np.linspace(xmin, xmax, nx), np.linspace(ymin, ymax, ny)
 
 
@@ -407,22 +485,47 @@ def _histogram_probe(model: nn.Module, histograms, gradients, bins) -> Histogram
 
 
 def _output_grid(size) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
-        raise ValueError(f"output_grid must be an int >= 2 (points per side of the neuron-output grid), got {size!r}")
-    return int(size)
+    return integer("output_grid", size, lo=2, what="points per side of the neuron-output grid")
 
 
 def _epoch(epoch) -> int:
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
-        raise ValueError(f"epoch must be an int (or None for the capture's number), got {epoch!r}")
-    return int(epoch)
+    return integer("epoch", epoch, what="or None for the capture's number")
 
 
 def _metric(name: str, value) -> float:
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"metric {name!r} is a tensor of {value.numel()} values; pass one number (loss.item())")
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, torch.Tensor) and value.numel() != 1:
+        raise ValueError(f"metric {name!r} is a tensor of {value.numel()} values; pass one number (loss.item())")
+    if isinstance(value, torch.Tensor) and value.dtype.is_floating_point:
+        return float(value.item())  # NaN and inf are kept: they mark a diverged frame
+    if isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        if np.ndim(value) == 0:
+            return float(value)
+    if not is_number(value):
         raise TypeError(f"metric {name!r} must be a number, got {type(value).__name__}")
     return float(value)
+
+
+def _labels(arr: np.ndarray) -> np.ndarray:
+    """Labels as integers or strings, one kind: None, NaN, non-integral numbers, labels of two kinds that could
+    read the same (``1`` and ``"1"``) are refused, never merged or truncated."""
+    if arr.dtype.kind == "b":
+        return arr
+    if arr.dtype.kind == "O":
+        values = arr.tolist()
+        kinds = {"text" if isinstance(v, (str, np.str_)) else "number" if is_number(v) else "other" for v in values}
+        if "other" in kinds:
+            bad = next(v for v in values if not (isinstance(v, str) or is_number(v)))
+            raise ValueError(f"y holds {bad!r} (at row {values.index(bad)}); labels must be integers or strings")
+        if kinds == {"text", "number"}:
+            raise ValueError(
+                "y mixes numbers and strings (e.g. 1 and '1'), which would be merged or split silently; "
+                "use one kind, e.g. y = [str(v) for v in y]"
+            )
+        arr = np.array(values, dtype=np.float64 if kinds == {"number"} else str) if values else arr
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise ValueError("y holds non-integer numbers (or NaN); labels must be integers or strings (class names)")
+        return arr.astype(np.int64)
+    if arr.dtype.kind not in "iuUS":
+        raise TypeError(f"y must hold integer or string labels, got dtype {arr.dtype}")
+    return arr

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._check import names as check_names
 from ..run.codec import Encoded, encode
 from ._hooks import rows_hooked
 from .twin import Twin
@@ -45,7 +46,7 @@ def weight_layers(model: nn.Module, layers: str | Sequence[str] | None = None) -
     found = {name: m for name, m in model.named_modules() if isinstance(m, WEIGHT_TYPES)}
     if layers is None:
         return found
-    names = [layers] if isinstance(layers, str) else list(layers)
+    names = check_names("layers", layers)
     modules = dict(model.named_modules())
     out = {}
     for name in names:

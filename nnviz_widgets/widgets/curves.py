@@ -24,7 +24,7 @@ import ipywidgets
 import numpy as np
 import traitlets as t
 
-from ._base import bundle, source_run
+from ._base import bundle, pixels, source_run
 
 REDRAW = 0.25  # s between redraws while frames arrive
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class MetricCurves(ipywidgets.VBox):
         if metrics is not None and (isinstance(metrics, str) or not isinstance(metrics, (list, tuple))):
             raise TypeError(f"metrics must be a list of metric names, e.g. ['loss'], got {metrics!r}")
         self._only = None if metrics is None else [str(m) for m in metrics]
-        self._size = (int(width), int(height))
+        self._size = (int(pixels("width", width)), int(pixels("height", height)))
         self._x = bq.LinearScale()
         self._cursor = _Cursor(_uid=uuid.uuid4().hex)
         self._figures: dict[str, bq.Figure] = {}

@@ -11,7 +11,8 @@ import threading
 
 import ipywidgets
 
-from ._base import source_run
+from .._check import names as check_names
+from ._base import pixels, source_run
 from .boundary import DecisionBoundary
 from .curves import MetricCurves
 from .mosaic import WeightMosaic
@@ -33,6 +34,7 @@ class Dashboard(ipywidgets.VBox):
     def __init__(self, source, *, views=None, training=None, width: int = 420, height: int = 360):
         run = source_run(source)
         wanted = _check_views(views)
+        width, height = pixels("width", width), pixels("height", height)
         self.run = run
         self.training = training
         self.views: dict[str, ipywidgets.Widget] = {}
@@ -99,7 +101,7 @@ def _check_views(views) -> list[str]:
         return list(VIEWS)
     if not isinstance(views, (str, list, tuple)):
         raise TypeError(f"views must be a view name or a list of them, from {list(VIEWS)}; got {views!r}")
-    names = [views] if isinstance(views, str) else list(views)
+    names = check_names("views", views)
     unknown = [v for v in names if v not in VIEWS]
     if unknown:
         raise ValueError(f"views: unknown view(s) {unknown}; choose from {list(VIEWS)}")

@@ -20,10 +20,11 @@ import warnings
 import numpy as np
 import traitlets as t
 
+from .._check import flag, integer, is_number, real, text
 from ..embed import EpochProjector, embed
 from ..run import Grid, Run
 from ..run.codec import encode
-from ._base import PALETTE, FrameView
+from ._base import PALETTE, Float, FrameView, Int, pixels
 
 MAX_CLASSES = 64  # colours the shader holds
 NO_LABEL = 255
@@ -48,23 +49,23 @@ class EmbeddingScatter(FrameView):
     _bundle = "scatter.js"
     _arrays = ("embedding",)
 
-    dims = t.Int(2).tag(sync=True)
+    dims = Int(2).tag(sync=True)
     coords = t.Bytes(b"").tag(sync=True)  # static data: float32 little-endian (N, dims); NaN rows are not drawn
-    n_points = t.Int(0).tag(sync=True)
+    n_points = Int(0).tag(sync=True)
     labels = t.Bytes(b"").tag(sync=True)  # uint8 (N,) class index, 255 = none
     classes = t.List(t.Unicode()).tag(sync=True)
     colors = t.List(t.Unicode()).tag(sync=True)
-    hidden = t.List(t.Int()).tag(sync=True)  # class indices toggled off in the legend
-    selection = t.List(t.Int()).tag(sync=True)
+    hidden = t.List(Int()).tag(sync=True)  # class indices toggled off in the legend
+    selection = t.List(Int()).tag(sync=True)
     images = t.Bytes(b"").tag(sync=True)  # uint8 (N, h, w[, 3]) thumbnails, or empty
-    image_shape = t.List(t.Int()).tag(sync=True)  # [h, w] or [h, w, 3]
+    image_shape = t.List(Int()).tag(sync=True)  # [h, w] or [h, w, 3]
     density = t.Unicode("off").tag(sync=True)
-    point_size = t.Float(0.0).tag(sync=True)  # px; 0 = chosen from the number of points
+    point_size = Float(0.0).tag(sync=True)  # px; 0 = chosen from the number of points
     axis_labels = t.List(t.Unicode()).tag(sync=True)
     source_kind = t.Unicode("data").tag(sync=True)  # "data" (one set of coordinates) or "frames"
     controls = t.Bool(True).tag(sync=True)
-    width = t.Int(520).tag(sync=True)
-    height = t.Int(420).tag(sync=True)
+    width = Int(520).tag(sync=True)
+    height = Int(420).tag(sync=True)
     title = t.Unicode("").tag(sync=True)
 
     def __init__(
@@ -87,8 +88,12 @@ class EmbeddingScatter(FrameView):
         **options,
     ):
         player = {k: options.pop(k) for k in list(options) if k in PLAYER_TRAITS}
-        if dims not in (2, 3) or isinstance(dims, bool):
+        if not is_number(dims) or dims not in (2, 3):
             raise ValueError(f"dims must be 2 or 3, got {dims!r}")
+        dims, seed = int(dims), integer("seed", seed, lo=0, hi=2**32 - 1)
+        width, height = pixels("width", width), pixels("height", height)
+        point_size = real("point_size", point_size, lo=0, what="px; 0 chooses from the number of points")
+        controls, title = flag("controls", controls), text("title", title)
         run = getattr(source, "run", source)
         self._projector_thread = None
         if isinstance(run, Run):
@@ -114,8 +119,8 @@ class EmbeddingScatter(FrameView):
             dims=int(dims), coords=coords, n_points=n, labels=labels.astype(np.uint8).tobytes(),
             classes=class_names, colors=[PALETTE[k % len(PALETTE)] for k in range(len(class_names))],
             images=image_bytes, image_shape=image_shape, density=density, point_size=float(point_size),
-            axis_labels=axis, source_kind=kind, width=int(width), height=int(height), title=title,
-            controls=bool(controls), **player,
+            axis_labels=axis, source_kind=kind, width=width, height=height, title=title,
+            controls=controls, **player,
         )  # fmt: skip
         if self._projector_thread is not None:
             self._projector_thread.start()
