@@ -79,8 +79,10 @@ class CaptureSchedule:
         return 0
 
     def keep(self, tick: int, frames: int) -> bool:
-        if self.max_frames is not None and frames >= self.max_frames:
-            return False  # a hard bound, even when the run makes more captures than `expected` said
+        if self.max_frames is not None and frames >= self.max_frames - (self.expected is not None):
+            # a hard bound, even when the run makes more captures than `expected` said (with `expected`, the
+            # last slot stays for a forced final capture, as fit() makes)
+            return False
         k = self.stride(frames)
         return k > 0 and tick % k == 0
 

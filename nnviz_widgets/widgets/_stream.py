@@ -21,6 +21,7 @@ LIVE_INTERVAL = 0.04  # s between live frames: ~25 per second, what a person can
 IDLE = 0.25  # s without a capture before backfilling the history
 BATCH_BYTES = 1_000_000  # per backfill message; Chromium takes ~3-5 ms per message plus ~20 MB/s
 BACKFILL_RATE = 8_000_000  # bytes/s while backfilling, below what the browser can take
+IDLE_EXIT = 5.0  # s with nothing to send before the sender thread ends (the next frame or sync starts another)
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +45,25 @@ class FrameSender:
         self._closed = False
         self._in_flight = 0  # frames taken from _unsent whose message is being sent
         self._unsubscribe = run.subscribe(self._on_frame)
-        self._thread = threading.Thread(target=self._loop, name=f"nnviz-sender-{id(widget):x}", daemon=True)
-        self._thread.start()
+        # the thread runs only while there is something to send: a view that is no longer shown (a re-run
+        # cell) or whose run has ended holds no thread, so threads never pile up with views
+        self._thread: threading.Thread | None = None
+
+    def _wake(self) -> None:
+        """Under ``_cond``: notify the sender thread, starting one when none runs."""
+        if self._closed:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name=f"nnviz-sender-{id(self.widget):x}", daemon=True)
+            self._thread.start()
+        self._cond.notify()
 
     # -- called from other threads -----------------------------------------------------------------
     def _on_frame(self, frame: Frame) -> None:
         with self._cond:
             self._unsent.add(frame.index)
             self._last_capture = time.monotonic()
-            self._cond.notify()
+            self._wake()
 
     def sync(self, have: list, seen_seq: int | None) -> None:
         """The browser holds the frames in ``have`` (half-open ranges) and has seen messages up to ``seen_seq``."""
@@ -65,7 +76,8 @@ class FrameSender:
                 in_flight = seen_seq is not None and self._sent_seq.get(i, -1) > limit
                 if i not in held and not in_flight:
                     self._unsent.add(i)
-            self._cond.notify()
+            if self._unsent:
+                self._wake()
 
     def close(self) -> None:
         self._unsubscribe()
@@ -93,8 +105,11 @@ class FrameSender:
         while True:
             with self._cond:
                 while not self._unsent and not self._closed:
-                    self._cond.wait()
+                    if not self._cond.wait(IDLE_EXIT) and not self._unsent:
+                        self._thread = None  # idle: end; _wake starts a new thread for the next frame
+                        return
                 if self._closed:
+                    self._thread = None
                     return
                 now = time.monotonic()
                 if now - self._last_capture < IDLE:

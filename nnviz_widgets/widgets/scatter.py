@@ -24,6 +24,7 @@ from .._check import flag, integer, is_number, real, text
 from ..embed import EpochProjector, embed
 from ..run import Grid, Run
 from ..run.codec import encode
+from . import _stream
 from ._base import PALETTE, Float, FrameView, Int, pixels
 
 MAX_CLASSES = 64  # colours the shader holds
@@ -122,8 +123,9 @@ class EmbeddingScatter(FrameView):
             axis_labels=axis, source_kind=kind, width=width, height=height, title=title,
             controls=controls, **player,
         )  # fmt: skip
-        if self._projector_thread is not None:
-            self._projector_thread.start()
+        if getattr(self, "_projects", False):
+            with self._cond:
+                self._start_projecting()
 
     # -- a recorder's activations, frame by frame ----------------------------------------------------------
     def _from_run(self, run: Run, layer, method, dims, seed, options, known=None):
@@ -150,7 +152,8 @@ class EmbeddingScatter(FrameView):
         self._unsubscribe_source = run.subscribe(self._on_source_frame)
         with self._cond:
             self._todo.extend(range(len(run)))
-        self._projector_thread = threading.Thread(target=self._project_loop, name="nnviz-embed", daemon=True)
+        self._projects = True
+        self._projector_thread = None  # runs while frames wait to be projected (see _start_projecting)
         self._projected = out
         labels = np.asarray(run.labels)[sample]
         return out, len(sample), labels, list(run.classes)
@@ -158,16 +161,27 @@ class EmbeddingScatter(FrameView):
     def _on_source_frame(self, frame) -> None:
         with self._cond:
             self._todo.append(frame.index)
-            self._cond.notify()
+            self._start_projecting()
+
+    def _start_projecting(self) -> None:
+        """Under ``_cond``: wake the projector thread, starting one if none runs (it ends when idle, so views no
+        longer shown hold no thread)."""
+        if self._todo and self._todo[0] >= 0 and self._projector_thread is None:
+            self._projector_thread = threading.Thread(target=self._project_loop, name="nnviz-embed", daemon=True)
+            self._projector_thread.start()
+        self._cond.notify_all()
 
     def _project_loop(self) -> None:
         while True:
             with self._cond:
                 while not self._todo:
-                    self._cond.wait()
+                    if not self._cond.wait(_stream.IDLE_EXIT) and not self._todo:
+                        self._projector_thread = None
+                        return
                 index = self._todo[0]
-            if index < 0:
-                return
+                if index < 0:
+                    self._projector_thread = None
+                    return
             frame = self._source[index]
             try:
                 coords = self._projector.project(frame.arrays[self._name].decode())
@@ -181,14 +195,14 @@ class EmbeddingScatter(FrameView):
 
     def wait_sent(self, timeout: float = 30.0) -> bool:
         """Block until every frame is projected and handed to the front-end (scripts and tests)."""
-        if getattr(self, "_projector_thread", None) is not None:
+        if getattr(self, "_projects", False):
             with self._cond:
                 if not self._cond.wait_for(lambda: not self._todo, timeout):
                     return False
         return super().wait_sent(timeout)
 
     def close(self) -> None:
-        if getattr(self, "_projector_thread", None) is not None:  # None too when construction failed
+        if getattr(self, "_projects", False):  # False too when construction failed
             self._unsubscribe_source()
             with self._cond:
                 self._todo.insert(0, -1)
