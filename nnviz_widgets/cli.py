@@ -1,6 +1,7 @@
 """The ``nnviz`` command: ``nnviz demo`` trains a small network on a built-in data set and writes a page that
-plays its decision boundary forming; ``nnviz export`` turns a run on disk into a page or a video; ``nnviz info``
-summarises a run on disk.
+plays its decision boundary forming; ``nnviz export`` turns a run into a page (any of its views) or a video;
+``nnviz report`` writes the page to publish (summary and every view with what to look for); ``nnviz info``
+summarises a run; ``nnviz ls ROOT`` lists the runs under a folder or a URL (``s3://bucket/runs``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ import torch
 from torch import nn
 
 from . import datasets
+from .export.html import VIEWS as PAGE_VIEWS
+from .export.html import report, to_html
+from .export.video import VIEWS as VIDEO_VIEWS
 from .record import Recorder
-from .run.store import NotARunError, RunVersionError, disk_size, open_run
+from .run.store import NotARunError, RunVersionError, disk_size, open_run, runs
 
 DEMOS = ("moons", "circles", "xor", "spiral", "blobs")
 
@@ -74,25 +78,31 @@ def _demo(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     run = open_run(args.run)
     if args.html:
-        page = run.to_html(args.html, title=args.title)
+        page = to_html(run, args.html, views=args.views, title=args.title)
         print(f"wrote {Path(page).resolve()} ({Path(page).stat().st_size / 1e6:.1f} MB, self-contained)")
     if args.video:
-        video = run.to_video(args.video, fps=args.fps, progress=not args.quiet)
+        video = run.to_video(args.video, view=args.view, fps=args.fps, progress=not args.quiet)
         print(f"wrote {Path(video).resolve()} ({Path(video).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    page = report(open_run(args.run), args.output, views=args.views, title=args.title)
+    print(f"wrote {Path(page).resolve()} ({Path(page).stat().st_size / 1e6:.1f} MB, self-contained)")
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
     run = open_run(args.run)  # a torn last record warns on stderr and is reported below
     xs, ys = run.grid
-    print(f"run       {Path(args.run).resolve()}")
+    print(f"run       {run.url if '://' in str(args.run) else Path(args.run).resolve()}")
     print(f"frames    {len(run)}")
     if len(run):
         print(f"epochs    {run[0].epoch} .. {run[-1].epoch}")
     print(f"classes   {len(run.classes)}: {', '.join(run.classes)}")
     print(f"grid      {len(ys)}x{len(xs)}, x {xs[0]:.3g} .. {xs[-1]:.3g}, y {ys[0]:.3g} .. {ys[-1]:.3g}")
     print(f"points    {len(run.points)}, axes {' / '.join(run.axis_labels)}")
-    print(f"on disk   {disk_size(args.run) / 1e6:.2f} MB")
+    print(f"stored    {disk_size(args.run) / 1e6:.2f} MB")
     if len(run):
         last = run[-1]
         metrics = ", ".join(f"{k} {v:.4g}" for k, v in last.metrics.items()) or "none"
@@ -102,9 +112,15 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ls(args: argparse.Namespace) -> int:
+    table = runs(args.root)
+    print(table if len(table) else f"no runs under {args.root}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The ``nnviz`` command line: ``demo``, ``export`` and ``info`` (``argv`` defaults to ``sys.argv[1:]``);
-    returns the exit status.
+    """The ``nnviz`` command line: ``demo``, ``export``, ``report``, ``info`` and ``ls`` (``argv`` defaults to
+    ``sys.argv[1:]``); returns the exit status.
 
     >>> main(["info", "no/such/run"])     # errors go to stderr, with a non-zero status
     1
@@ -120,14 +136,23 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--no-video", dest="video", action="store_false", help="skip the MP4 (needs the video extra)")
     demo.add_argument("--fps", type=float, default=20, help="video frames per second (default: 20)")
     export = sub.add_parser("export", help="write a run on disk as an offline HTML page and/or an MP4/GIF")
-    export.add_argument("run", help="a run directory (written by Recorder(..., path=...) or nnviz demo)")
+    export.add_argument("run", help="a run directory or URL (written by Recorder(..., path=...) or nnviz demo)")
     export.add_argument("--html", help="the page to write, e.g. moons.html")
     export.add_argument("--video", help="the video to write: .mp4 or .gif (needs the video extra)")
     export.add_argument("--fps", type=float, default=10, help="video frames per second (default: 10)")
+    export.add_argument("--views", nargs="+", choices=PAGE_VIEWS, help="views on the page (default: all the run has)")
+    export.add_argument("--view", default="boundary", choices=VIDEO_VIEWS, help="what the video shows")
     export.add_argument("--title", help="the page's title")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep = sub.add_parser("report", help="write the page to publish: summary, every view with what to look for")
+    rep.add_argument("run", help="a run directory")
+    rep.add_argument("-o", "--output", default="report.html", help="the page to write (default: report.html)")
+    rep.add_argument("--views", nargs="+", choices=PAGE_VIEWS, help="views on the page (default: all the run has)")
+    rep.add_argument("--title", help="the page's title")
     info = sub.add_parser("info", help="summarise a run on disk: frames, epochs, classes, grid, size, last metrics")
-    info.add_argument("run", help="a run directory")
+    info.add_argument("run", help="a run directory or URL")
+    ls = sub.add_parser("ls", help="list the runs under a folder or URL: frames, epoch, metrics, state, size")
+    ls.add_argument("root", help="a folder or URL holding runs, e.g. runs/ or s3://bucket/runs")
     args = parser.parse_args(argv)
     if args.command == "demo":
         if args.epochs < 1:
@@ -141,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export" and not (args.html or args.video):
         parser.error("export needs --html FILE and/or --video FILE")
     try:
-        return _export(args) if args.command == "export" else _info(args)
+        return {"export": _export, "report": _report, "info": _info, "ls": _ls}[args.command](args)
     except (FileNotFoundError, NotARunError, RunVersionError, ImportError, OSError, ValueError) as err:
         print(f"nnviz {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -193,7 +193,7 @@ def fit(
     rec.training = training
     # a re-run cell must not leave the earlier fit training the same model unseen: it is asked to stop, and
     # this one starts once it has (after its current epoch)
-    earlier = [t for t in Training.running() if t.rec.model is model]
+    earlier = [t for t in Training.running() if t.rec.model is rec.model]
     for old in earlier:
         warnings.warn(
             f"fit: stopping the earlier fit still training this model ({old!r}); this one starts when it ends",
@@ -212,7 +212,7 @@ def fit(
         display(training.dashboard)
     opt = _optimizer(optimizer, model, lr)
     loss_fn = loss or _Loss()
-    args = (rec, training, opt, loss_fn, val, batch_size, every, seed, earlier)
+    args = (model, rec, training, opt, loss_fn, val, batch_size, every, seed, earlier)
     training._begin()
     if background:
         training.thread = threading.Thread(target=_train, args=args, name="nnviz-fit", daemon=True)
@@ -244,17 +244,17 @@ def watch(model: nn.Module, X, y, *, views=None, show: bool | None = None, **rec
 
 
 # -- the loop ---------------------------------------------------------------------------------------------
-def _train(rec, training, opt, loss_fn, val, batch_size, every, seed, earlier=()) -> None:
+def _train(model, rec, training, opt, loss_fn, val, batch_size, every, seed, earlier=()) -> None:
     try:
         for old in earlier:
             old.join()
-        _loop(rec, training, opt, loss_fn, val, batch_size, every, seed)
+        _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed)
     finally:
         training._end()
 
 
-def _loop(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
-    model = rec.model
+def _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
+    # `model` as given: a DDP wrapper must run the training steps (its gradient sync); rec.model is unwrapped
     param = next(model.parameters())
     device = param.device
     dtype = param.dtype if param.dtype.is_floating_point else torch.float32  # data in the model's own dtype
@@ -302,6 +302,9 @@ def _loop(rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
 
 
 def _capture(rec, losses, val, loss_fn, *, epoch, force) -> None:
+    if not rec.active:  # another rank records (torch.distributed): skip the validation pass too
+        rec.capture(epoch=epoch)
+        return
     metrics = {"loss": float(np.mean(losses))} if losses else {}
     if val is not None:
         metrics.update(_evaluate(rec.model, *val, loss_fn))

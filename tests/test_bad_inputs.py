@@ -24,7 +24,7 @@ from traitlets import TraitError
 
 import nnviz_widgets as nnv
 from nnviz_widgets.embed import EpochProjector, procrustes
-from nnviz_widgets.export import render_frame, to_html, to_video
+from nnviz_widgets.export import render_frame, report, to_html, to_video
 from nnviz_widgets.run.codec import decode, encode
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
@@ -210,6 +210,16 @@ CASES = [
         lambda: nnv.Recorder(mlp(), X2(), y2(), path=a_file()),
         (FileExistsError,),
     ),
+    Case("Recorder", "histograms", "an unknown layer", lambda: nnv.Recorder(mlp(), X2(), y2(), histograms=["fc9"]), V),
+    Case("Recorder", "histograms", "a number", lambda: nnv.Recorder(mlp(), X2(), y2(), histograms=3), T),
+    Case("Recorder", "bins", "1", lambda: nnv.Recorder(mlp(), X2(), y2(), bins=1), V),
+    Case(
+        "Recorder",
+        "gradients",
+        "without histograms",
+        lambda: nnv.Recorder(mlp(), X2(), y2(), histograms=False, gradients=True),
+        V,
+    ),  # fmt: skip
     Case("Recorder", "unexpected", "an unknown keyword", lambda: nnv.Recorder(mlp(), X2(), y2(), gird=8), T),
     # -- Recorder.capture ------------------------------------------------------------------------------------------
     Case("Recorder.capture", "loss", "a string", lambda: rec().capture(loss="0.5"), T),
@@ -233,6 +243,18 @@ CASES = [
     Case("DecisionBoundary", "speed", "0", lambda: nnv.DecisionBoundary(rec(), speed=0), (TraitError,)),
     Case("DecisionBoundary", "height", "-5", lambda: nnv.DecisionBoundary(rec(), height=-5), V),
     Case("DecisionBoundary", "colour", "an unknown keyword", lambda: nnv.DecisionBoundary(rec(), colour="red"), T),
+    Case("WeightHistograms", "show", "'biases'", lambda: nnv.WeightHistograms(rec(), show="biases"), V),
+    Case(
+        "WeightHistograms", "show", "'gradients' not recorded", lambda: nnv.WeightHistograms(rec(), show="gradients"), V
+    ),  # fmt: skip
+    Case(
+        "WeightHistograms",
+        "source",
+        "a recorder without histograms",
+        lambda: nnv.WeightHistograms(rec(histograms=False)),
+        V,
+    ),  # fmt: skip
+    Case("WeightHistograms", "row_height", "0", lambda: nnv.WeightHistograms(rec(), row_height=0), V),
     Case("WeightMosaic", "layer", "an unknown name", lambda: nnv.WeightMosaic(rec(), layer="fc9"), V),
     Case("WeightMosaic", "show", "'pixels'", lambda: nnv.WeightMosaic(rec(), show="pixels"), V),
     Case("WeightMosaic", "scale", "'global'", lambda: nnv.WeightMosaic(rec(), scale="global"), V),
@@ -346,7 +368,17 @@ CASES = [
     Case("open_run", "poll", "0", lambda: nnv.open_run(TMP / "no-such-run", follow=True, poll=0)),
     Case("Run.to_html", "path", "None", lambda: captured().run.to_html(None), T),
     Case("Run.to_html", "run", "no frames", lambda: empty_run().to_html(TMP / "x.html"), V),
-    Case("export.to_html", "run", "a Recorder", lambda: to_html(rec(), TMP / "x.html"), T),
+    Case("export.to_html", "source", "a number", lambda: to_html(3, TMP / "x.html"), T),
+    Case("export.to_html", "views", "'weights'", lambda: to_html(captured(), TMP / "x.html", views=["weights"]), V),
+    Case("export.report", "path", "None", lambda: report(captured(), None), T),
+    Case("export.report", "run", "no frames", lambda: report(rec(), TMP / "r.html"), V),
+    Case(
+        "Run.to_video",
+        "layer",
+        "an unknown name",
+        lambda: captured().run.to_video(TMP / "x.gif", view="mosaic", layer="fc9"),
+        V,
+    ),  # fmt: skip
     Case("Run.to_video", "path", "a .txt suffix", lambda: captured().run.to_video(TMP / "x.txt"), V),
     Case("Run.to_video", "fps", "0", lambda: captured().run.to_video(TMP / "x.gif", fps=0), V),
     Case("Run.to_video", "view", "'curves'", lambda: captured().run.to_video(TMP / "x.gif", view="curves"), V),
@@ -478,7 +510,8 @@ def test_every_public_name_has_a_case():
     """Each name users call (nnv.__all__, export, embed, datasets) is exercised by at least one case."""
     callables = {n for n in nnv.__all__ if callable(getattr(nnv, n)) and n not in ("Frame", "Run", "Training")}
     callables |= {f"datasets.{n}" for n in nnv.datasets.__all__ if n != "mnist"}  # mnist: network only
-    callables |= {"export.to_html", "export.to_video", "export.render_frame", "procrustes", "EpochProjector"}
+    callables |= {"export.to_html", "export.to_video", "export.render_frame", "export.report", "procrustes"}
+    callables |= {"EpochProjector"}
     callables |= {"Run.to_html", "Run.to_video", "Recorder.capture"}
     assert callables - {c.func for c in CASES} == set()
 

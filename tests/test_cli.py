@@ -41,6 +41,21 @@ def test_export_html_and_gif(demo_dir, tmp_path, capsys):
     assert str(html.resolve()) in capsys.readouterr().out
 
 
+def test_export_chosen_views_report_and_mosaic_video(demo_dir, tmp_path, capsys):
+    page, rep, gif = tmp_path / "two.html", tmp_path / "report.html", tmp_path / "weights.gif"
+    argv = ["export", str(demo_dir / "run"), "--html", str(page), "--views", "boundary", "histograms"]
+    assert main([*argv, "--video", str(gif), "--view", "mosaic", "--quiet"]) == 0
+    text = page.read_text()
+    assert 'data-view="boundary"' in text and 'data-view="histograms"' in text and 'data-view="mosaic"' not in text
+    assert gif.read_bytes()[:6] == b"GIF89a"
+    assert main(["report", str(demo_dir / "run"), "-o", str(rep), "--title", "XOR"]) == 0
+    text = rep.read_text()
+    assert "<h1>XOR</h1>" in text and "Linear 2→16" in text and text.count('<p class="hint">') >= 4
+    assert str(rep.resolve()) in capsys.readouterr().out
+    assert main(["export", str(demo_dir / "run"), "--html", str(page), "--views", "embedding"]) == 1
+    assert "needs recorded activations" in capsys.readouterr().err
+
+
 def test_info(demo_dir, capsys):
     assert main(["info", str(demo_dir / "run")]) == 0
     out = capsys.readouterr().out
@@ -74,12 +89,12 @@ def test_newer_format_says_upgrade(demo_dir, tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
     manifest = json.loads((demo_dir / "run" / MANIFEST).read_text())
-    (run / MANIFEST).write_text(json.dumps({**manifest, "version": 2}))
+    (run / MANIFEST).write_text(json.dumps({**manifest, "version": 3}))
     assert main(["info", str(run)]) == 1
     assert "pip install -U nnviz_widgets" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["export"], ["info"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["export"], ["report"], ["info"]])
 def test_help(command):
     out = subprocess.run(
         [sys.executable, "-m", "nnviz_widgets.cli", *command, "--help"], capture_output=True, text=True, timeout=120

@@ -251,7 +251,7 @@ def _pristine(run) -> dict:
 @pytest.mark.parametrize(
     "change, error, match",
     [
-        (lambda m: {**m, "version": 2}, RunVersionError, "version 2.*newer.*pip install -U"),
+        (lambda m: {**m, "version": 3}, RunVersionError, "version 3.*newer.*pip install -U"),
         (lambda m: {**m, "version": 999999}, RunVersionError, "newer"),
         (lambda m: {**m, "version": "1"}, NotARunError, "no valid format version"),
         (lambda m: {**m, "version": 0}, NotARunError, "no valid format version"),

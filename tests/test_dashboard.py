@@ -37,7 +37,7 @@ def test_dashboard_shows_the_recorded_activations():
     for _ in range(3):
         with_acts.capture()
     dash = nnv.Dashboard(with_acts)
-    assert list(dash.views) == ["boundary", "mosaic", "embedding", "curves"]
+    assert list(dash.views) == ["boundary", "mosaic", "embedding", "histograms", "curves"]
     assert dash.views["embedding"]._name == "activations/1"  # the recorded layer, moved by the one player
     assert (dash.views["embedding"], "epoch") in {(lk.target[0], lk.target[1]) for lk in dash.player._links}
     dash.close()

@@ -60,7 +60,7 @@ def test_readable_without_the_package(rec, train, tmp_path):
     writer = nnv.Recorder(rec.model, rec.X, rec.y, grid=40, path=tmp_path / "run")
     train(writer, epochs=3)
     manifest = json.loads((tmp_path / "run" / MANIFEST).read_text())
-    assert manifest["format"] == "nnviz-run" and manifest["version"] == 1
+    assert manifest["format"] == "nnviz-run" and manifest["version"] == 2
     points = np.load(tmp_path / "run" / manifest["points"], allow_pickle=False)
     assert points.shape == (len(rec.X), 2)
     data = (tmp_path / "run" / manifest["frames"]).read_bytes()

@@ -9,7 +9,17 @@ import sys
 import numpy as np
 import pytest
 
-from nnviz_widgets.export.video import SIZE, band_lut, class_colors, fill_rgb, render_frame
+from nnviz_widgets.export.video import (
+    DASHBOARD_SIZE,
+    MOSAIC_SIZE,
+    SIZE,
+    band_lut,
+    class_colors,
+    diverging_rgb,
+    fill_rgb,
+    mosaic_layer,
+    render_frame,
+)
 from nnviz_widgets.run.codec import encode
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -70,8 +80,8 @@ def test_frame_shows_the_boundary_colours(run):
 
 
 def test_bad_views_and_paths(run, tmp_path):
-    with pytest.raises(NotImplementedError, match="mosaic"):
-        run.to_video(tmp_path / "m.mp4", view="mosaic")
+    with pytest.raises(ValueError, match="layer 'fc9' was not recorded"):
+        run.to_video(tmp_path / "m.mp4", view="mosaic", layer="fc9")
     with pytest.raises(ValueError, match="view must be one of"):
         run.to_video(tmp_path / "m.mp4", view="nope")
     with pytest.raises(ValueError, match=r"\.mp4 or \.gif"):
@@ -98,3 +108,33 @@ def test_missing_ffmpeg_binary_names_the_extra(run, tmp_path, monkeypatch):
     monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", missing)
     with pytest.raises(RuntimeError, match=r"no ffmpeg found.*nnviz_widgets\[video\]"):
         run.to_video(tmp_path / "m.mp4", progress=False)
+
+
+def test_mosaic_video_frames_are_the_weights(run, tmp_path):
+    """Each tile of the mosaic video is its neuron's weights (or outputs) on the run's one symmetric scale."""
+    path = run.to_video(tmp_path / "w.gif", view="mosaic", layer="2", progress=False)
+    frames = iio.imread(path)
+    assert frames.shape == (len(run), MOSAIC_SIZE[1], MOSAIC_SIZE[0], 3)
+    layer, show, lay, m = mosaic_layer(run, "2")
+    assert (layer, show) == ("2", "outputs")  # 2-D data: neuron outputs, as the Dashboard shows
+    assert m == pytest.approx(max(np.abs(f.outputs["2"]).max() for f in run), rel=1e-6)
+    maps = run[-1].outputs["2"]  # (16, 50, 50), row 0 at the bottom
+    n, h, w = maps.shape
+    cols, rows = lay["cols"], lay["rows"]
+    tile = min((MOSAIC_SIZE[0] - 16) // cols, (MOSAIC_SIZE[1] - 34 - 44) // rows) - 2
+    rng = np.random.default_rng(0)
+    t, r, c = rng.integers(0, n, 300), rng.integers(0, h, 300), rng.integers(0, w, 300)
+    x = 8 + (t % cols) * (tile + 2) + ((c + 0.5) * tile / w).astype(int)
+    y = 34 + (t // cols) * (tile + 2) + ((h - 1 - r + 0.5) * tile / h).astype(int)
+    got = frames[-1][y, x].astype(int)
+    want = diverging_rgb(maps[t, r, c], m).astype(int)
+    assert np.abs(got - want).max(axis=1).mean() <= 4  # GIF's palette rounds a little
+
+
+def test_dashboard_video_shows_boundary_mosaic_and_curves(run, tmp_path):
+    path = run.to_video(tmp_path / "d.mp4", view="dashboard", fps=5, progress=False)
+    frames = iio.imread(path)
+    assert frames.shape == (len(run), DASHBOARD_SIZE[1], DASHBOARD_SIZE[0], 3)
+    boundary = np.asarray(render_frame(run, -1)).astype(int)
+    assert np.abs(frames[-1][:, : SIZE[0]].astype(int) - boundary).mean() < 4  # H.264 is lossy, not different
+    assert frames[-1][:, SIZE[0] :].std() > 10  # the mosaic and curves drew something

@@ -26,9 +26,16 @@ from ..run.codec import DTYPES, Encoded
 from ..widgets._base import PALETTE
 
 MIN_FPS = 0.1  # a GIF frame lasts at most 655 s, and slower is never what was meant
-VIEWS = ("boundary",)
-PLANNED_VIEWS = ("mosaic", "embedding", "dashboard")
+VIEWS = ("boundary", "mosaic", "dashboard")
 SIZE = (640, 560)  # multiples of 16, so H.264 needs no padding
+MOSAIC_SIZE = (480, 560)
+DASHBOARD_SIZE = (SIZE[0] + MOSAIC_SIZE[0], SIZE[1])
+# The weight mosaic's diverging map (js/src/lib/mosaic.js, after ColorBrewer's RdBu): blue - white - red.
+DIVERGING_STOPS = [
+    (-1, (5, 48, 97)), (-0.6, (33, 102, 172)), (-0.3, (146, 197, 222)), (0, (247, 247, 247)),
+    (0.3, (244, 165, 130)), (0.6, (178, 24, 43)), (1, (103, 0, 31)),
+]  # fmt: skip
+LUT_SIZE = 256
 MARGIN = {"left": 58, "right": 16, "top": 34, "bottom": 76}  # the legend sits under the x-axis label
 LEVELS = 10
 DIVERGED_GREY = (187, 187, 187)
@@ -250,6 +257,170 @@ def _one_line(label) -> str:
     return re.sub(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+", " ", str(label))
 
 
+# -- the weight mosaic and the dashboard ----------------------------------------------------------------------
+def diverging_lut() -> np.ndarray:
+    """(LUT_SIZE, 3) uint8, -1 to +1: the mosaic's blue-white-red map, rounded as the browser rounds."""
+    out = np.zeros((LUT_SIZE, 3), np.uint8)
+    for i in range(LUT_SIZE):
+        x = 2 * i / (LUT_SIZE - 1) - 1
+        k = next(
+            k for k in range(1, len(DIVERGING_STOPS)) if x <= DIVERGING_STOPS[k][0] or k == len(DIVERGING_STOPS) - 1
+        )
+        (x0, c0), (x1, c1) = DIVERGING_STOPS[k - 1], DIVERGING_STOPS[k]
+        f = (x - x0) / (x1 - x0)
+        out[i] = [math.floor(a + f * (b - a) + 0.5) for a, b in zip(c0, c1, strict=True)]
+    return out
+
+
+def diverging_rgb(values: np.ndarray, m: float) -> np.ndarray:
+    """Colours of ``values`` on the symmetric scale ``[-m, m]`` (JS ``divergingColor``); NaN is grey."""
+    v = np.asarray(values, np.float64)
+    x = np.clip(np.nan_to_num(v / m if m > 0 else v * 0), -1, 1)
+    out = diverging_lut()[np.floor((x + 1) / 2 * (LUT_SIZE - 1) + 0.5).astype(np.int64)]
+    out[np.isnan(v)] = DIVERGED_GREY
+    return out
+
+
+def mosaic_layer(run: Run, layer=None) -> tuple[str, str, dict, float]:
+    """``(layer, show, tiling, scale)`` of a mosaic video: the first recorded layer unless named, its neuron
+    outputs when recorded (as the Dashboard shows), and one scale for the whole run (max |value| of every frame)."""
+    from ..widgets.mosaic import tile_layout
+
+    if not run.layers:
+        raise ValueError("view='mosaic' needs recorded layer weights; the run has none")
+    layer = next(iter(run.layers)) if layer is None else str(layer)
+    if layer not in run.layers:
+        raise ValueError(f"layer {layer!r} was not recorded; recorded layers are {list(run.layers)}")
+    show = "outputs" if run.layers[layer].get("outputs") else "weights"
+    name = f"{show}/{layer}"
+    scale = 0.0
+    for frame in run:
+        enc = frame.arrays.get(name)
+        if enc is not None:  # symmetric codes: the offset is -max|value| of that frame
+            scale = max(scale, abs(float(enc.header["offset"])))
+    return layer, show, tile_layout(run.layers[layer], show=show), scale
+
+
+def render_mosaic(run: Run, index: int, *, layer=None, size: tuple[int, int] = MOSAIC_SIZE, plan=None):
+    """Frame ``index``'s weight mosaic (one tile per neuron, blue-white-red on the run's one scale) as a PIL image.
+    Colour-input filters (3 channels) are drawn as the mean of their channels.
+
+    >>> render_mosaic(rec.run, -1).save("weights.png")   # doctest: +SKIP
+    """
+    Image = _need("PIL.Image")  # noqa: N806
+    ImageDraw = _need("PIL.ImageDraw")  # noqa: N806
+    layer, show, lay, m = plan or mosaic_layer(run, layer)
+    frame = run[index]
+    width, height = size
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    title = " · ".join(
+        [f"{layer} {show}", f"epoch {frame.epoch}"] + [f"{n} {format_metric(v)}" for n, v in frame.metrics.items()]
+    )
+    draw.text((8, 9), title, fill=(34, 34, 34), font=_font(13))
+    enc = frame.arrays.get(f"{show}/{layer}")
+    n = min(lay["tiles"], lay["page_size"])
+    cols, rows = lay["cols"], lay["rows"]
+    top, bar_h, gap = 34, 44, 2
+    tile = max(1, min((width - 16) // cols, (height - top - bar_h) // rows) - gap)
+    if enc is not None:
+        flat = enc.decode().reshape(-1)
+        per = lay["values"]
+        for t in range(n):
+            vals = flat[t * per : (t + 1) * per]
+            if lay["rgb"]:
+                vals = vals.reshape(3, -1).mean(axis=0)
+            cells = np.full(lay["h"] * lay["w"], np.nan)
+            cells[: len(vals)] = vals[: len(cells)]
+            cells = cells.reshape(lay["h"], lay["w"])
+            if lay.get("flip"):
+                cells = cells[::-1]
+            rgb = diverging_rgb(cells, m)
+            rgb[np.isnan(cells)] = (230, 230, 230) if not np.isnan(vals).any() else DIVERGED_GREY
+            tile_img = Image.fromarray(rgb.astype(np.uint8)).resize((tile, tile), Image.Resampling.NEAREST)
+            img.paste(tile_img, (8 + (t % cols) * (tile + gap), top + (t // cols) * (tile + gap)))
+    # colour bar: the scale and what it means
+    y = height - bar_h + 8
+    ramp = diverging_lut()[np.linspace(0, LUT_SIZE - 1, width - 80).astype(int)][None].repeat(10, axis=0)
+    img.paste(Image.fromarray(ramp), (40, y))
+    font = _font(11)
+    for x, text in ((40, f"{-m:.3g}"), (40 + (width - 80) / 2, "0"), (width - 40, f"{m:.3g}")):
+        draw.text((x, y + 13), text, fill=(51, 51, 51), font=font, anchor="mt")
+    return img
+
+
+def render_curves(run: Run, index: int, *, size: tuple[int, int] = (MOSAIC_SIZE[0], 240)):
+    """Loss and accuracy (each metric family in its own panel) up to frame ``index``, the frame marked."""
+    Image = _need("PIL.Image")  # noqa: N806
+    ImageDraw = _need("PIL.ImageDraw")  # noqa: N806
+    width, height = size
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    font = _font(11)
+    frames = list(run)
+    names = [n for n in dict.fromkeys(k for f in frames for k in f.metrics)]
+    families = {}
+    for n in names:
+        families.setdefault(n.removeprefix("val_").removeprefix("train_"), []).append(n)
+    panels = list(families.items())[:2]
+    xs = [f.epoch for f in frames]
+    x0, x1 = min(xs), max(max(xs), min(xs) + 1)
+    ph = (height - 8) // max(1, len(panels))
+    for p, (_family, members) in enumerate(panels):
+        top, left, right, bottom = 8 + p * ph + 14, 48, width - 10, 8 + (p + 1) * ph - 18
+        values = [v for f in frames for n in members if math.isfinite(v := f.metrics.get(n, math.nan))]
+        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+        lo, hi = (lo - 0.5, hi + 0.5) if hi <= lo else (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+
+        def sx(x, left=left, right=right):
+            return left + (x - x0) / (x1 - x0) * (right - left)
+
+        def sy(y, top=top, bottom=bottom, lo=lo, hi=hi):
+            return bottom - (y - lo) / (hi - lo) * (bottom - top)
+
+        draw.rectangle((left, top, right, bottom), outline=(68, 68, 68))
+        ticks, dec = nice_ticks(lo, hi, 3)
+        for t in ticks:
+            draw.text((left - 4, sy(t)), f"{t:.{dec}f}", fill=(51, 51, 51), font=font, anchor="rm")
+        for j, n in enumerate(members):
+            pts = [
+                (sx(f.epoch), sy(f.metrics[n]))
+                for f in frames[: index + 1]
+                if math.isfinite(f.metrics.get(n, math.nan))
+            ]
+            color = _rgb(PALETTE[j % len(PALETTE)])
+            if len(pts) > 1:
+                draw.line(pts, fill=color, width=2)
+            now = frames[index].metrics.get(n, math.nan)
+            draw.text((left + 4 + 120 * j, top - 13), f"{n} {format_metric(now)}", fill=color, font=font)
+        x = sx(frames[index].epoch)
+        draw.line((x, top, x, bottom), fill=(85, 85, 85), width=1)
+    return img
+
+
+def render_dashboard(run: Run, index: int, *, layer=None, plan=None):
+    """The boundary, the weight mosaic and the curves of frame ``index``, side by side, as one PIL image."""
+    Image = _need("PIL.Image")  # noqa: N806
+    img = Image.new("RGB", DASHBOARD_SIZE, "white")
+    img.paste(render_frame(run, index), (0, 0))
+    right = (DASHBOARD_SIZE[0] - SIZE[0], DASHBOARD_SIZE[1])
+    if run.layers:
+        img.paste(render_mosaic(run, index, layer=layer, size=(right[0], right[1] - 240), plan=plan), (SIZE[0], 0))
+    img.paste(render_curves(run, index, size=(right[0], 240)), (SIZE[0], right[1] - 240))
+    return img
+
+
+def _renderer(run: Run, view: str, layer):
+    if view == "boundary":
+        if layer is not None:
+            raise ValueError("layer: the boundary video shows no layer; use view='mosaic' or 'dashboard'")
+        return lambda i: render_frame(run, i)
+    plan = mosaic_layer(run, layer) if view == "mosaic" or run.layers else None
+    if view == "mosaic":
+        return lambda i: render_mosaic(run, i, plan=plan)
+    return lambda i: render_dashboard(run, i, plan=plan)
+
+
 # -- the video --------------------------------------------------------------------------------------------
 class _Progress:
     """A one-line bar on stderr: ``moons.mp4 [#######-------]  40/100``."""
@@ -269,15 +440,20 @@ class _Progress:
             sys.stderr.flush()
 
 
-def to_video(run: Run, path: str | Path, *, view: str = "boundary", fps: float = 10, progress: bool = True) -> Path:
+def to_video(
+    run: Run, path: str | Path, *, view: str = "boundary", fps: float = 10, progress: bool = True, layer=None
+) -> Path:
     """Write ``run`` as an MP4 (H.264) or GIF, chosen by ``path``'s suffix, one video frame per recorded frame.
 
+    ``view``: ``"boundary"`` (the decision boundary), ``"mosaic"`` (one layer's weights, or its neuron outputs
+    when recorded, on one colour scale for the whole run; ``layer`` picks it, default the first recorded) or
+    ``"dashboard"`` (the two side by side, with the loss and accuracy curves up to each frame).
+
     >>> rec.run.to_video("moons.mp4", fps=20)   # doctest: +SKIP
+    >>> rec.run.to_video("weights.gif", view="mosaic", layer="0")   # doctest: +SKIP
     """
     if not isinstance(run, Run):
         raise TypeError(f"run must be a nnviz_widgets Run, got {type(run).__name__}")
-    if view in PLANNED_VIEWS:
-        raise NotImplementedError(f"view={view!r} cannot be exported to video yet; available: {list(VIEWS)}")
     if view not in VIEWS:
         raise ValueError(f"view must be one of {list(VIEWS)}, got {view!r}")
     fps = real("fps", fps, lo=MIN_FPS, hi=120, what="video frames per second")
@@ -291,14 +467,15 @@ def to_video(run: Run, path: str | Path, *, view: str = "boundary", fps: float =
         raise ValueError("the run has no frames yet: capture at least one before exporting")
     progress = flag("progress", progress)
     _need("PIL.Image")
+    draw = _renderer(run, view, layer)
     bar = _Progress(path.name, len(run), progress)
-    frames = (render_frame(run, i) for i in range(len(run)))
+    frames = (draw(i) for i in range(len(run)))
     try:
         with atomic_path(path, "the video") as tmp:  # a failed export leaves an existing file as it was
             if suffix == ".gif":
                 _write_gif(tmp, frames, fps, bar)
             else:
-                _write_mp4(tmp, frames, fps, bar)
+                _write_mp4(tmp, frames, fps, bar, {"boundary": SIZE, "mosaic": MOSAIC_SIZE}.get(view, DASHBOARD_SIZE))
     finally:
         bar.close()
     return path
@@ -317,14 +494,14 @@ def _write_gif(path: Path, frames, fps: float, bar: _Progress) -> None:
     first.save(path, save_all=True, append_images=it, duration=round(1000 / fps), loop=0, optimize=False)
 
 
-def _write_mp4(path: Path, frames, fps: float, bar: _Progress) -> None:
+def _write_mp4(path: Path, frames, fps: float, bar: _Progress, size: tuple[int, int]) -> None:
     imageio_ffmpeg = _need("imageio_ffmpeg")
     try:
         imageio_ffmpeg.get_ffmpeg_exe()
     except RuntimeError as err:
         raise RuntimeError(f"no ffmpeg found for MP4 export ({err}); install the video extra with `{EXTRA}`") from err
     writer = imageio_ffmpeg.write_frames(
-        str(path), SIZE, fps=fps, codec="libx264", pix_fmt_in="rgb24", pix_fmt_out="yuv420p", quality=7,
+        str(path), size, fps=fps, codec="libx264", pix_fmt_in="rgb24", pix_fmt_out="yuv420p", quality=7,
         macro_block_size=16, ffmpeg_log_level="error",
     )  # fmt: skip
     writer.send(None)

@@ -105,6 +105,8 @@ def _classes() -> dict:
                 self.rec = Recorder(self.module, self.X, self.y, **{**options, **self.options})
 
         def on_epoch_end(self, epoch, logs=None) -> None:
+            if not self.rec.active:  # another rank records (torch.distributed): no capture work here
+                return
             self.module.sync()
             metrics = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
             self.rec.capture(epoch=int(epoch) + 1, **metrics)

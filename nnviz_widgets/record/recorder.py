@@ -20,10 +20,12 @@ from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe
+from .distributed import global_rank
 from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
 from .schedule import CaptureSchedule
 from .twin import eval_twin
+from .unwrap import unwrap
 from .weights import OutputProbe, WeightProbe, describe_layer
 
 MAX_CLASSES = 10
@@ -77,8 +79,15 @@ class Recorder:
         evenly spaced when ``expected`` (the number of ``capture()`` calls the run will make) is known, else
         denser early. Frames are never deleted, so frame indices stay valid. ``capture(force=True)`` records
         off the schedule (still within ``max_frames``, a hard bound); :meth:`due` says whether the next call will.
-    path : a directory to write the run to as it grows (docs/run-format.md); another process can follow it
-        with ``nnv.open_run(path, follow=True)``. An existing run there is refused unless ``overwrite=True``.
+    path : where to write the run as it grows (docs/run-format.md): a directory, or an fsspec URL such as
+        ``"s3://bucket/runs/x"`` (also ``gs://``, ``az://``, ``memory://``; ``storage_options=`` go to fsspec).
+        Frames then live there and memory holds only an index of them (about 30 bytes plus 8 per metric per
+        frame) and a 32 MB cache; another process can follow the run with ``nnv.open_run(path, follow=True)``.
+        An existing run there is refused unless ``overwrite=True``.
+
+    Under torch.distributed (torchrun, DDP) only global rank 0 records: on every other rank ``rec.active``
+    is False, :meth:`capture` returns None at once and nothing is written. A DataParallel/DDP/``torch.compile``
+    wrapper is unwrapped: the recorder evaluates the module inside it.
 
     Example
     -------
@@ -103,6 +112,7 @@ class Recorder:
         plane=None,
         path=None,
         overwrite: bool = False,
+        storage_options: dict | None = None,
         layers: str | Sequence[str] | None = None,
         outputs: bool | None = None,
         output_grid: int = 50,
@@ -119,7 +129,10 @@ class Recorder:
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if not isinstance(output, str) or output not in ("logits", "probabilities"):
             raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
+        model = unwrap(model)
         self.model = model
+        self.rank = global_rank()
+        self.active = self.rank == 0  # only global rank 0 records (and writes) under torch.distributed
         self.output = output
         self.schedule = CaptureSchedule(every, max_frames, expected)
         self.ticks = 0  # capture() calls so far, kept or not
@@ -154,8 +167,14 @@ class Recorder:
         self._activations = ActivationProbe(model, activations, len(self.X), sample)
         self._histograms = _histogram_probe(model, histograms, gradients, bins)
         self.run.sample = self._activations.sample  # rows of X whose activations are recorded
+        self.writer = None
+        if not self.active:
+            return
         self._check_model_output()
-        self.writer = None if path is None else RunWriter(self.run, path, overwrite=overwrite)
+        if path is not None:
+            self.writer = RunWriter(
+                self.run, path, overwrite=overwrite, storage_options=storage_options, index_only=True
+            )
 
     def __repr__(self) -> str:
         return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.run!r}>"
@@ -184,7 +203,7 @@ class Recorder:
         >>> [(rec.due(), rec.capture() is not None) for _ in range(3)]
         [(True, True), (False, False), (True, True)]
         """
-        return self.schedule.keep(self.ticks, len(self.run))
+        return self.active and self.schedule.keep(self.ticks, len(self.run))
 
     def capture(self, *, epoch: int | None = None, force: bool = False, **metrics) -> Frame | None:
         """Evaluate the model now and append one frame; returns it (None when the schedule skips this
@@ -194,6 +213,9 @@ class Recorder:
         ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the capture's number
         (the frame's index unless captures are thinned).
         """
+        if not self.active:  # another rank records: no evaluation, no metric conversion (a GPU sync), no write
+            self.ticks += 1
+            return None
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
         with self._lock:  # one capture at a time per recorder: ticks, frames and caches stay consistent

@@ -7,6 +7,8 @@ the browser draws. Widgets subscribe to a Run to hear about new frames; a Run kn
 
 from __future__ import annotations
 
+import math
+import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -139,6 +141,42 @@ class Grid:
         return [float(self.xs[0]), float(self.xs[-1]), float(self.ys[0]), float(self.ys[-1])]
 
 
+class MemoryFrames:
+    """Where a Run keeps its frames when nothing else does: a list in memory.
+
+    A store (``store.py``) replaces it with an index in memory and the frames on disk or in a bucket; both
+    answer the same few calls, so a Run and every view read either the same way.
+    """
+
+    def __init__(self):
+        self._list: list[Frame] = []
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def get(self, i: int) -> Frame:
+        return self._list[i]
+
+    def add(self, frame: Frame) -> None:
+        self._list.append(frame)
+
+    def epochs(self) -> np.ndarray:
+        return np.array([f.epoch for f in self._list], dtype=np.int64)
+
+    def metric_names(self) -> list[str]:
+        names: dict[str, None] = {}
+        for f in self._list:
+            names.update(dict.fromkeys(f.metrics))
+        return list(names)
+
+    def metric(self, name: str) -> np.ndarray:
+        return np.array([f.metrics.get(name, math.nan) for f in self._list], dtype=np.float64)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(f.nbytes for f in self._list)
+
+
 class Run(Sequence):
     """Frames in capture order, plus what every view needs to draw them (grid, data as drawn on the plane,
     class names, axis labels).
@@ -173,7 +211,7 @@ class Run(Sequence):
         self.classes = list(classes)
         self.layers: dict[str, dict] = {}  # recorded weight layers by name (see record/weights.describe_layer)
         self.sample = np.zeros(0, np.int64)  # rows of the data whose activations frames carry (record/activations)
-        self._frames: list[Frame] = []
+        self._frames = MemoryFrames()  # or a store's index (see store.py): frames on disk, read on demand
         self._lock = threading.RLock()  # re-entrant: a listener may subscribe or read the run
         self._listeners: list[Callable[[Frame], None]] = []
 
@@ -181,7 +219,30 @@ class Run(Sequence):
         return len(self._frames)
 
     def __getitem__(self, i):
-        return self._frames[i]
+        n = len(self._frames)
+        if isinstance(i, slice):
+            return [self._frames.get(j) for j in range(*i.indices(n))]
+        i = operator.index(i)
+        if not -n <= i < n:
+            raise IndexError(f"frame index {i} out of range: the run has {n} frames")
+        return self._frames.get(i % n)
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """Every frame's epoch, int64, without reading the frames (curves use it on runs of any length)."""
+        with self._lock:
+            return self._frames.epochs()
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The metric names of the run's frames, in order of first appearance."""
+        with self._lock:
+            return self._frames.metric_names()
+
+    def metric(self, name: str) -> np.ndarray:
+        """One metric over every frame, float64 (NaN where a frame lacks it), without reading the frames."""
+        with self._lock:
+            return self._frames.metric(name)
 
     def __repr__(self) -> str:
         return f"<Run {len(self)} frames, {len(self.classes)} classes, grid {len(self.grid.ys)}x{len(self.grid.xs)}>"
@@ -191,7 +252,7 @@ class Run(Sequence):
         # listeners are called under the lock, so frames captured from two threads reach them in index order
         with self._lock:
             frame = Frame(len(self._frames), int(epoch), dict(metrics), bool(diverged), dict(arrays))
-            self._frames.append(frame)
+            self._frames.add(frame)
             for listener in list(self._listeners):
                 listener(frame)
         return frame
@@ -208,19 +269,36 @@ class Run(Sequence):
 
         return unsubscribe
 
-    def to_html(self, path, *, title: str | None = None):
-        """Write one self-contained offline HTML page that plays this run; see :func:`nnviz_widgets.export.to_html`."""
-        from ..export import to_html  # export builds on widgets, which build on runs
+    def to_html(self, path, *, views=None, title: str | None = None):
+        """Write one self-contained offline HTML page that plays this run (every view it can show, or ``views``);
+        see :func:`nnviz_widgets.export.to_html`.
 
-        return to_html(self, path, title=title)
+        >>> rec.run.to_html("moons.html", views=["boundary", "curves"])   # doctest: +SKIP
+        """
+        return _exporter("html")(self, path, views=views, title=title)
 
-    def to_video(self, path, *, view: str = "boundary", fps: float = 10, progress: bool = True):
-        """Write an MP4 or GIF (by ``path``'s suffix) of this run; see :func:`nnviz_widgets.export.to_video`."""
-        from ..export.video import to_video  # lazy: needs the `video` extra
+    def to_video(self, path, *, view: str = "boundary", fps: float = 10, progress: bool = True, layer=None):
+        """Write an MP4 or GIF (by ``path``'s suffix) of this run; see :func:`nnviz_widgets.export.to_video`.
 
-        return to_video(self, path, view=view, fps=fps, progress=progress)
+        >>> rec.run.to_video("moons.mp4", view="dashboard")   # doctest: +SKIP
+        """
+        return _exporter("video")(self, path, view=view, fps=fps, progress=progress, layer=layer)
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the encoded frames (what the history costs in memory)."""
-        return sum(f.nbytes for f in self._frames)
+        """Bytes this run holds in memory: every encoded frame, or, for a run on disk, its index and cache."""
+        return self._frames.nbytes
+
+
+# The layers that draw and export runs build on this one, never the other way: ``nnviz_widgets.export``
+# registers its functions here when it is imported (``import nnviz_widgets`` does), so Run.to_html needs no import.
+EXPORTERS: dict[str, Callable] = {}
+
+
+def _exporter(kind: str) -> Callable:
+    if kind not in EXPORTERS:
+        raise RuntimeError(
+            f"Run.to_{kind} needs nnviz_widgets.export, which registers it: `import nnviz_widgets` (or "
+            "nnviz_widgets.export) first"
+        )
+    return EXPORTERS[kind]

@@ -1,182 +1,355 @@
-"""Runs on disk: a directory that grows one appended record per frame, readable while it is written.
+"""Runs that live in a store as they grow: a local directory, or any fsspec file system, followed live.
 
 The layout is written down in ``docs/run-format.md``. In short::
 
-    manifest.json   format name and version, grid xs/ys, classes, axis labels, recorded layers
+    manifest.json   format name and version, grid xs/ys, classes, axis labels, recorded layers, layout
     points.npy      (N, 2) float32, the data as drawn        labels.npy  (N,) int64 true class index
     sample.npy      (S,) int64 rows whose activations frames carry (only when activations are recorded)
-    frames.bin      records: b"NNVF" | u32 header length | JSON header | array bytes | u32 crc32
+    status.json     live/ended, frames, last epoch and metrics, last update (rewritten as the run grows)
+    local directory:  frames.bin  (records appended one per frame)  +  frames.idx  (one JSON line per record)
+    fsspec URL:       segments/00000000.nnvf (records, written whole every N frames or T seconds) + .idx (JSON)
 
-Frames are stored exactly as the codec encoded them (``codec.py``), so nothing is quantised twice and what a
-reader gets back is bit-identical to what the writer held. Nothing here unpickles or evaluates a file: the
-manifest and headers are JSON, the arrays ``.npy`` read with ``allow_pickle=False`` or raw codec bytes.
-
-A writer only ever appends and flushes one whole record per frame, so a killed writer leaves at most one torn
-record at the end; a reader keeps every complete frame before it and warns about the rest.
+A run with a store keeps only an *index* in memory (where each frame lies, its epoch, metrics and divergence:
+about 30 bytes plus 8 per metric per frame) and a small cache of recent frames; a frame's arrays are read
+when a view asks for them (memory-mapped on a local disk, a ranged GET on an object store). Writers only
+append (locally) or add whole new objects (remotely), so a killed writer loses at most the frame it was
+writing (locally) or the frames not yet flushed (remotely): every record and segment written before stays
+readable. Nothing here unpickles or evaluates a file.
 """
 
 from __future__ import annotations
 
+import atexit
+import io
 import json
 import math
+import mmap
 import os
-import struct
 import threading
 import time
 import warnings
-import zlib
-from dataclasses import dataclass
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .codec import Encoded, check
+from .backends import FsspecStore, LocalStore, RemoteStoreError, is_url, store_for
+from .records import (
+    MAGIC,
+    NotARunError,
+    RunVersionError,
+    Torn,
+    TornRecordWarning,
+    decode_records,
+    encode_record,
+    iter_records,
+)
 from .run import Frame, Grid, Run
 
+__all__ = [
+    "FRAMES", "MAGIC", "MANIFEST", "NotARunError", "RunInfo", "RunTable", "RunVersionError", "RunWriter", "Torn",
+    "TornRecordWarning", "decode_records", "disk_size", "encode_record", "open_run", "read_manifest", "runs",
+]  # fmt: skip
+
 FORMAT = "nnviz-run"
-VERSION = 1
-MAGIC = b"NNVF"
-MANIFEST, POINTS, LABELS, FRAMES = "manifest.json", "points.npy", "labels.npy", "frames.bin"
+VERSION = 2  # 2: frames.idx, status.json, the segments layout; version-1 runs still open
+MANIFEST, POINTS, LABELS, FRAMES, INDEX = "manifest.json", "points.npy", "labels.npy", "frames.bin", "frames.idx"
 SAMPLE = "sample.npy"  # optional: the rows of the data whose activations frames carry (run.sample)
-_U32 = struct.Struct("<I")
-_HEAD = len(MAGIC) + _U32.size  # magic + header length
+STATUS = "status.json"
+SEGMENTS = "segments"
+OWN_FILES = (MANIFEST, STATUS, POINTS, LABELS, SAMPLE, FRAMES, INDEX, SEGMENTS)  # what overwrite=True replaces
+
+FLUSH_FRAMES = 64  # a remote writer flushes a segment every 64 frames ...
+FLUSH_SECONDS = 0.5  # ... or 0.5 s after its oldest unflushed frame, whichever comes first
+MAX_POLL = 1.0  # a remote follower's poll interval backs off to at most this: capture -> view <= ~1.5 s + a GET
+HEARTBEAT = 30.0  # a live writer rewrites status.json at least this often; 4 missed beats read as "stopped"
+STATUS_EVERY = 1.0  # a local writer rewrites status.json at most once a second while frames arrive
+VERIFY_BYTES = 64 << 20  # local runs up to this size are checked record by record at open; larger ones trust
+#                         frames.idx and check each record's CRC when it is read (open in ~1 s whatever the size)
+CACHE_BYTES = 32 << 20  # recently read or written frames kept decoded in memory, per run
+BACKLOG_BYTES = 256 << 20  # a remote writer whose uploads fall this far behind makes capture() wait
 
 
-class NotARunError(ValueError):
-    """The path is not a run directory (no readable manifest)."""
+# -- the index: what memory holds for a stored run ----------------------------------------------------------
+_ENTRY = np.dtype([("segment", "<i4"), ("offset", "<i8"), ("length", "<i8"), ("epoch", "<i8"), ("diverged", "?")])
 
 
-class RunVersionError(ValueError):
-    """The run was written by a newer nnviz_widgets, in a format version this one cannot read."""
+class IndexedFrames:
+    """A Run's frames as an index in memory plus a reader: ``get(i)`` reads frame ``i`` when it is asked for.
+
+    ``read(segment, offset, length)`` returns a record's bytes. ``sink(frame)`` (a writer) stores a new frame
+    and returns where it lies, or None to keep it in memory (a closed writer); a reader instead announces each
+    frame's place with :meth:`expect` before appending it.
+    """
+
+    def __init__(self, read, where: str, sink=None):
+        self._read, self._sink, self.where = read, sink, where
+        self._entries = np.zeros(64, _ENTRY)
+        self._metrics: dict[str, np.ndarray] = {}
+        self._n = 0
+        self._held: dict[int, Frame] = {}  # frames that live only in memory (written after the writer closed)
+        self._cache: OrderedDict[int, Frame] = OrderedDict()
+        self._cache_bytes = 0
+        self._cache_lock = threading.Lock()  # views read frames from their own threads
+        self._expected: list[tuple[int, int, int]] = []
+
+    def __len__(self) -> int:
+        return self._n
+
+    def expect(self, location: tuple[int, int, int]) -> None:
+        self._expected.append(location)
+
+    def add(self, frame: Frame) -> None:
+        if self._expected:
+            location = self._expected.pop(0)
+        else:
+            location = self._sink(frame) if self._sink is not None else None
+        if location is None:
+            self._held[frame.index] = frame
+            location = (-1, -1, -1)
+        self._add_entry(location, frame.epoch, frame.metrics, frame.diverged)
+        self._remember(frame)
+
+    def _add_entry(self, location, epoch: int, metrics: dict, diverged: bool) -> None:
+        if self._n == len(self._entries):  # grow by doubling: amortised O(1), memory at most 2x the index
+            self._entries = np.resize(self._entries, 2 * self._n)
+            for name, col in self._metrics.items():
+                self._metrics[name] = np.concatenate([col, np.full(len(col), np.nan)])
+        self._entries[self._n] = (*location, epoch, diverged)
+        for name, value in metrics.items():
+            col = self._metrics.get(name)
+            if col is None:
+                col = self._metrics[name] = np.full(len(self._entries), np.nan)
+            col[self._n] = value
+        self._n += 1
+
+    def _remember(self, frame: Frame) -> None:
+        with self._cache_lock:
+            if frame.index in self._cache:
+                return
+            self._cache[frame.index] = frame
+            self._cache_bytes += frame.nbytes
+            while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
+                _, old = self._cache.popitem(last=False)
+                self._cache_bytes -= old.nbytes
+
+    def get(self, i: int) -> Frame:
+        with self._cache_lock:
+            frame = self._cache.get(i)
+            if frame is not None:
+                self._cache.move_to_end(i)
+                return frame
+        if i in self._held:
+            return self._held[i]
+        segment, offset, length, epoch, diverged = self._entries[i].tolist()
+        data = self._read(segment, offset, length)
+        problems: list = []
+        records = list(iter_records(data, 0, problems))
+        if len(records) != 1 or records[0][1] != len(data):
+            why = problems[0][1] if problems else "more than one record"
+            raise NotARunError(f"frame {i} of the run at {self.where!r} is damaged on disk ({why})")
+        fields = records[0][2]
+        frame = Frame(i, fields["epoch"], fields["metrics"], fields["diverged"], fields["arrays"])
+        self._remember(frame)
+        return frame
+
+    def epochs(self) -> np.ndarray:
+        return self._entries["epoch"][: self._n].copy()
+
+    def metric_names(self) -> list[str]:
+        return list(self._metrics)
+
+    def metric(self, name: str) -> np.ndarray:
+        col = self._metrics.get(name)
+        return np.full(self._n, np.nan) if col is None else col[: self._n].copy()
+
+    @property
+    def nbytes(self) -> int:
+        index = self._entries.nbytes + sum(c.nbytes for c in self._metrics.values())
+        return index + self._cache_bytes + sum(f.nbytes for f in self._held.values())
 
 
-class TornRecordWarning(UserWarning):
-    """The end of ``frames.bin`` holds an incomplete or damaged record (a writer stopped mid-write)."""
+def _entry_json(location, frame) -> dict:
+    segment, offset, length = location
+    return {
+        "o": offset,
+        "n": length,
+        "e": frame.epoch,
+        "d": frame.diverged,
+        "m": {k: _metric_to_json(v) for k, v in frame.metrics.items()},
+    }
 
 
-@dataclass(frozen=True)
-class Torn:
-    """Where the readable frames end: ``offset`` of the first bad byte, ``nbytes`` ignored after it, ``why``."""
-
-    offset: int
-    nbytes: int
-    why: str
-
-
-# -- records ----------------------------------------------------------------------------------------------
 def _metric_to_json(value: float):
-    # strict JSON has no NaN/inf: a non-finite metric (a diverged loss) is stored as its name, "nan"/"inf"/"-inf"
     return value if math.isfinite(value) else str(value)
 
 
-def encode_record(frame: Frame) -> bytes:
-    """One frame as a ``frames.bin`` record (see docs/run-format.md)."""
-    arrays, at = {}, 0
-    for name, enc in frame.arrays.items():
-        arrays[name] = {**enc.header, "byte_offset": at, "byte_length": len(enc.data)}
-        at += len(enc.data)
-    header = {
-        "index": frame.index,
-        "epoch": frame.epoch,
-        "metrics": {k: _metric_to_json(v) for k, v in frame.metrics.items()},
-        "diverged": frame.diverged,
-        "arrays": arrays,
-    }
-    head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
-    body = head + b"".join(enc.data for enc in frame.arrays.values())
-    return MAGIC + _U32.pack(len(head)) + body + _U32.pack(zlib.crc32(body))
+def _entries_from_json(items, segment: int, size: int | None) -> list:
+    """Checked index entries ``(location, epoch, metrics, diverged)``: contiguous from 0, inside ``size`` bytes.
 
-
-def decode_records(data: bytes | memoryview, start: int = 0) -> tuple[list[dict], int, str | None]:
-    """Parse complete records from ``data[start:]``.
-
-    Returns ``(frames, end, problem)``: each frame a dict of ``epoch``, ``metrics``, ``diverged``, ``arrays``
-    (name -> :class:`Encoded`); ``end`` the offset just past the last complete record; ``problem`` ``None``
-    when the data ended exactly there, ``"incomplete"`` when a record is cut short (a writer may still be
-    writing it), or a description of damage (bad magic, bad header, CRC mismatch).
-    """
-    view = memoryview(data)
-    frames, at = [], start
-    while at < len(view):
-        if len(view) - at < _HEAD:
-            return frames, at, "incomplete"
-        if bytes(view[at : at + 4]) != MAGIC:
-            return frames, at, f"no record marker at byte {at}"
-        (hlen,) = _U32.unpack_from(view, at + 4)
-        if len(view) - at < _HEAD + hlen:
-            return frames, at, "incomplete"
+    Stops at the first entry that does not check (an index is only a shortcut; the records are the truth)."""
+    out, at = [], 0
+    for item in items:
         try:
-            header = json.loads(bytes(view[at + _HEAD : at + _HEAD + hlen]))
-            specs = header["arrays"]
-            lengths = [int(s["byte_length"]) for s in specs.values()]
-            if min(lengths, default=0) < 0:
-                raise ValueError(f"negative byte_length in {lengths}")
-            size = sum(lengths)
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as err:
-            return frames, at, f"unreadable record header at byte {at} ({err})"
-        end = at + _HEAD + hlen + size + _U32.size
-        if len(view) < end:
-            return frames, at, "incomplete"
-        body = view[at + _HEAD : end - _U32.size]
-        if zlib.crc32(body) != _U32.unpack_from(view, end - _U32.size)[0]:
-            return frames, at, f"checksum mismatch in the record at byte {at}"
-        try:  # a header that passed its checksum can still be hand-made: check every field before trusting it
-            frames.append(_frame_fields(header, specs, body[hlen:]))
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as err:
-            return frames, at, f"unreadable record at byte {at} ({err})"
-        at = end
-    return frames, at, None
+            o, n, e = int(item["o"]), int(item["n"]), int(item["e"])
+            metrics = {str(k): float(v) for k, v in dict(item["m"]).items()}
+            diverged = item["d"]
+            if o != at or n <= 0 or (size is not None and o + n > size) or not isinstance(diverged, bool):
+                break
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            break
+        out.append(((segment, o, n), e, metrics, diverged))
+        at = o + n
+    return out
 
 
-def _frame_fields(header: dict, specs: dict, payload: memoryview) -> dict:
-    """``append()`` keywords from one record's checked header and payload; ValueError/KeyError/... if malformed."""
-    arrays = {}
-    for name, spec in specs.items():
-        o, n = int(spec["byte_offset"]), int(spec["byte_length"])
-        if not (0 <= o and 0 <= n and o + n <= len(payload)):
-            raise ValueError(f"array {name!r} lies outside the record (bytes {o}..{o + n} of {len(payload)})")
-        codec_header = {k: v for k, v in spec.items() if k not in ("byte_offset", "byte_length")}
-        check(codec_header, n)
-        arrays[str(name)] = Encoded(codec_header, bytes(payload[o : o + n]))
-    metrics = header["metrics"]
-    if not isinstance(metrics, dict) or isinstance(header["diverged"], (dict, list)):
-        raise ValueError("metrics must be an object and diverged a boolean")
-    return {
-        "epoch": int(header["epoch"]),
-        "metrics": {str(k): float(v) for k, v in metrics.items()},
-        "diverged": bool(header["diverged"]),
-        "arrays": arrays,
-    }
+class _MappedFile:
+    """Byte ranges of a growing local file through a read-only memory map (remapped when the file grows)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._map: mmap.mmap | None = None
+        self._lock = threading.Lock()
+
+    def read(self, segment: int, offset: int, length: int) -> bytes:
+        with self._lock:
+            if self._map is None or offset + length > len(self._map):
+                self._remap()
+            if self._map is None or offset + length > len(self._map):
+                raise NotARunError(f"{str(self.path)!r} is shorter than its index says (byte {offset + length})")
+            return self._map[offset : offset + length]
+
+    def view(self) -> memoryview | bytes:
+        with self._lock:
+            self._remap()
+            return memoryview(self._map) if self._map is not None else b""
+
+    def _remap(self) -> None:
+        if self._map is not None:
+            try:
+                self._map.close()
+            except BufferError:  # a memoryview of the old map is still alive: let it be collected with it
+                pass
+        self._map = None
+        with open(self.path, "rb") as f:
+            if os.fstat(f.fileno()).st_size:
+                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._map is not None:
+                try:
+                    self._map.close()
+                except BufferError:
+                    pass
+                self._map = None
+
+
+def _segment_name(k: int, ext: str = "nnvf") -> str:
+    return f"{SEGMENTS}/{k:08d}.{ext}"
 
 
 # -- writing ----------------------------------------------------------------------------------------------
-class RunWriter:
-    """Appends every frame of ``run`` to the directory ``path``: the frames it holds now, then each new one.
+_OPEN_WRITERS: weakref.WeakSet = weakref.WeakSet()
+_BEAT_THREAD: threading.Thread | None = None
+_BEAT_LOCK = threading.Lock()
 
-    Refuses a directory that already holds a run (or other files) unless ``overwrite=True``, which replaces
-    only the run's own four files. The manifest is written last (atomically), so a reader that sees it finds
-    a complete start. Records are written in frame order on the capturing thread, one ``write`` + ``flush``
-    each: a few tens of microseconds for an 80 KB frame.
+
+def _beat_forever() -> None:
+    while True:
+        time.sleep(HEARTBEAT)
+        for writer in list(_OPEN_WRITERS):
+            writer._heartbeat()
+
+
+@atexit.register
+def _close_writers() -> None:
+    for writer in list(_OPEN_WRITERS):  # a process that ends normally marks its runs "ended" and flushes them
+        try:
+            writer.close()
+        except Exception:  # noqa: BLE001, S110 - a failing remote at exit must not hide the real exit status
+            pass
+
+
+class RunWriter:
+    """Writes every frame of ``run`` to ``path``: a local directory, or an fsspec URL (``s3://bucket/runs/x``).
+
+    Locally each frame is appended to ``frames.bin`` and flushed at once. On an fsspec file system (object
+    stores cannot append) frames are gathered into numbered segment objects, uploaded by a background thread
+    every ``flush_frames`` frames or ``flush_seconds`` after the oldest unflushed one; training never waits for
+    the network unless uploads fall ``BACKLOG_BYTES`` behind.
+
+    ``index_only=True`` (what ``Recorder(path=...)`` uses) moves the run's frames into the store: memory then
+    holds the index and a small cache only, and views read frames back on demand. Refuses a path that already
+    holds a run (or other files) unless ``overwrite=True``, which replaces only the run's own files, never a
+    run written in a newer format. :meth:`close` (also called at interpreter exit) flushes everything and marks
+    the run ended.
 
     >>> writer = RunWriter(rec.run, "runs/moons")   # doctest: +SKIP
     """
 
-    def __init__(self, run: Run, path: str | os.PathLike, *, overwrite: bool = False):
+    def __init__(
+        self,
+        run: Run,
+        path,
+        *,
+        overwrite: bool = False,
+        storage_options: dict | None = None,
+        index_only: bool = False,
+        flush_frames: int = FLUSH_FRAMES,
+        flush_seconds: float = FLUSH_SECONDS,
+    ):
+        if isinstance(flush_frames, bool) or not isinstance(flush_frames, int) or flush_frames < 1:
+            raise ValueError(f"flush_frames must be a positive int, got {flush_frames!r}")
+        if isinstance(flush_seconds, bool) or not isinstance(flush_seconds, (int, float)) or not flush_seconds > 0:
+            raise ValueError(f"flush_seconds must be a positive number of seconds, got {flush_seconds!r}")
         self.run = run
-        self.path = Path(path)
-        _prepare_dir(self.path, overwrite)
-        np.save(self.path / POINTS, np.ascontiguousarray(run.points, dtype="<f4"), allow_pickle=False)
-        np.save(self.path / LABELS, np.ascontiguousarray(run.labels, dtype="<i8"), allow_pickle=False)
+        self.store = store_for(path, storage_options)
+        self.url = self.store.url
+        self.path = self.store.path if isinstance(self.store, LocalStore) else self.url
+        self.segmented = not isinstance(self.store, LocalStore)
+        self._flush_frames, self._flush_seconds = flush_frames, float(flush_seconds)
+        self._lock = threading.Condition(threading.RLock())
+        self._closed = False
+        self._written = 0
+        self._last: Frame | None = None
+        self._status_at = 0.0
+        self._bytes = 0
+        _prepare(self.store, overwrite)
+        for name, array in (("points", run.points), ("labels", run.labels)):
+            dtype = "<f4" if name == "points" else "<i8"
+            self.store.write(f"{name}.npy", _npy(np.ascontiguousarray(array, dtype=dtype)))
         sample = np.asarray(getattr(run, "sample", ()), dtype="<i8")
         if len(sample):
-            np.save(self.path / SAMPLE, np.ascontiguousarray(sample), allow_pickle=False)
-        self._file = open(self.path / FRAMES, "wb")  # noqa: SIM115 - held open for the run's life
-        self._lock = threading.Lock()
-        self._next = 0  # index of the next frame to write: records go in frame order
-        self._pending: dict[int, Frame] = {}
-        self._unsubscribe = run.subscribe(self._on_frame)
-        for frame in list(run):
-            self._on_frame(frame)
+            self.store.write(SAMPLE, _npy(np.ascontiguousarray(sample)))
+        if self.segmented:
+            self._segment, self._buffer, self._entries, self._since, self._buffer_bytes = 0, [], [], None, 0
+            self._sealed: list[tuple[int, bytes, list]] = []  # written to memory, not yet uploaded
+            self._uploaded_bytes: dict[int, bytes] = {}
+            self._failed_once = False
+            self._uploader = threading.Thread(target=self._upload_loop, name="nnviz-segments", daemon=True)
+        else:
+            self._file = open(self.store.file(FRAMES), "wb")  # noqa: SIM115 - held open for the run's life
+            self._index = open(self.store.file(INDEX), "wb")  # noqa: SIM115
+            self._offset = 0
+            self._mapped = _MappedFile(self.store.file(FRAMES))
+        self._locations: dict | None = {}  # where each frame lies, while existing frames move into the store
+        with run._lock:
+            existing = list(run)
+            for frame in existing:
+                self._put(frame)
+            if index_only:
+                frames = IndexedFrames(self._read, self.url, sink=self._put)
+                for frame in existing:
+                    frames.expect(self._locations[frame.index])
+                    frames.add(frame)
+                run._frames = frames
+                self._unsubscribe = lambda: None
+            else:
+                self._unsubscribe = run.subscribe(self._put)
+        self._locations = None
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -185,120 +358,387 @@ class RunWriter:
             "axis_labels": list(run.axis_labels),
             "points": POINTS,
             "labels": LABELS,
-            "frames": FRAMES,
             "layers": getattr(run, "layers", {}),  # recorded weight layers, for the weight views
         }
+        manifest.update({"segments": SEGMENTS} if self.segmented else {"frames": FRAMES, "index": INDEX})
         if len(sample):
             manifest["sample"] = SAMPLE  # activation rows, for EmbeddingScatter(run, layer=...)
-        tmp = self.path / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path / MANIFEST)
+        self.store.write(MANIFEST, (json.dumps(manifest) + "\n").encode())
+        self._write_status("live")
+        if self.segmented:
+            self._uploader.start()
+        _OPEN_WRITERS.add(self)
+        global _BEAT_THREAD
+        with _BEAT_LOCK:
+            if _BEAT_THREAD is None:
+                _BEAT_THREAD = threading.Thread(target=_beat_forever, name="nnviz-heartbeat", daemon=True)
+                _BEAT_THREAD.start()
 
-    def _on_frame(self, frame: Frame) -> None:
+    def _put(self, frame: Frame):
+        """Store one frame; returns ``(segment, offset, length)``, or None once closed (it stays in memory)."""
         with self._lock:
-            if self._file.closed or frame.index < self._next:
-                return
-            self._pending[frame.index] = frame
-            while self._next in self._pending:
-                self._file.write(encode_record(self._pending.pop(self._next)))
-                self._next += 1
-            self._file.flush()
+            if self._closed or frame.index < self._written:
+                return None
+            record = encode_record(frame)
+            if self.segmented:
+                location = (self._segment, self._buffer_bytes, len(record))
+                self._buffer.append(record)
+                self._buffer_bytes += len(record)
+                self._entries.append(_entry_json(location, frame))
+                if self._since is None:
+                    self._since = time.monotonic()
+                    self._lock.notify_all()  # the uploader now has a deadline to wait for
+                if len(self._buffer) >= self._flush_frames:
+                    self._seal()
+                while sum(len(s[1]) for s in self._sealed) > BACKLOG_BYTES and not self._closed:
+                    self._lock.wait(0.1)  # uploads are this far behind: let them catch up before more frames
+            else:
+                location = (0, self._offset, len(record))
+                self._file.write(record)
+                self._file.flush()
+                self._index.write(json.dumps(_entry_json(location, frame), separators=(",", ":")).encode() + b"\n")
+                self._index.flush()
+                self._offset += len(record)
+            self._written = frame.index + 1
+            self._bytes += len(record)
+            self._last = frame
+            if self._locations is not None:
+                self._locations[frame.index] = location
+            if not self.segmented and time.monotonic() - self._status_at > STATUS_EVERY:
+                self._write_status("live")
+            return location
+
+    def _read(self, segment: int, offset: int, length: int) -> bytes:
+        if not self.segmented:
+            return self._mapped.read(segment, offset, length)
+        with self._lock:
+            if segment == self._segment:
+                return b"".join(self._buffer)[offset : offset + length]
+            for k, data, _ in self._sealed:
+                if k == segment:
+                    return data[offset : offset + length]
+        return self.store.read_range(_segment_name(segment), offset, offset + length)
+
+    # -- segments (fsspec) --
+    def _seal(self) -> None:
+        """Close the open segment (under the lock) and hand it to the uploader."""
+        if self._buffer:
+            self._sealed.append((self._segment, b"".join(self._buffer), self._entries))
+            self._segment, self._buffer, self._entries, self._since = self._segment + 1, [], [], None
+            self._buffer_bytes = 0
+            self._lock.notify_all()
+
+    def _upload_loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._sealed and not self._closed:
+                    due = None if self._since is None else self._since + self._flush_seconds - time.monotonic()
+                    if due is not None and due <= 0:
+                        self._seal()
+                        break
+                    self._lock.wait(due)
+                if not self._sealed and self._closed:
+                    return
+                segment, data, entries = self._sealed[0]
+            if not self._upload(segment, data, entries):
+                time.sleep(1.0)  # the store failed; retry (frames stay in memory meanwhile)
+                if self._closed:
+                    return
+                continue
+            with self._lock:
+                self._sealed.pop(0)
+                self._lock.notify_all()
+            self._write_status("live")
+
+    def _upload(self, segment: int, data: bytes, entries: list) -> bool:
+        try:
+            self.store.write(_segment_name(segment), data)  # the records first: an index never names a missing one
+            self.store.write(_segment_name(segment, "idx"), json.dumps(entries, separators=(",", ":")).encode())
+            return True
+        except Exception as err:  # noqa: BLE001 - a network error must not kill training; it is retried
+            if not self._failed_once:
+                self._failed_once = True
+                warnings.warn(f"writing segment {segment} to {self.url!r} failed, retrying: {err}", stacklevel=1)
+            return False
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Upload every frame written so far (remote); True once all are in the store."""
+        if not self.segmented:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            self._seal()
+            while self._sealed:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._lock.wait(left)
+        return True
+
+    # -- status --
+    def _write_status(self, state: str) -> None:
+        with self._lock:
+            last = self._last
+            status = {
+                "state": state,
+                "frames": self._written if not self.segmented else self._written - self._unflushed_frames(),
+                "epoch": None if last is None else last.epoch,
+                "metrics": {} if last is None else {k: _metric_to_json(v) for k, v in last.metrics.items()},
+                "bytes": self._bytes,
+                "updated": time.time(),
+            }
+            if self.segmented:
+                status["segments"] = self._segment - len(self._sealed)
+            self._status_at = time.monotonic()
+        try:
+            self.store.write(STATUS, json.dumps(status).encode())
+        except Exception as err:  # noqa: BLE001 - the status is informative; the frames are what matter
+            warnings.warn(f"could not update {STATUS} of {self.url!r}: {err}", stacklevel=2)
+
+    def _unflushed_frames(self) -> int:
+        return len(self._buffer) + sum(len(s[2]) for s in self._sealed)
+
+    def _heartbeat(self) -> None:
+        if not self._closed:
+            self._write_status("live")
 
     def close(self) -> None:
-        """Stop writing (new frames stay in memory only) and close the file."""
-        self._unsubscribe()
+        """Flush every frame, mark the run ended and stop writing (new frames then stay in memory only)."""
         with self._lock:
-            self._file.close()
+            if self._closed:
+                return
+            if self.segmented:
+                self._seal()
+        self.flush(timeout=60.0)
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+            if not self.segmented:
+                self._file.close()
+                self._index.close()
+        self._unsubscribe()
+        if self.segmented:
+            self._uploader.join(timeout=5)
+        self._write_status("ended")
+        _OPEN_WRITERS.discard(self)
 
     def __repr__(self) -> str:
-        return f"<RunWriter {str(self.path)!r}, {self._next} frames written>"
+        return f"<RunWriter {self.url!r}, {self._written} frames written>"
 
 
-def _prepare_dir(path: Path, overwrite: bool) -> None:
-    if path.exists() and not path.is_dir():
-        raise FileExistsError(f"path={str(path)!r} is a file; a run is written to a directory")
-    ours = [path / n for n in (MANIFEST, POINTS, LABELS, FRAMES, SAMPLE)]
-    if path.is_dir() and any(path.iterdir()):
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _prepare(store, overwrite: bool) -> None:
+    """Refuse a path holding a run (or anything else) unless ``overwrite``; then make sure it is writable."""
+    if isinstance(store, LocalStore) and store.path.exists() and not store.path.is_dir():
+        raise FileExistsError(f"path={store.url!r} is a file; a run is written to a directory")
+    names = store.list()
+    if names:
+        has_run = MANIFEST in names
+        if has_run:
+            try:
+                read_manifest(store)
+            except RunVersionError as err:
+                raise FileExistsError(
+                    f"path={store.url!r} holds a run written by a newer nnviz_widgets ({err}); not replacing it"
+                ) from None
+            except NotARunError:
+                pass
         if not overwrite:
-            what = "a run" if (path / MANIFEST).exists() else "other files"
+            what = "a run" if has_run else "other files"
             raise FileExistsError(
-                f"path={str(path)!r} already holds {what}; choose a new directory, or pass overwrite=True to "
-                "replace the run there (only manifest.json, points.npy, labels.npy, sample.npy and frames.bin are "
-                "replaced)"
+                f"path={store.url!r} already holds {what}; choose a new path, or pass overwrite=True to replace "
+                f"the run there (only {', '.join(OWN_FILES)} are replaced)"
             )
-        for p in ours:  # the manifest first, so a follower never pairs the old manifest with new frames
-            p.unlink(missing_ok=True)
+        for name in OWN_FILES:  # the manifest first, so a follower never pairs the old manifest with new frames
+            if name in names:
+                store.delete(name)
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / (FRAMES + ".tmp")
-        probe.write_bytes(b"")
-        probe.unlink()
+        store.write(FRAMES + ".probe", b"")
+        store.delete(FRAMES + ".probe")
+    except FileNotFoundError as err:
+        raise FileNotFoundError(
+            f"cannot write a run to path={store.url!r}: the bucket or folder does not exist ({err})"
+        ) from err
+    except RemoteStoreError:
+        raise
     except OSError as err:
-        raise OSError(f"cannot write a run to path={str(path)!r}: {err.strerror or err}") from err
+        raise OSError(f"cannot write a run to path={store.url!r}: {err.strerror or err}") from err
 
 
 # -- reading ----------------------------------------------------------------------------------------------
-class DiskRun(Run):
-    """A :class:`Run` read from a directory; with ``follow=True`` it keeps appending frames as they are written.
+class StoredRun(Run):
+    """A :class:`Run` read from a store; with ``follow=True`` it keeps appending frames as they are written.
 
-    ``torn`` says where the readable frames end when the file ends in a torn record (else ``None``);
-    :meth:`close` stops following.
+    Memory holds the index; frames are read when asked for. ``torn`` says where the readable frames end when
+    the frames end in a torn record or segment (else ``None``); ``ended`` turns True once the writer closed
+    the run; :meth:`close` stops following.
     """
 
-    def __init__(self, path: Path, manifest: dict, *, poll: float):
+    def __init__(self, store, manifest: dict, *, poll: float):
         grid = manifest["grid"]
         super().__init__(
             grid=Grid(np.asarray(grid["xs"], dtype=np.float64), np.asarray(grid["ys"], dtype=np.float64)),
-            points=_load_npy(path / manifest.get("points", POINTS)),
-            labels=_load_npy(path / manifest.get("labels", LABELS)),
+            points=_load_npy(store, manifest.get("points", POINTS)),
+            labels=_load_npy(store, manifest.get("labels", LABELS)),
             classes=[str(c) for c in manifest["classes"]],
             axis_labels=manifest.get("axis_labels", ("x₁", "x₂")),
         )
         self.layers = dict(manifest.get("layers", {}))
         if manifest.get("sample"):
-            self.sample = _load_sample(path / manifest["sample"], len(self.points))
-        self.path = path
+            self.sample = _load_sample(store, manifest["sample"], len(self.points))
+        self.store = store
+        self.url = store.url
+        self.path = store.path if isinstance(store, LocalStore) else store.url
+        self.segmented = "segments" in manifest and "frames" not in manifest
         self.torn: Torn | None = None
-        self._frames_file = path / manifest.get("frames", FRAMES)
-        self._offset = 0  # bytes of frames.bin read into frames
+        self.ended = False
+        self._offset = 0  # bytes of frames.bin indexed (of the segment being read, remotely)
         self._poll = poll
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        if self.segmented:
+            self._segment = 0  # the next segment to read
+            self._frames = IndexedFrames(self._read_segment_range, self.url)
+        else:
+            self._frames_name = manifest.get("frames", FRAMES)
+            self._index_name = manifest.get("index")
+            self._mapped = _MappedFile(store.file(self._frames_name))
+            self._frames = IndexedFrames(self._mapped.read, self.url)
 
-    def _read_new(self, *, final: bool) -> None:
-        """Append the complete records past ``_offset``; on a bad tail set ``torn`` (and warn when ``final``)."""
-        try:
-            with open(self._frames_file, "rb") as f:
-                f.seek(self._offset)
-                data = f.read()
-        except FileNotFoundError:
-            data = b""
-        frames, end, problem = decode_records(data)
-        for fr in frames:
-            self.append(**fr)
-        self._offset += end
-        self.torn = None if problem is None else Torn(self._offset, len(data) - end, problem)
+    # -- local directory --
+    def _open_local(self, *, final: bool) -> None:
+        size = self.store.size(self._frames_name) or 0
+        if self._index_name and size > VERIFY_BYTES:
+            try:
+                lines = self.store.read(self._index_name).split(b"\n")
+            except OSError:
+                lines = []
+            items = _json_lines(lines[:-1])  # the last piece is "" or a line cut short
+            for location, epoch, metrics, diverged in _entries_from_json(items, 0, size):
+                self._frames._add_entry(location, epoch, metrics, diverged)
+                self._offset = location[1] + location[2]
+        self._read_local(final=final, initial=True)
+
+    def _read_local(self, *, final: bool, initial: bool = False) -> None:
+        """Index the complete records past ``_offset`` (only the new bytes); on a bad tail set ``torn``."""
+        if initial:
+            data, base = self._mapped.view(), 0
+        else:
+            try:
+                with open(self.store.file(self._frames_name), "rb") as f:
+                    f.seek(self._offset)
+                    data, base = f.read(), self._offset
+            except FileNotFoundError:
+                data, base = b"", self._offset
+        problems: list = []
+        for start, end, fields in iter_records(data, self._offset - base, problems):
+            self._frames.expect((0, base + start, end - start))
+            self.append(**fields)
+            self._offset = base + end
+        self._set_torn(problems, len(data) + base, final)
+
+    def _set_torn(self, problems: list, total: int, final: bool) -> None:
+        problem = problems[0][1] if problems else None
+        self.torn = None if problem is None else Torn(self._offset, total - self._offset, problem)
         if self.torn is not None and (final or problem != "incomplete"):
             warnings.warn(
-                f"{self._frames_file} ends in a torn record ({problem}): read {len(self)} complete frames, "
-                f"ignored the last {self.torn.nbytes} bytes from byte {self._offset} (the writer likely stopped "
-                "mid-write)",
+                f"{self.url!r} ends in a torn record ({problem}): read {len(self)} complete frames, ignored the "
+                f"last {self.torn.nbytes} bytes from byte {self._offset} of "
+                f"{'segment ' + str(self._segment) if self.segmented else self._frames_name} (the writer likely "
+                "stopped mid-write)",
                 TornRecordWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
+    # -- segments --
+    def _read_segment_range(self, segment: int, offset: int, length: int) -> bytes:
+        return self.store.read_range(_segment_name(segment), offset, offset + length)
+
+    def _open_segments(self) -> None:
+        names = set(self.store.list(SEGMENTS))
+        count = 0
+        while f"{count:08d}.nnvf" in names:
+            count += 1
+        indexes = self.store.read_many([_segment_name(k, "idx") for k in range(count)])
+        for k in range(count):
+            raw = indexes.get(_segment_name(k, "idx"))
+            items = None
+            if raw is not None:
+                try:
+                    items = json.loads(raw)
+                except ValueError:
+                    items = None
+            if isinstance(items, list):
+                entries = _entries_from_json(items, k, None)
+                if len(entries) == len(items):
+                    for location, epoch, metrics, diverged in entries:
+                        self._frames._add_entry(location, epoch, metrics, diverged)
+                    self._segment = k + 1
+                    continue
+            if not self._read_segment(k, final=True):  # no usable index: read the segment's records
+                return
+
+    def _read_segment(self, k: int, *, final: bool) -> bool:
+        """Append segment ``k``'s frames; False when it is not there yet or is damaged (then ``torn`` is set)."""
+        try:
+            data = self.store.read(_segment_name(k))
+        except FileNotFoundError:
+            return False
+        problems: list = []
+        self._offset = 0
+        for start, end, fields in iter_records(data, 0, problems):
+            self._frames.expect((k, start, end - start))
+            self.append(**fields)
+            self._offset = end
+        if problems:
+            self._set_torn(problems, len(data), final=True)
+            return False
+        self._segment = k + 1
+        return True
+
+    # -- following --
     def _follow(self) -> None:
+        wait, status_at = self._poll, time.monotonic()
         size = -1
-        while not self._stop.wait(self._poll):
+        while not self._stop.wait(wait):
             try:
-                now = os.stat(self._frames_file).st_size
-            except OSError:
+                if self.segmented:
+                    grew = self._read_segment(self._segment, final=False)
+                    if self.torn is not None:
+                        return
+                else:
+                    now = self.store.size(self._frames_name)
+                    grew = now is not None and now != size
+                    if grew:
+                        size = now
+                        self._read_local(final=False)
+                        if self.torn is not None and self.torn.why != "incomplete":
+                            return  # damaged, not just unfinished: nothing after it can be trusted
+            except OSError as err:  # a network hiccup: keep trying, slower
+                warnings.warn(f"following {self.url!r}: {err}", stacklevel=1)
+                grew = False
+            if grew:
+                wait = self._poll
                 continue
-            if now != size:
-                size = now
-                self._read_new(final=False)
-                if self.torn is not None and self.torn.why != "incomplete":
-                    return  # damaged, not just unfinished: nothing after it can be trusted
+            wait = min(wait * 1.5, max(MAX_POLL, self._poll)) if self.segmented else self._poll
+            if time.monotonic() - status_at > 5 * MAX_POLL:
+                status_at = time.monotonic()
+                if self._writer_ended():
+                    return
+
+    def _writer_ended(self) -> bool:
+        status = _read_status(self.store)
+        if status.get("state") == "ended" and int(status.get("frames", 0) or 0) <= len(self):
+            if self.segmented and self._read_segment(self._segment, final=False):
+                return False  # a last segment arrived with the status: read on
+            self.ended = True
+            return True
+        return False
 
     @property
     def following(self) -> bool:
@@ -306,98 +746,304 @@ class DiskRun(Run):
         return self._thread is not None and self._thread.is_alive()
 
     def close(self) -> None:
-        """Stop following the directory (frames read so far stay)."""
+        """Stop following the run (frames read so far stay readable)."""
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
     def __repr__(self) -> str:
-        state = ", following" if self.following else ""
-        return f"<Run {len(self)} frames from {str(self.path)!r}{state}>"
+        state = ", following" if self.following else (", ended" if self.ended else "")
+        return f"<Run {len(self)} frames from {self.url!r}{state}>"
 
 
-def _load_npy(path: Path) -> np.ndarray:
+DiskRun = StoredRun  # the name this class had when runs lived only on a local disk
+
+
+def _json_lines(lines: list[bytes]) -> list:
+    """Parse JSON lines fast (one ``json.loads`` for all), falling back line by line up to the first bad one."""
     try:
-        return np.load(path, allow_pickle=False)
+        return json.loads(b"[" + b",".join(lines) + b"]") if lines else []
+    except ValueError:
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                break
+        return out
+
+
+def _read_status(store) -> dict:
+    try:
+        status = json.loads(store.read(STATUS))
+    except (OSError, ValueError):
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+def _load_npy(store, name: str) -> np.ndarray:
+    _check_name(store, name)
+    try:
+        return np.load(io.BytesIO(store.read(name)), allow_pickle=False)
+    except RemoteStoreError:
+        raise
     except Exception as err:  # noqa: BLE001 - numpy raises OSError, ValueError, EOFError, SyntaxError... on a bad file
-        raise NotARunError(f"{str(path)!r} is missing or not a readable .npy array: {err}") from None
+        raise NotARunError(f"{store.url + '/' + name!r} is missing or not a readable .npy array: {err}") from None
 
 
-def _load_sample(path: Path, n: int) -> np.ndarray:
+def _check_name(store, name) -> None:
+    """A file a manifest names must be a plain name inside the run (no folders, no way out of it)."""
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name:
+        raise NotARunError(f"the manifest of {store.url!r} names {name!r}, which is not a file inside the run")
+
+
+def _load_sample(store, name: str, n: int) -> np.ndarray:
     """The activation sample's row indices: 1-D integers within the run's ``n`` data rows."""
-    sample = _load_npy(path)
-    if sample.ndim != 1 or sample.dtype.kind not in "iu" or (len(sample) and not 0 <= sample.min() <= sample.max() < n):
+    sample = _load_npy(store, name)
+    if sample.ndim != 1 or sample.dtype.kind not in "iu" or (len(sample) and (sample.min() < 0 or sample.max() >= n)):
         raise NotARunError(
-            f"{str(path)!r} must hold 1-D integer row indices within 0..{n - 1}, got {sample.dtype} {sample.shape}"
+            f"{store.url + '/' + name!r} must hold 1-D integer row indices within 0..{n - 1}, got "
+            f"{sample.dtype} {sample.shape}"
         )
     return sample.astype(np.int64)
 
 
-def read_manifest(path: Path) -> dict:
-    """The checked manifest of the run at ``path``; raises NotARunError or RunVersionError."""
-    file = path / MANIFEST
-    if not file.is_file():
-        if not path.exists():
-            raise FileNotFoundError(f"no run at path={str(path)!r}: it does not exist")
-        raise NotARunError(f"path={str(path)!r} is not a nnviz run: it has no {MANIFEST}")
+def read_manifest(store) -> dict:
+    """The checked manifest of the run in ``store`` (or at a path); raises NotARunError or RunVersionError."""
+    if not hasattr(store, "read"):
+        store = store_for(store)
+    url = store.url
     try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise NotARunError(f"{str(file)!r} is not a readable JSON manifest: {err}") from None
+        raw = store.read(MANIFEST)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        if not store.exists():
+            raise FileNotFoundError(f"no run at path={url!r}: it does not exist") from None
+        raise NotARunError(f"path={url!r} is not a nnviz run: it has no {MANIFEST}") from None
+    except RemoteStoreError:
+        raise
+    except OSError as err:
+        raise NotARunError(f"{url + '/' + MANIFEST!r} is not a readable JSON manifest: {err}") from None
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except ValueError as err:
+        raise NotARunError(f"{url + '/' + MANIFEST!r} is not a readable JSON manifest: {err}") from None
+    where = url + "/" + MANIFEST
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise NotARunError(f'{str(file)!r} is not a nnviz run manifest (no "format": "{FORMAT}")')
+        raise NotARunError(f'{where!r} is not a nnviz run manifest (no "format": "{FORMAT}")')
     version = manifest.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise NotARunError(f"{str(file)!r} has no valid format version (got {version!r})")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise NotARunError(f"{where!r} has no valid format version (got {version!r})")
     if version > VERSION:
         raise RunVersionError(
-            f"the run at {str(path)!r} has format version {version}, written by a newer nnviz_widgets; this one "
+            f"the run at {url!r} has format version {version}, written by a newer nnviz_widgets; this one "
             f"reads versions up to {VERSION}: upgrade with `pip install -U nnviz_widgets`"
         )
     missing = [k for k in ("grid", "classes") if k not in manifest]
     if missing:
-        raise NotARunError(f"{str(file)!r} lacks {missing}")
+        raise NotARunError(f"{where!r} lacks {missing}")
     grid, layers = manifest["grid"], manifest.get("layers", {})
     if not (isinstance(grid, dict) and all(isinstance(grid.get(k), list) and len(grid[k]) >= 2 for k in ("xs", "ys"))):
-        raise NotARunError(f'{str(file)!r}: "grid" must hold lists "xs" and "ys" of at least 2 numbers')
+        raise NotARunError(f'{where!r}: "grid" must hold lists "xs" and "ys" of at least 2 numbers')
     if not isinstance(manifest["classes"], list) or not isinstance(layers, dict):
-        raise NotARunError(f'{str(file)!r}: "classes" must be a list and "layers" an object')
+        raise NotARunError(f'{where!r}: "classes" must be a list and "layers" an object')
+    for key in ("frames", "index"):
+        if key in manifest:
+            _check_name(store, manifest[key])
+    if "segments" in manifest and manifest["segments"] != SEGMENTS:
+        raise NotARunError(f'{where!r}: "segments" must be {SEGMENTS!r}, got {manifest["segments"]!r}')
+    if "frames" not in manifest and "segments" not in manifest:
+        if version >= 2:
+            raise NotARunError(f'{where!r} names neither "frames" nor "segments"')
     return manifest
 
 
-def open_run(path: str | os.PathLike, *, follow: bool = False, timeout: float | None = 60.0, poll: float = 0.05):
-    """Open a run written by ``Recorder(..., path=...)``; every view accepts the result.
+def open_run(
+    path,
+    *,
+    follow: bool = False,
+    timeout: float | None = 60.0,
+    poll: float | None = None,
+    storage_options: dict | None = None,
+):
+    """Open a run written by ``Recorder(..., path=...)``, from a local directory or a URL; every view takes it.
 
-    With ``follow=True`` a daemon thread keeps appending the frames another process writes (checking the
-    file's size every ``poll`` seconds), so views of the run update live; ``run.close()`` stops it. If the
-    run does not exist yet, ``open_run(..., follow=True)`` waits up to ``timeout`` seconds (``None``: forever)
-    for the writer to create it. A torn last record (a killed writer) gives a :class:`TornRecordWarning`
-    and every complete frame.
+    ``path`` is a directory or an fsspec URL (``s3://bucket/runs/x``, ``gs://``, ``az://``, ``memory://``;
+    ``storage_options`` go to fsspec, e.g. credentials or ``{"client_kwargs": {"endpoint_url": ...}}``).
+    Opening reads the index, not the frames: views read each frame when they show it, so a run of any size
+    opens in about a second and costs memory in proportion to its number of frames, not their size.
 
-    >>> run = nnv.open_run("runs/moons", follow=True)   # doctest: +SKIP
-    >>> nnv.DecisionBoundary(run)                         # doctest: +SKIP
+    With ``follow=True`` a daemon thread keeps appending the frames another process writes (locally it checks
+    the file's size every ``poll`` seconds, default 0.05; remotely it asks for the next segment, backing off
+    from ``poll``, default 0.2, to 1 s while nothing new comes), so views update live; it stops once the
+    writer has closed the run (``run.ended``) or on ``run.close()``. If the run does not exist yet it waits up
+    to ``timeout`` seconds (``None``: forever) for the writer to create it. A torn last record (a killed
+    writer) gives a :class:`TornRecordWarning` and every complete frame.
+
+    >>> run = nnv.open_run("s3://bucket/runs/moons", follow=True)   # doctest: +SKIP
+    >>> nnv.DecisionBoundary(run)                                    # doctest: +SKIP
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a directory path (str or pathlib.Path), got {type(path).__name__}")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
         raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
-    if isinstance(poll, bool) or not isinstance(poll, (int, float)) or not poll > 0:
+    if poll is not None and (isinstance(poll, bool) or not isinstance(poll, (int, float)) or not poll > 0):
         raise ValueError(f"poll must be a positive number of seconds, got {poll!r}")
-    path = Path(path)
+    store = store_for(path, storage_options)
+    poll = poll if poll is not None else (0.2 if store.remote else 0.05)
     if follow:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not (path / MANIFEST).is_file():
+        while not store.exists(MANIFEST):
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"no run appeared at path={str(path)!r} within timeout={timeout} s")
+                raise TimeoutError(f"no run appeared at path={store.url!r} within timeout={timeout} s")
             time.sleep(poll)
-    run = DiskRun(path, read_manifest(path), poll=poll)
-    run._read_new(final=not follow)
+    run = StoredRun(store, read_manifest(store), poll=poll)
+    if run.segmented:
+        run._open_segments()
+    else:
+        run._open_local(final=not follow)
     if follow and not (run.torn is not None and run.torn.why != "incomplete"):
-        run._thread = threading.Thread(target=run._follow, name=f"nnviz-follow-{path.name}", daemon=True)
+        run._thread = threading.Thread(target=run._follow, name="nnviz-follow", daemon=True)
         run._thread.start()
     return run
 
 
-def disk_size(path: str | os.PathLike) -> int:
-    """Bytes of the run's files at ``path``."""
-    return sum(p.stat().st_size for p in Path(path).iterdir() if p.is_file())
+def disk_size(path, storage_options: dict | None = None) -> int:
+    """Bytes of the run's files at ``path`` (a directory or a URL)."""
+    return store_for(path, storage_options).du()
+
+
+# -- many runs ----------------------------------------------------------------------------------------------
+@dataclass
+class RunInfo:
+    """One run under a root, as :func:`runs` lists it; ``.run`` opens it (every view and export takes this)."""
+
+    name: str
+    url: str
+    frames: int | None
+    epoch: int | None
+    metrics: dict
+    state: str  # "live", "ended", "stopped" (the writer went away without closing), "torn" or "unreadable"
+    size: int | None
+    updated: float | None = None
+    error: str | None = None
+    storage_options: dict | None = field(default=None, repr=False)
+    _run: Run | None = field(default=None, repr=False)
+
+    def open(self, *, follow: bool | None = None, **options) -> Run:
+        """``open_run`` on this run; follows it by default while it is live."""
+        follow = self.state == "live" if follow is None else follow
+        return open_run(self.url, follow=follow, storage_options=self.storage_options, **options)
+
+    @property
+    def run(self) -> Run:
+        """The opened run (opened once, followed while live): ``nnv.Dashboard(nnv.runs("runs")["moons"])``."""
+        if self._run is None:
+            self._run = self.open()
+        return self._run
+
+
+class RunTable(list):
+    """The runs under a root: a list of :class:`RunInfo`, indexable by name, shown as a table."""
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            for info in self:
+                if info.name == key:
+                    return info
+            raise KeyError(f"no run named {key!r}; the runs are {[i.name for i in self]}")
+        return super().__getitem__(key)
+
+    COLUMNS = ("name", "frames", "epoch", "metrics", "state", "size")
+
+    def rows(self) -> list[list[str]]:
+        return [[_cell(c, getattr(info, c)) for c in self.COLUMNS] for info in self]
+
+    def __str__(self) -> str:
+        rows = [list(self.COLUMNS), *self.rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.COLUMNS))]
+        return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = "".join(f"<th>{c}</th>" for c in self.COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>" for r in self.rows())
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(column: str, value) -> str:
+    if value is None:
+        return "-"
+    if column == "metrics":
+        return " ".join(f"{k} {float(v):.4g}" for k, v in value.items())
+    if column == "size":
+        for unit in ("B", "KB", "MB", "GB", "TB"):
+            if value < 1000 or unit == "TB":
+                return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            value /= 1000
+    return str(value)
+
+
+def runs(root, *, storage_options: dict | None = None) -> RunTable:
+    """The runs under ``root`` (a local folder or a URL such as ``s3://bucket/runs``), one row each: name,
+    frames, last epoch, last metrics, state (live / ended / stopped / torn) and size; ``root`` itself may be a run.
+
+    >>> table = nnv.runs("runs")            # doctest: +SKIP
+    >>> nnv.Dashboard(table["moons"])       # doctest: +SKIP
+    """
+    store = store_for(root, storage_options)
+    if not store.exists():
+        raise FileNotFoundError(f"root={store.url!r} does not exist")
+    if store.exists(MANIFEST):
+        candidates = [("", store)]
+    else:
+        candidates = [(name, store.child(name)) for name in store.list() if not name.startswith(".")]
+    table = RunTable()
+    for name, child in candidates:
+        if name and not child.exists(MANIFEST):
+            continue
+        table.append(_describe(name or Path(store.url.rstrip("/")).name, child, storage_options))
+    return table
+
+
+def _describe(name: str, store, storage_options) -> RunInfo:
+    url = store.url
+    try:
+        read_manifest(store)
+    except (ValueError, OSError) as err:
+        return RunInfo(name, url, None, None, {}, "unreadable", None, error=str(err), storage_options=storage_options)
+    status = _read_status(store)
+    size = None
+    try:
+        size = store.du()
+    except OSError:
+        pass
+    frames, epoch, metrics = status.get("frames"), status.get("epoch"), status.get("metrics") or {}
+    torn = False
+    if not status or not store.remote:  # a version-1 run has no status; a local one is cheap to check exactly
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TornRecordWarning)
+                run = open_run(url, storage_options=storage_options)
+            # a cut-short last record is torn unless a live writer may still be finishing it
+            frames = len(run)
+            torn = run.torn is not None and (run.torn.why != "incomplete" or status.get("state") != "live")
+            if len(run):
+                epoch = int(run.epochs[-1])
+                metrics = {m: float(run.metric(m)[-1]) for m in run.metric_names if not math.isnan(run.metric(m)[-1])}
+        except (ValueError, OSError) as err:
+            return RunInfo(
+                name, url, None, None, {}, "unreadable", size, error=str(err), storage_options=storage_options
+            )
+    updated = status.get("updated") if isinstance(status.get("updated"), (int, float)) else None
+    if torn:
+        state = "torn"
+    elif status.get("state") == "ended":
+        state = "ended"
+    elif status.get("state") == "live" and updated is not None and time.time() - updated < 4 * HEARTBEAT:
+        state = "live"
+    else:
+        state = "stopped" if status else "ended"  # version-1 runs say nothing of their writer
+    metrics = {str(k): float(v) for k, v in dict(metrics).items() if isinstance(v, (int, float, str))}
+    return RunInfo(name, url, frames, epoch, metrics, state, size, updated, storage_options=storage_options)
+
+
+__all__ += ["FsspecStore", "LocalStore", "is_url"]

@@ -3,11 +3,12 @@
 from .boundary import DecisionBoundary
 from .curves import MetricCurves
 from .dashboard import Dashboard
+from .histograms import WeightHistograms
 from .mosaic import WeightMosaic
 from .player import Player
 
 __all__ = ["DecisionBoundary", "Player", "WeightMosaic"]
-__all__ += ["Dashboard", "MetricCurves"]
+__all__ += ["Dashboard", "MetricCurves", "WeightHistograms"]
 from .scatter import EmbeddingScatter  # noqa: E402
 
 __all__ += ["EmbeddingScatter"]

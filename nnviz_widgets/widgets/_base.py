@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import pathlib
 import uuid
 
@@ -10,7 +12,7 @@ import traitlets as t
 
 from .._check import integer, is_number
 from ..run import Run
-from ._stream import FrameSender
+from ._stream import KEEP_STATE, FrameSender, StateKeeper, check_budget, resolve_transport
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 
@@ -19,6 +21,10 @@ PALETTE = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 ]  # fmt: skip
+
+
+# keyword arguments every frame view takes besides its player traits (how frames travel, how many are saved)
+STREAM_OPTIONS = frozenset({"transport", "keep_state"})
 
 
 def bundle(name: str) -> pathlib.Path:
@@ -98,15 +104,77 @@ class FrameView(anywidget.AnyWidget):
     loop = t.Bool(True).tag(sync=True)
     follow = t.Bool(True).tag(sync=True)  # jump to each new frame as it arrives
 
-    def __init__(self, source, **traits):
+    # Frames in synced state (docs/wire-format.md, "Frames in state"): a thinned history that saved notebooks and
+    # static pages keep, and with transport="state" the newest frame as it is captured.
+    _history = t.Dict().tag(sync=True)
+    _live = t.Dict().tag(sync=True)
+
+    def __init__(self, source, *, transport: str = "auto", keep_state: int | None = KEEP_STATE, **traits):
         self.run = source_run(source)
+        self.transport = resolve_transport(transport)
+        budget = check_budget(keep_state)
         super().__init__(_uid=uuid.uuid4().hex, **traits)
-        self._sender = FrameSender(self, self.run, self._arrays)
+        # The messages path needs the browser's `sync` replies; the state path needs nothing from the browser.
+        run, self._arrays = self._stream_source()
+        self._sender = FrameSender(self, run, self._arrays) if self.transport == "messages" else None
+        self._state = StateKeeper(self, run, self._arrays, budget=budget, live=self.transport == "state")
         self.on_msg(self._on_custom)
 
     def _on_custom(self, _widget, content, _buffers) -> None:
-        if isinstance(content, dict) and content.get("type") == "sync":
+        if isinstance(content, dict) and content.get("type") == "sync" and self._sender is not None:
             self._sender.sync(content.get("have") or [], content.get("seen_seq"))
+
+    def keep_state(self, max_bytes: int | None = KEEP_STATE) -> FrameView:
+        """Keep up to ``max_bytes`` of frames (thinned evenly, always the newest) in the widget's saved state, so
+        a notebook saved with its widget state, or converted to HTML, shows and plays this view without a kernel.
+        ``keep_state(0)`` (or ``None``) keeps none. Returns the view.
+
+        >>> view.keep_state(20_000_000)               # doctest: +SKIP
+        """
+        self._state.budget = check_budget(max_bytes)
+        self._state.push_history()
+        return self
+
+    def current_index(self) -> int | None:
+        """The position of the frame the view shows now (the newest while it, or the player driving it, follows
+        live), None before any frame."""
+        if not len(self.run):
+            return None
+        player = getattr(self, "_player", None)
+        follow = self.follow if player is None else player.follow
+        return len(self.run) - 1 if follow else min(max(self.epoch, 0), len(self.run) - 1)
+
+    def _picture(self):
+        """A PIL image of the current frame for renderers that run no JavaScript, or None (the default)."""
+        return None
+
+    def _repr_mimebundle_(self, **kwargs):
+        # Besides the widget view, a PNG of the frame shown when the view is displayed: GitHub's preview, nbviewer
+        # without widget state and PNG exports show it; front-ends with a widget manager draw the live view.
+        bundle = super()._repr_mimebundle_(**kwargs)
+        try:
+            picture = self._picture()
+        except ImportError:  # Pillow (the `video` extra) is not installed: no picture, the view still works
+            picture = None
+        if bundle is None or picture is None:
+            return bundle
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        buf = io.BytesIO()
+        picture.save(buf, format="PNG", optimize=True)
+        return {**data, "image/png": base64.b64encode(buf.getvalue()).decode("ascii")}, metadata
+
+    def _stream_source(self) -> tuple:
+        """What travels to the browser: ``(run, array names)``; a view that sends part of a frame overrides it."""
+        return self.run, self._arrays
+
+    def _set_stream(self, run, arrays: tuple[str, ...]) -> None:
+        """Stream ``arrays`` of ``run`` (a view of this view's run) from now on, every frame again."""
+        self._arrays = arrays
+        if self._sender is not None:
+            self._sender.run, self._sender.arrays = run, arrays
+            self._sender.sync([], None)
+        self._state.run, self._state.arrays = run, arrays
+        self._state.restream()
 
     @t.validate("speed")
     def _valid_speed(self, proposal):
@@ -116,10 +184,13 @@ class FrameView(anywidget.AnyWidget):
 
     def wait_sent(self, timeout: float = 10.0) -> bool:
         """Block until every recorded frame has been handed to the front-end (scripts and tests)."""
-        return self._sender.wait_idle(timeout)
+        if self._sender is not None and not self._sender.wait_idle(timeout):
+            return False
+        self._state.flush()
+        return True
 
     def close(self) -> None:
-        sender = getattr(self, "_sender", None)  # absent when __init__ failed (Widget.__del__ still closes)
-        if sender is not None:
-            sender.close()
+        for part in (getattr(self, "_sender", None), getattr(self, "_state", None)):
+            if part is not None:  # absent when __init__ failed (Widget.__del__ still closes)
+                part.close()
         super().close()

@@ -9,10 +9,14 @@ the browser lacks in paced batches. The browser says what it holds with ``sync``
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
+import os
+import sys
 import threading
 import time
+import weakref
 
 from ..run import Frame, Run
 from ..run.codec import wire
@@ -136,7 +140,7 @@ class FrameSender:
     def _backfill_batch(self) -> list[int]:
         batch, size = [], 0
         for i in sorted(self._unsent):
-            frame_bytes = sum(self.run[i].arrays[name].nbytes for name in self.arrays)
+            frame_bytes = sum(a.nbytes for a in _present(self.run[i].arrays, self.arrays).values())
             if batch and size + frame_bytes > BATCH_BYTES:
                 break
             batch.append(i)
@@ -152,7 +156,7 @@ class FrameSender:
         return sum(len(b) for b in buffers)
 
 
-def frames_message(run: Run, indices: list[int], arrays: tuple[str, ...], seq: int) -> tuple[dict, list[bytes]]:
+def frames_message(run: Run, indices: list[int], arrays: tuple[str, ...], seq: int | None) -> tuple[dict, list[bytes]]:
     """The ``frames`` message of docs/wire-format.md for ``run[indices]``, carrying the named arrays."""
     buffers: list[bytes] = []
     frames = []
@@ -164,7 +168,262 @@ def frames_message(run: Run, indices: list[int], arrays: tuple[str, ...], seq: i
                 "epoch": f.epoch,
                 "metrics": {k: (v if math.isfinite(v) else None) for k, v in f.metrics.items()},  # JSON has no NaN
                 "diverged": f.diverged,
-                "arrays": wire({name: f.arrays[name] for name in arrays}, buffers),
+                "arrays": wire(_present(f.arrays, arrays), buffers),
             }
         )
     return {"type": "frames", "seq": seq, "total": len(run), "frames": frames}, buffers
+
+
+# -- frames in synced state: saved notebooks, static pages, and front-ends that drop custom messages ----------
+TRANSPORTS = ("auto", "messages", "state")
+KEEP_STATE = 2_000_000  # bytes of frame arrays per view kept in the synced `_history` trait (base64 adds 1/3 in .ipynb)
+HISTORY_INTERVAL = 2.0  # s: the whole history trait is resent at most this often while captures keep coming
+FRAME_OVERHEAD = 100  # bytes a frame's header and metrics take in the state, beside its arrays
+
+
+def in_colab() -> bool:
+    """True in a Google Colab kernel (``google.colab`` is imported at its start, and importable)."""
+    if "google.colab" in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec("google.colab") is not None
+    except (ImportError, ValueError):  # no `google` package, or a namespace package without a spec
+        return False
+
+
+def resolve_transport(transport: str) -> str:
+    """``"messages"`` or ``"state"`` for a view's ``transport=`` argument.
+
+    ``"auto"`` picks ``"state"`` in Colab (whose widget manager is not known to deliver custom messages to every
+    view, see the README) and ``"messages"`` elsewhere; the environment variable ``NNVIZ_TRANSPORT`` overrides it.
+
+    >>> resolve_transport("state"), resolve_transport("messages")
+    ('state', 'messages')
+    """
+    if transport not in TRANSPORTS:
+        raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
+    if transport != "auto":
+        return transport
+    env = os.environ.get("NNVIZ_TRANSPORT", "").strip().lower()
+    if env:
+        if env not in TRANSPORTS[1:]:
+            raise ValueError(f"the environment variable NNVIZ_TRANSPORT must be 'messages' or 'state', got {env!r}")
+        return env
+    return "state" if in_colab() else "messages"
+
+
+def check_budget(keep_state) -> int:
+    """A history budget in bytes: a non-negative int, ``None``/``False``/``0`` meaning none.
+
+    >>> check_budget(1_000), check_budget(None), check_budget(False)
+    (1000, 0, 0)
+    """
+    if keep_state is None or keep_state is False:
+        return 0
+    if isinstance(keep_state, bool) or not isinstance(keep_state, int) or keep_state < 0:
+        raise ValueError(
+            f"keep_state must be a number of bytes (an int >= 0; 0 or None keeps no history), got {keep_state!r}"
+        )
+    return keep_state
+
+
+def thinned(count: int, frame_bytes: int, budget: int) -> list[int]:
+    """The frame indices a history of ``count`` frames of ``frame_bytes`` each keeps within ``budget`` bytes.
+
+    Every ``stride``-th frame from the first, with the smallest power-of-two stride that fits, and always the
+    newest (the one frame kept when even two do not fit). The browser's store thins the same way.
+
+    >>> thinned(10, 100, 10_000), thinned(10, 100, 500), thinned(10, 100, 150), thinned(0, 100, 500)
+    ([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [0, 4, 8, 9], [9], [])
+    """
+    if count <= 0:
+        return []
+    stride = 1
+    while True:
+        kept = sorted(set(range(0, count, stride)) | {count - 1})
+        if len(kept) * frame_bytes <= budget or len(kept) <= 1:
+            return kept
+        if len(kept) == 2:  # first and newest do not fit: the newest alone
+            return [count - 1]
+        stride *= 2
+
+
+_keepers: weakref.WeakSet = weakref.WeakSet()
+_hooked = False
+
+
+def _flush_after_cell(*_args) -> None:
+    """IPython's post_run_cell: push every view's state while the cell's output is still open.
+
+    Front-ends that route a widget's messages by the cell that sent them (Colab) drop messages sent after
+    the cell finished from a background thread; this runs in the kernel's main thread before the reply.
+    """
+    for keeper in list(_keepers):
+        keeper.flush()
+
+
+def _hook_cells() -> None:
+    global _hooked
+    if _hooked:
+        return
+    try:
+        from IPython import get_ipython  # noqa: PLC0415 - only where a kernel runs
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("post_run_cell", _flush_after_cell)
+        _hooked = True
+
+
+class StateKeeper:
+    """Keeps ``run``'s frames in ``widget``'s synced traits: ``_history`` (thinned to ``budget`` bytes) and,
+    with ``live=True`` (the traits-only transport), ``_live`` (the newest frame, at most every ``LIVE_INTERVAL``).
+
+    Each trait update resends its whole value, so the history is pushed when captures pause (``IDLE``), at most
+    every ``HISTORY_INTERVAL`` while they continue, and at the end of every notebook cell; the newest frame
+    travels on its own, small, trait.
+    """
+
+    def __init__(self, widget, run, arrays: tuple[str, ...], *, budget: int, live: bool):
+        self.widget = widget
+        self.run = run
+        self.arrays = arrays
+        self.budget = budget
+        self.live = live
+        self._lock = threading.RLock()  # one trait update at a time, from any thread
+        self._cond = threading.Condition()
+        self._live_sent = -1  # newest index pushed to _live
+        self._history_sent: tuple | None = None  # (indices, arrays) last pushed to _history
+        self._last_live = 0.0
+        self._last_history = 0.0
+        self._last_capture = 0.0
+        self._last_live_check = 0.0  # when an idle pass last found everything pushed
+        self._closed = False
+        self.push_history()  # a view made after training gets its history without asking for it
+        self.push_live()
+        self._thread: threading.Thread | None = None  # runs while captures come, ends when idle (as FrameSender's)
+        self._unsubscribe = run.subscribe(self._on_frame)
+        _keepers.add(self)
+        _hook_cells()
+
+    # -- what to push ------------------------------------------------------------------------------
+    def _frame_bytes(self) -> int:
+        if not len(self.run):
+            return FRAME_OVERHEAD
+        newest = self.run[len(self.run) - 1]
+        return FRAME_OVERHEAD + sum(a.nbytes for a in _present(newest.arrays, self.arrays).values())
+
+    def history_indices(self) -> list[int]:
+        if not self.budget:
+            return []
+        return thinned(len(self.run), self._frame_bytes(), self.budget)
+
+    def _set(self, name: str, indices: list[int]) -> None:
+        content, buffers = frames_message(self.run, indices, self.arrays, None)
+        value = {**content, "buffers": buffers}
+        try:
+            setattr(self.widget, name, value)
+        except Exception:  # noqa: BLE001 - a closed comm must not break training
+            log.exception("nnviz_widgets: updating %s failed", name)
+
+    def push_history(self, force: bool = False) -> None:
+        with self._lock:
+            indices = self.history_indices()
+            key = (tuple(indices), self.arrays, len(self.run))
+            if force or key != self._history_sent:
+                self._set("_history", indices)
+                self._history_sent = key
+            self._last_history = time.monotonic()
+
+    def push_live(self) -> None:
+        with self._lock:
+            newest = len(self.run) - 1
+            if self.live and newest >= 0 and newest != self._live_sent:
+                self._set("_live", [newest])
+                self._live_sent = newest
+            self._last_live = time.monotonic()
+
+    def restream(self) -> None:
+        """The arrays changed (a mosaic's page): push the newest frame and the history with the new arrays."""
+        with self._lock:
+            self._live_sent = -1
+            self.push_live()
+            self.push_history(force=True)
+
+    def flush(self) -> None:
+        """Push whatever is not yet in the traits, now, from the calling thread."""
+        if self._closed:
+            return
+        self.push_live()
+        self.push_history()
+
+    @property
+    def pending(self) -> bool:
+        with self._lock:
+            live_due = self.live and len(self.run) and self._live_sent != len(self.run) - 1
+            key = (tuple(self.history_indices()), self.arrays, len(self.run))
+            return bool(live_due) or (self.budget > 0 and key != self._history_sent)
+
+    # -- called from other threads -----------------------------------------------------------------
+    def _on_frame(self, _frame: Frame) -> None:
+        now = time.monotonic()
+        with self._cond:
+            self._last_capture = now
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._loop, name=f"nnviz-state-{id(self.widget):x}", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        # The newest frame goes out from the capturing thread (the notebook cell's) when it is due: Colab
+        # delivers what a running cell sends; the sender thread takes frames that arrive closer together.
+        if self.live and now - self._last_live >= LIVE_INTERVAL and self._lock.acquire(blocking=False):
+            try:
+                self.push_live()
+            finally:
+                self._lock.release()
+
+    def close(self) -> None:
+        self._unsubscribe()
+        _keepers.discard(self)
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    # -- the keeper thread ----------------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and self._last_capture <= max(self._last_history, self._last_live_check):
+                    # nothing new since the last push: sleep until a capture, or end when idle (the next starts one)
+                    if not self._cond.wait(IDLE_EXIT) and self._last_capture <= max(
+                        self._last_history, self._last_live_check
+                    ):
+                        self._thread = None
+                        return
+                if self._closed:
+                    self._thread = None
+                    return
+                self._cond.wait(LIVE_INTERVAL)
+                if self._closed:
+                    self._thread = None
+                    return
+                now = time.monotonic()
+                idle = now - self._last_capture >= IDLE
+            if self.live and now - self._last_live >= LIVE_INTERVAL:
+                self.push_live()
+            if self.budget and (idle or now - self._last_history >= HISTORY_INTERVAL):
+                self.push_history()
+            if idle:  # everything is out: the history (if kept) and the newest frame
+                self._last_live_check = now
+
+
+def _present(arrays, names: tuple[str, ...]) -> dict:
+    """The named arrays a frame has: some are not in every frame (no gradient histogram before the first
+    ``backward()``). Looked up one by one: a mosaic's frames cut pages on lookup and list none of them."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = arrays[name]
+        except KeyError:
+            continue
+    return out

@@ -7,7 +7,7 @@ import traitlets as t
 
 from .._check import flag, text
 from ..run import Run
-from ._base import PALETTE, Float, FrameView, Int, pixels, source_run
+from ._base import PALETTE, STREAM_OPTIONS, Float, FrameView, Int, pixels, source_run
 
 
 class DecisionBoundary(FrameView):
@@ -48,7 +48,7 @@ class DecisionBoundary(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"}
+        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"DecisionBoundary got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)
@@ -62,6 +62,14 @@ class DecisionBoundary(FrameView):
             **boundary_state(run),
             **player,
         )
+
+    def _picture(self):
+        index = self.current_index()
+        if index is None:
+            return None
+        from ..export.video import render_frame  # noqa: PLC0415 - Pillow is optional, loaded when a picture is made
+
+        return render_frame(self.run, index, size=(self.width, self.height))
 
 
 def boundary_state(run: Run) -> dict:

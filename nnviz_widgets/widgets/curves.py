@@ -11,7 +11,6 @@ player) to that frame.
 from __future__ import annotations
 
 import logging
-import math
 import re
 import threading
 import time
@@ -114,14 +113,12 @@ class MetricCurves(ipywidgets.VBox):
     def redraw(self) -> None:
         """Redraw every curve from the run now (the thread does this by itself while frames arrive)."""
         with self._lock:
-            frames = list(self.run)
-            xs = np.array([f.epoch for f in frames], dtype=np.float64)
-            names = []
-            for f in frames:
-                names += [n for n in f.metrics if n not in names and (self._only is None or n in self._only)]
+            # columns of the run's index: a run on disk answers without reading a frame
+            xs = self.run.epochs.astype(np.float64)
+            names = [n for n in self.run.metric_names if self._only is None or n in self._only]
             for name in names:
                 lines, dots = self._lines.get(name) or self._add(name)
-                ys = np.array([f.metrics.get(name, math.nan) for f in frames], dtype=np.float64)
+                ys = self.run.metric(name)[: len(xs)]
                 ys[~np.isfinite(ys)] = np.nan
                 keep = ~np.isnan(ys)
                 with lines.hold_sync(), dots.hold_sync():

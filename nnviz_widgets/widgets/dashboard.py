@@ -13,36 +13,50 @@ import ipywidgets
 
 from .._check import names as check_names
 from ._base import pixels, source_run
+from ._stream import KEEP_STATE
 from .boundary import DecisionBoundary
 from .curves import MetricCurves
+from .histograms import WeightHistograms, histogram_arrays
 from .mosaic import WeightMosaic
 from .player import Player
 
-VIEWS = ("boundary", "mosaic", "embedding", "curves")
+VIEWS = ("boundary", "mosaic", "embedding", "histograms", "curves")
 
 
 class Dashboard(ipywidgets.VBox):
-    """Decision boundary, weight mosaic, activation embedding (when recorded) and metric curves with ONE player.
+    """Decision boundary, weight mosaic, activation embedding (when recorded), weight histograms and metric curves
+    with ONE player.
 
     ``views`` picks and orders them (default: every one the run can show). ``training`` (set by ``fit``)
     adds a stop button and a live read-out. ``dash.player`` and ``dash.views`` (name -> widget) are there
-    for scripting.
+    for scripting. ``transport`` and ``keep_state`` go to every view (see :class:`DecisionBoundary`).
 
     >>> dash = nnv.Dashboard(rec, views=["boundary", "curves"])   # doctest: +SKIP
     """
 
-    def __init__(self, source, *, views=None, training=None, width: int = 420, height: int = 360):
+    def __init__(
+        self,
+        source,
+        *,
+        views=None,
+        training=None,
+        width: int = 420,
+        height: int = 360,
+        transport: str = "auto",
+        keep_state: int | None = KEEP_STATE,
+    ):
         run = source_run(source)
+        stream = {"transport": transport, "keep_state": keep_state}  # for every view and the player
         wanted = _check_views(views)
         width, height = pixels("width", width), pixels("height", height)
         self.run = run
         self.training = training
         self.views: dict[str, ipywidgets.Widget] = {}
         for name in wanted:
-            view = _make(name, source, run, width, height, explicit=views is not None)
+            view = _make(name, source, run, width, height, stream, explicit=views is not None)
             if view is not None:
                 self.views[name] = view
-        self.player = Player(run, *(v for k, v in self.views.items() if k != "curves"))
+        self.player = Player(run, *(v for k, v in self.views.items() if k != "curves"), **stream)
         if "curves" in self.views:
             self.views["curves"].link(self.player)
             self.views["curves"].on_update(self._update_status)
@@ -88,6 +102,25 @@ class Dashboard(ipywidgets.VBox):
                 parts.append("no frames yet")
             self.status.value = " · ".join(parts)
 
+    def to_html(self, path, *, title: str | None = None):
+        """Write these views, with one player, as one self-contained offline page (the curves drawn from the
+        frames, no kernel needed); see :func:`nnviz_widgets.export.to_html`.
+
+        >>> dash.to_html("moons.html")   # doctest: +SKIP
+        """
+        from ..export.html import to_html  # the exporter reads this dashboard's views; they never need it
+
+        return to_html(self, path, title=title)
+
+    def to_video(self, path, *, fps: float = 10, progress: bool = True):
+        """Write an MP4 or GIF of the dashboard: boundary, weights and curves side by side, frame by frame.
+
+        >>> dash.to_video("moons.mp4")   # doctest: +SKIP
+        """
+        from ..export.video import to_video
+
+        return to_video(self.run, path, view="dashboard", fps=fps, progress=progress)
+
     def close(self) -> None:
         for view in getattr(self, "views", {}).values():  # absent when __init__ failed (Widget.__del__ still closes)
             view.close()
@@ -108,12 +141,19 @@ def _check_views(views) -> list[str]:
     return names
 
 
-def _make(name, source, run, width, height, *, explicit: bool):
+def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
     """One view, or None when the run cannot show it and the caller did not ask for it by name."""
     if name == "boundary":
-        return DecisionBoundary(run, width=width, height=height)
+        return DecisionBoundary(run, width=width, height=height, **stream)
     if name == "curves":
         return MetricCurves(run)
+    if name == "histograms":
+        probe = getattr(source, "_histograms", None)
+        if not histogram_arrays(run, "weights", probe):
+            if explicit:
+                raise ValueError("views: 'histograms' needs recorded histograms: Recorder(..., histograms=True)")
+            return None
+        return WeightHistograms(source, width=width, **stream)
     if name == "mosaic":
         if not run.layers:
             if explicit:
@@ -121,7 +161,7 @@ def _make(name, source, run, width, height, *, explicit: bool):
             return None
         layer = next(iter(run.layers))
         show = "outputs" if run.layers[layer].get("outputs") else "weights"
-        return WeightMosaic(source, layer=layer, show=show, width=width)
+        return WeightMosaic(source, layer=layer, show=show, width=width, **stream)
     # the embedding view lands in another issue: shown when the package has it and the run recorded activations
     from .. import widgets
 
@@ -139,7 +179,7 @@ def _make(name, source, run, width, height, *, explicit: bool):
             )
         return None
     try:
-        return scatter(source, layer=layer, width=width, height=height)
+        return scatter(source, layer=layer, width=width, height=height, **stream)
     except (TypeError, ValueError):
         if explicit:
             raise

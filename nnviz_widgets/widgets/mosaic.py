@@ -22,7 +22,7 @@ import traitlets as t
 from .._check import flag, integer
 from ..run import Run
 from ..run.codec import DTYPES, Encoded
-from ._base import FrameView, Int, pixels, source_run
+from ._base import STREAM_OPTIONS, FrameView, Int, pixels, source_run
 
 SHOWS = ("weights", "outputs")
 SCALES = ("layer", "neuron")
@@ -143,6 +143,9 @@ class _PagedRun:
     def __len__(self) -> int:
         return len(self.run)
 
+    def subscribe(self, listener):
+        return self.run.subscribe(listener)
+
     def __getitem__(self, i: int):
         frame = self.run[i]
         return dataclasses.replace(frame, arrays=_Pages(frame.arrays, self._values))
@@ -195,7 +198,7 @@ class WeightMosaic(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"}
+        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"WeightMosaic got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)
@@ -231,8 +234,6 @@ class WeightMosaic(FrameView):
             title=title,
             **player,
         )
-        self._sender.run = _PagedRun(self.run, self._tile_values)
-        self._sender.arrays = self._arrays = (self._wire_name(),)
 
     @t.validate("layer")
     def _valid_layer(self, proposal):
@@ -266,7 +267,7 @@ class WeightMosaic(FrameView):
 
     @t.observe("layer", "show", "page_size")
     def _relayout(self, change):
-        if getattr(self, "_sender", None) is None:
+        if getattr(self, "_state", None) is None:
             return  # still constructing: __init__ sets the tiling
         with self.hold_sync():
             self.pinned = -1
@@ -278,8 +279,11 @@ class WeightMosaic(FrameView):
 
     @t.observe("page")
     def _turn_page(self, _change):
-        if getattr(self, "_sender", None) is not None:
+        if getattr(self, "_state", None) is not None:
             self._restream()
+
+    def _stream_source(self) -> tuple:
+        return _PagedRun(self.run, self._tile_values), (self._wire_name(),)
 
     def _wire_name(self) -> str:
         """The array the browser needs: the layer, or the page of it on screen when the layer spans pages."""
@@ -297,8 +301,7 @@ class WeightMosaic(FrameView):
         """The browser keeps one array per frame: when the one shown changes, send every frame again with it."""
         name = self._wire_name()
         if self._arrays != (name,):
-            self._sender.arrays = self._arrays = (name,)
-            self._sender.sync([], None)
+            self._set_stream(self._state.run, (name,))
 
 
 def _check_choice(run: Run, layer: str, show: str, scale: str, error: type[Exception] = ValueError) -> None:

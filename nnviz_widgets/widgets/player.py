@@ -31,5 +31,6 @@ class Player(FrameView):
             if hasattr(view, "controls"):
                 view.controls = False
             view.epoch = self.epoch
+            view._player = self  # its picture (the mime bundle's PNG) shows the player's frame
             self._links.append(ipywidgets.jslink((self, "epoch"), (view, "epoch")))
         return self

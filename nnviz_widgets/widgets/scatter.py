@@ -25,7 +25,7 @@ from ..embed import EpochProjector, embed
 from ..run import Grid, Run
 from ..run.codec import encode
 from . import _stream
-from ._base import PALETTE, Float, FrameView, Int, pixels
+from ._base import PALETTE, STREAM_OPTIONS, Float, FrameView, Int, pixels
 
 MAX_CLASSES = 64  # colours the shader holds
 NO_LABEL = 255
@@ -88,7 +88,7 @@ class EmbeddingScatter(FrameView):
         controls: bool = True,
         **options,
     ):
-        player = {k: options.pop(k) for k in list(options) if k in PLAYER_TRAITS}
+        player = {k: options.pop(k) for k in list(options) if k in PLAYER_TRAITS | STREAM_OPTIONS}
         if not is_number(dims) or dims not in (2, 3):
             raise ValueError(f"dims must be 2 or 3, got {dims!r}")
         dims, seed = int(dims), integer("seed", seed, lo=0, hi=2**32 - 1)

@@ -124,12 +124,12 @@ def test_html_in_labels_is_text(offline_page):
 def test_play_advances_and_screenshot(offline_page):
     page, run, seen = offline_page
     root = page.locator("div.nnviz-boundary")
-    page.locator("button.nnviz-step-back").click()
+    page.locator("#player button.nnviz-step-back").click()
     page.wait_for_function(f"document.querySelector('div.nnviz-boundary').dataset.epoch === '{len(run) - 2}'")
-    page.locator("button.nnviz-play").click()
+    page.locator("#player button.nnviz-play").click()
     page.wait_for_function("document.querySelector('div.nnviz-boundary').dataset.epoch === '2'", timeout=20_000)
     page.wait_for_function("Number(document.querySelector('div.nnviz-boundary').dataset.epoch) >= 6", timeout=20_000)
-    page.locator("button.nnviz-play").click()  # pause
+    page.locator("#player button.nnviz-play").click()  # pause
     epoch = int(root.get_attribute("data-epoch"))
     page.wait_for_timeout(400)
     assert abs(int(root.get_attribute("data-epoch")) - epoch) <= 1  # paused

@@ -118,8 +118,8 @@ export function renderTitle(el, { prefix, frame, loading }) {
 export function styleElement() {
   const style = document.createElement("style");
   style.textContent = `
-.nnviz-boundary, .nnviz-player { font: 13px sans-serif; color: var(--jp-ui-font-color1, #222); }
-.nnviz-boundary { display: inline-block; }
+.nnviz-boundary, .nnviz-player, .nnviz-histograms, .nnviz-chart { font: 13px sans-serif; color: var(--jp-ui-font-color1, #222); }
+.nnviz-boundary, .nnviz-histograms { display: inline-block; }
 .nnviz-player { max-width: 640px; }
 .nnviz-title { margin: 2px 0 4px; font-weight: 600; }
 .nnviz-plot { display: block; }

@@ -6,12 +6,17 @@
 // the way the recorder thins a run: it keeps every `stride`-th frame (stride 2, then 4, ...), the first
 // and the newest. Thinned frames still count as held in sync messages, so Python does not send them
 // again; playback steps over them (the nearest held frame is shown).
+//
+// Frames also come in synced state (docs/wire-format.md, "Frames in state"): the `_history` trait (a
+// thinned history, what a saved notebook or a static page keeps) and the `_live` trait (the newest frame,
+// when custom messages are off). They are "frames" messages with their buffers inside, ingested alike.
 import { decodeFramesMessage } from "./codec.js";
 import { toRanges } from "./player.js";
 
 export const FIRST_SYNC_MS = 300;
 export const SYNC_DEBOUNCE_MS = 500;
 export const MAX_BYTES = 256 * 1024 * 1024; // per widget; 3,000 frames of a 200x200 two-class boundary
+export const STATE_TRAITS = ["_history", "_live"];
 
 /** Bytes a decoded frame holds (its arrays' codes). */
 export function frameBytes(frame) {
@@ -71,9 +76,13 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
     ingest(content, buffers) {
       if (content?.type !== "frames") return;
       const decoded = decodeFramesMessage(content, buffers); // first, so a bad message changes nothing
-      const isNewest = seenSeq === null || content.seq >= seenSeq;
-      if (typeof content.seq === "number") seenSeq = seenSeq === null ? content.seq : Math.max(seenSeq, content.seq);
-      if (isNewest && typeof content.total === "number") total = content.total;
+      const fromState = typeof content.seq !== "number"; // a trait's value: no place in the message order
+      const isNewest = !fromState && (seenSeq === null || content.seq >= seenSeq);
+      if (!fromState) seenSeq = seenSeq === null ? content.seq : Math.max(seenSeq, content.seq);
+      if (typeof content.total === "number") {
+        if (isNewest) total = content.total;
+        else if (fromState) total = Math.max(total, content.total);
+      }
       for (const frame of decoded) keep(own(frame));
       thin();
       total = Math.max(total, sorted.length ? sorted[sorted.length - 1] + 1 : 0);
@@ -94,6 +103,7 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
 
     dispose() {
       model.off("msg:custom", onMessage);
+      for (const [name, fn] of stateListeners) model.off(`change:${name}`, fn);
       for (const t of [firstTimer, syncTimer, notifyTimer]) clearTimeout(t);
       listeners.clear();
     },
@@ -169,5 +179,19 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
     store.ingest(content, buffers);
   }
   model.on("msg:custom", onMessage);
+
+  /** A state trait's frames (its buffers travel inside the value); a damaged value is reported, not thrown. */
+  function ingestTrait(name) {
+    const value = model.get(name);
+    if (!value || value.type !== "frames") return;
+    try {
+      store.ingest({ ...value, seq: null }, value.buffers ?? []);
+    } catch (err) {
+      console.error(`nnviz: could not read the frames in ${name}`, err);
+    }
+  }
+  const stateListeners = STATE_TRAITS.map((name) => [name, () => ingestTrait(name)]);
+  for (const [name, fn] of stateListeners) model.on(`change:${name}`, fn);
+  for (const name of STATE_TRAITS) ingestTrait(name);
   return store;
 }

@@ -176,3 +176,63 @@ describe("frame store", () => {
     });
   });
 });
+
+describe("frames in synced state", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A state trait's value: a frames message (no seq) with one uint8 array per frame, its buffers inside. */
+  const stateValue = (total, indices) => ({
+    ...framesMessage(undefined, total, []),
+    seq: null,
+    frames: indices.map((index, k) => ({
+      index, epoch: index, metrics: {}, diverged: false,
+      arrays: { boundary: { dtype: "uint8", shape: [2], scale: 1, offset: 0, nan: null, buffer: k } },
+    })),
+    buffers: indices.map((index) => new DataView(new Uint8Array([index, index + 1]).buffer)),
+  });
+
+  it("reads the history and newest frame the model starts with, with no message at all", () => {
+    const model = fakeModel({ _history: stateValue(10, [0, 4, 8, 9]), _live: stateValue(10, [9]) });
+    const store = createStore(model);
+    expect(store.indices()).toEqual([0, 4, 8, 9]);
+    expect(store.total).toBe(10);
+    expect(Array.from(store.get(4).arrays.boundary.codes)).toEqual([4, 5]);
+    expect(store.seenSeq).toBe(null); // state has no place in the message order
+    store.dispose();
+  });
+
+  it("takes each new value of _live and _history as frames arrive in state", () => {
+    const model = fakeModel({ _history: {}, _live: {} });
+    const store = createStore(model);
+    expect(store.size).toBe(0);
+    model.set("_live", stateValue(1, [0]));
+    model.set("_live", stateValue(3, [2]));
+    expect([store.indices(), store.total]).toEqual([[0, 2], 3]);
+    model.set("_history", stateValue(3, [0, 1, 2]));
+    expect(store.indices()).toEqual([0, 1, 2]);
+    store.dispose();
+    model.set("_live", stateValue(4, [3])); // disposed: no longer listening
+    expect(store.size).toBe(3);
+  });
+
+  it("mixes with messages: a message's total wins when newer, state only raises it", () => {
+    const model = fakeModel();
+    const store = createStore(model);
+    model.receive(framesMessage(3, 20, [5]));
+    model.set("_history", stateValue(12, [0, 11]));
+    expect([store.total, store.seenSeq, store.indices()]).toEqual([20, 3, [0, 5, 11]]);
+    store.dispose();
+  });
+
+  it("reports a damaged state value and keeps what it holds", () => {
+    const model = fakeModel({ _history: stateValue(2, [0, 1]) });
+    const store = createStore(model);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    model.set("_live", { ...stateValue(3, [2]), buffers: [] }); // buffer 0 missing
+    expect(errors).toHaveBeenCalledOnce();
+    expect(store.indices()).toEqual([0, 1]);
+    errors.mockRestore();
+    store.dispose();
+  });
+});
