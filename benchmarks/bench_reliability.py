@@ -1,4 +1,4 @@
-"""Reliability measured (issue 8): what a view costs ``capture()`` when its front-end is absent, stuck or gone,
+"""Reliability measured: what a view costs ``capture()`` when its front-end is absent, stuck or gone,
 and what 10,000 captures cost in memory, in Python and in the browser. Prints markdown tables.
 
     .venv/bin/python benchmarks/bench_reliability.py                   # everything

@@ -2,7 +2,7 @@
 
 ``fit`` shuffles the training data each epoch (seeded), takes one optimizer step per mini-batch, and after
 each epoch (or every ``every`` steps) records one frame with ``loss`` (the mean mini-batch training loss since
-the previous frame), ``accuracy`` (the recorder's, on the whole training set in eval mode) and, with
+the previous frame), ``accuracy`` (the recorder's, on its fixed sample of the training set, eval mode) and, with
 ``val=``, ``val_loss`` and ``val_accuracy`` on the validation data in eval mode.
 
 ``every`` means one thing everywhere: the recorder keeps one frame per ``every`` calls of ``rec.capture()``

@@ -243,6 +243,10 @@ CASES = [
     Case("DecisionBoundary", "speed", "0", lambda: nnv.DecisionBoundary(rec(), speed=0), (TraitError,)),
     Case("DecisionBoundary", "height", "-5", lambda: nnv.DecisionBoundary(rec(), height=-5), V),
     Case("DecisionBoundary", "colour", "an unknown keyword", lambda: nnv.DecisionBoundary(rec(), colour="red"), T),
+    Case("Compare", "runs", "one run", lambda: nnv.Compare(captured()), T),
+    Case("Compare", "view", "'embedding'", lambda: nnv.Compare(captured(), captured(), view="embedding"), V),
+    Case("Compare", "names", "one name for two runs", lambda: nnv.Compare(captured(), captured(), names=["a"]), V),
+    Case("Compare", "runs", "a run with no frames", lambda: nnv.Compare(captured(), rec()), V),
     Case("WeightHistograms", "show", "'biases'", lambda: nnv.WeightHistograms(rec(), show="biases"), V),
     Case(
         "WeightHistograms", "show", "'gradients' not recorded", lambda: nnv.WeightHistograms(rec(), show="gradients"), V

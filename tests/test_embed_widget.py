@@ -66,6 +66,7 @@ def test_nan_rows_are_kept_in_place_and_not_drawn(digits):
         ({"images": np.zeros((300, 5, 5, 2))}, ValueError, r"images must have shape \(300, h, w\)"),
         ({"images": np.zeros((300, 10))}, ValueError, "square images"),
         ({"density": "heat"}, ValueError, "density must be one of"),
+        ({"fit": "epoch"}, ValueError, "fit must be one of"),
         ({"method": "tsne", "perplexity": 400}, ValueError, "perplexity must be between"),
         ({"layer": "1"}, TypeError, "only a recorder"),
         ({"nonsense": 1}, TypeError, "unexpected option"),
@@ -150,6 +151,10 @@ def test_scatter_of_a_recorder_projects_each_frame_aligned():
     assert [f.epoch for f in view.run] == [f.epoch for f in rec.run]
     steps = [np.abs(b - a).mean() for a, b in zip(frames, frames[1:], strict=False)]
     assert max(steps) < np.abs(frames[-1]).mean(), "aligned frames move less than the layout's own size"
+    assert view.fit == "frame", "over epochs the view fits each frame unless asked for one scale"
+    view.fit = "all"
+    with pytest.raises(traitlets.TraitError, match="fit must be one of"):
+        view.fit = "epoch"
     view.close()
 
 

@@ -17,6 +17,7 @@ LIVENESS = 20.0
 @pytest.fixture(autouse=True)
 def quick(monkeypatch):
     monkeypatch.setattr(_stream, "IDLE", 0.05)
+    monkeypatch.setattr(_stream, "HISTORY_IDLE", 0.05)
     monkeypatch.setattr(_stream, "BACKFILL_RATE", 1e9)
     monkeypatch.delenv("NNVIZ_TRANSPORT", raising=False)
 
@@ -77,6 +78,7 @@ def test_history_is_thinned_to_the_budget_and_keeps_the_newest(rec, train):
 def test_history_follows_training_and_is_flushed_when_a_cell_ends(rec, train, monkeypatch):
     monkeypatch.setattr(_stream, "IDLE", 60.0)  # never idle during the test: only the cell's end pushes
     monkeypatch.setattr(_stream, "HISTORY_INTERVAL", 60.0)
+    monkeypatch.setattr(_stream, "HISTORY_IDLE", 60.0)
     view = nnv.DecisionBoundary(rec)  # messages transport: the history is kept all the same
     assert view.transport == "messages" and indices(view._history) == []
     train(rec, epochs=3)
@@ -164,4 +166,43 @@ def test_the_mime_bundle_has_a_png_of_the_current_frame(rec, train):
     data, _ = view._repr_mimebundle_()
     png = Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB")
     assert np.array_equal(np.asarray(png), np.asarray(render_frame(rec.run, 1, size=(300, 260))))
+    view.close()
+
+
+def test_a_scatters_png_puts_each_class_where_its_points_are(moons):
+    from PIL import Image
+
+    X, y = moons
+    view = nnv.EmbeddingScatter(X, y, method=None, width=300, height=240)
+    data, _ = view._repr_mimebundle_()
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB")).astype(int)
+    lo, hi, margin = X.min(axis=0), X.max(axis=0), 12
+    px = margin + (X - lo) / (hi - lo) * [300 - 2 * margin, 240 - 2 * margin]
+    colours = {k: np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for k, c in enumerate(view.colors)}
+    right = sum(
+        np.abs(png[int(240 - y_px), int(x_px)] - colours[label]).sum() < 40
+        for (x_px, y_px), label in zip(px, y, strict=True)
+    )
+    assert right >= 0.9 * len(y), f"{right}/{len(y)} points show their class colour"  # the rest: drawn over
+    view.hidden = [0]
+    data, _ = view._repr_mimebundle_()
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB")).astype(int)
+    assert not (np.abs(png - colours[0]).sum(axis=-1) < 40).any()  # a class toggled off is not drawn
+    view.close()
+
+
+def test_a_mosaics_png_is_the_video_frame_of_the_tiles_shown(rec, train):
+    from PIL import Image
+
+    from nnviz_widgets.export.video import render_mosaic
+    from nnviz_widgets.widgets.mosaic import tile_layout
+
+    train(rec, epochs=3)
+    view = nnv.WeightMosaic(rec, layer="0", show="weights")
+    data, _ = view._repr_mimebundle_()
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).convert("RGB"))
+    scale = max(abs(float(f.arrays["weights/0"].header["offset"])) for f in rec.run)  # the run's one scale
+    plan = ("0", "weights", tile_layout(rec.run.layers["0"], show="weights"), scale)
+    assert np.array_equal(png, np.asarray(render_mosaic(rec.run, 2, plan=plan)))  # the newest: the view follows
+    assert not np.array_equal(png, np.asarray(render_mosaic(rec.run, 0, plan=plan)))
     view.close()

@@ -1,7 +1,12 @@
+import json
+import pathlib
+import re
+
 import numpy as np
 import pytest
 
 import nnviz_widgets as nnv
+from nnviz_widgets.widgets._base import PLAYER_TRAITS, FrameView
 
 
 def test_decision_boundary_state(rec):
@@ -72,3 +77,13 @@ def test_missing_bundle_says_how_to_build(rec, monkeypatch, tmp_path):
     monkeypatch.setattr(_base, "STATIC", tmp_path)
     with pytest.raises(FileNotFoundError, match="npm --prefix js"):
         nnv.DecisionBoundary(rec)
+
+
+def test_player_traits_are_declared_once_and_match_the_front_end():
+    """Every view has the player's traits (FrameView declares them) and the browser redraws on the same list."""
+    assert PLAYER_TRAITS <= set(FrameView.class_trait_names(sync=True))
+    for view in (nnv.DecisionBoundary, nnv.WeightMosaic, nnv.EmbeddingScatter, nnv.Player):
+        assert PLAYER_TRAITS <= set(view.class_trait_names(sync=True)), view
+    controls = (pathlib.Path(__file__).parents[1] / "js" / "src" / "lib" / "controls.js").read_text()
+    listed = re.search(r"export const PLAYER_TRAITS = (\[[^\]]*\]);", controls)
+    assert listed and set(json.loads(listed.group(1))) == PLAYER_TRAITS

@@ -5,7 +5,7 @@ import { classColors, renderGridRGBA } from "./lib/colormap.js";
 import { boundarySegments } from "./lib/contour.js";
 import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
 import { getSession, initSession } from "./lib/session.js";
-import { drawOncePerFrame } from "./lib/dom.js";
+import { drawOncePerFrame, fitWidth } from "./lib/dom.js";
 
 const MARGIN = { left: 54, right: 12, top: 8, bottom: 42 };
 // Traits that change the picture (grid_shape is not one: each frame's array carries its own shape).
@@ -113,10 +113,13 @@ function render({ model, el }) {
   const cache = { frame: null, colorsKey: "", segments: [] }; // the last frame's image and lines
   let legendKey = "";
   let draws = 0;
+  const fit = fitWidth(el, () => schedule());
 
   function draw() {
     const started = performance.now();
-    const cssW = Number(model.get("width")) || 480, cssH = Number(model.get("height")) || 400;
+    // as wide as asked, or as the page has room for (the height shrinks with it, keeping the plot's shape)
+    const wantW = Number(model.get("width")) || 480, wantH = Number(model.get("height")) || 400;
+    const cssW = fit.width(wantW), cssH = Math.round((wantH * cssW) / wantW);
     const dpr = window.devicePixelRatio || 1;
     if (canvas.width !== Math.round(cssW * dpr) || canvas.height !== Math.round(cssH * dpr)) {
       canvas.width = Math.round(cssW * dpr);
@@ -196,7 +199,7 @@ function render({ model, el }) {
         return item;
       }));
     }
-    renderTitle(title, { prefix: model.get("title"), frame, loading });
+    renderTitle(title, { prefix: model.get("title"), frame, loading, brief: !model.get("controls") });
     controls.el.style.display = model.get("controls") ? "" : "none";
     controls.update();
 
@@ -218,6 +221,7 @@ function render({ model, el }) {
 
   return () => {
     stopDrawing();
+    fit.dispose();
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     unsubscribe();
     controls.dispose();

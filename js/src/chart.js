@@ -75,7 +75,10 @@ function render({ model, el }) {
         ctx.lineWidth = 1.8;
         ctx.setLineDash(j ? [5, 3] : []);
         ctx.beginPath();
-        pts.forEach((p, i) => (i ? ctx.lineTo(sx(p.x), sy(p.y)) : ctx.moveTo(sx(p.x), sy(p.y))));
+        for (const [i, p] of pts.entries()) {
+          if (i) ctx.lineTo(sx(p.x), sy(p.y));
+          else ctx.moveTo(sx(p.x), sy(p.y));
+        }
         ctx.stroke();
         ctx.setLineDash([]);
         ctx.fillStyle = COLORS[j % COLORS.length];

@@ -2,7 +2,7 @@
 // the player's frame is marked, and beside it that frame's histogram as bars. Layers that died or blew up are
 // flagged in their header. The numbers behind each pixel come from lib/histograms.js.
 import { niceTicks, formatMetric } from "./lib/axes.js";
-import { createControls, renderTitle, styleElement } from "./lib/controls.js";
+import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
 import { drawOncePerFrame, make } from "./lib/dom.js";
 import { STAT, health, layerStrip, layersOf, stripRGBA } from "./lib/histograms.js";
 import { getSession, initSession } from "./lib/session.js";
@@ -11,7 +11,7 @@ const MARGIN = { left: 56, right: 84, top: 4, bottom: 30 };
 const HEADER = 18; // px above each strip for the layer's name, numbers and flag
 const GAP = 8;
 const FLAG_COLOR = { dead: "#7f7f7f", exploding: "#d62728" };
-const TRAITS = ["epoch", "playing", "speed", "loop", "follow", "controls", "show", "layer_labels", "width",
+const TRAITS = [...PLAYER_TRAITS, "controls", "show", "layer_labels", "width",
   "row_height", "title"];
 
 function initialize({ model }) {
@@ -182,7 +182,7 @@ function render({ model, el }) {
       ctx.fillText(held.length ? `no ${kind === "grads" ? "gradient" : "weight"} histograms in these frames` : "waiting for frames", left, MARGIN.top + 20);
     }
     note.textContent = `${kind === "grads" ? "gradients" : "weights"}: darker = more values in that bin (square root of the share of the layer's peak); each layer on one value range for the run`;
-    renderTitle(title, { prefix: model.get("title"), frame, loading });
+    renderTitle(title, { prefix: model.get("title"), frame, loading, brief: !model.get("controls") });
     controls.el.style.display = model.get("controls") ? "" : "none";
     controls.update();
     draws += 1;

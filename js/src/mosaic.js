@@ -3,16 +3,16 @@
 // Pixels, geometry and hit-testing are in lib/mosaic.js; marks, labels, zoom and colour bar in lib/mosaic-paint.js.
 import { formatMetric } from "./lib/axes.js";
 import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
-import { drawOncePerFrame, localPoint, make, save } from "./lib/dom.js";
+import { drawOncePerFrame, fitWidth, localPoint, make, save } from "./lib/dom.js";
 import {
-  deadTiles, heldBefore, layerScale, mosaicNote, pageOf, paintTiles, tileAt, tileGrid, tileLabel, tileMaxAbs, valueUnder,
+  changeArray, changeScale, deadTiles, heldBefore, layerScale, mosaicNote, pageOf, paintTiles, tileAt, tileGrid, tileLabel, tileMaxAbs, valueUnder,
 } from "./lib/mosaic.js";
 import { paintColorbar, paintFlags, paintLabels, paintZoom } from "./lib/mosaic-paint.js";
 import { getSession, initSession } from "./lib/session.js";
 
 const ZOOM = 168; // px, the enlarged tile
 const TILE_SIZES = [0, 8, 12, 16, 24, 32, 48, 64, 96]; // px per tile side; 0: fit the mosaic into `width`
-const TRAITS = [...PLAYER_TRAITS, "controls", "layer", "layer_names", "show", "scale",
+const TRAITS = [...PLAYER_TRAITS, "controls", "layer", "layer_names", "show", "since", "scale",
   "tiling", "tile_size", "labels", "page", "page_size", "pinned", "width", "title"];
 
 function initialize({ model }) {
@@ -24,12 +24,12 @@ function mosaicStyle() {
   style.textContent = `
 .nnviz-mosaic { font: 13px sans-serif; color: var(--jp-ui-font-color1, #222); display: inline-block; }
 .nnviz-mosaic-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-bottom: 4px; }
-.nnviz-mosaic-body { display: flex; gap: 12px; align-items: flex-start; }
+.nnviz-mosaic-body { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .nnviz-mosaic-side { display: flex; flex-direction: column; gap: 6px; width: ${ZOOM}px; }
-.nnviz-mosaic-readout { font-variant-numeric: tabular-nums; min-height: 3.4em; font-size: 12px; }
+.nnviz-mosaic-readout { font-variant-numeric: tabular-nums; font-size: 12px; }
 .nnviz-mosaic-note { font-size: 12px; color: #555; }
 .nnviz-mosaic canvas { display: block; }
-.nnviz-mosaic-tiles { position: relative; }
+.nnviz-mosaic-tiles { position: relative; max-width: 100%; overflow-x: auto; }
 .nnviz-mosaic-tiles canvas.nnviz-labels { position: absolute; left: 0; top: 0; pointer-events: none; }
 .nnviz-stage { font-size: 12px; padding: 0 4px; border-radius: 3px; background: #fff3cd; color: #6b4e00; }`;
   return style;
@@ -75,9 +75,22 @@ function render({ model, el }) {
   // The page's pixels are painted (one ImageData, one putImageData) only when frame, page, size or scale change.
   const cache = { arr: null, prev: null, key: "", image: null, dead: new Uint8Array(0), diverged: new Uint8Array(0) };
   let labelKey = "", colorbarKey = null;
+  const changeCache = { cur: null, ref: null, arr: null };
+  const scaleCache = { key: "", value: 0 };
+
+  /** The change view's one scale: the largest |change| over the held frames, recomputed when frames arrive. */
+  function changeScaleOf(frames, name, page, since) {
+    const key = [store.size, store.newest(), name, page, since].join();
+    if (scaleCache.key !== key) {
+      scaleCache.key = key;
+      scaleCache.value = Math.max(changeScale(frames, name, since), changeScale(frames, page, since));
+    }
+    return scaleCache.value;
+  }
   let geometry = null; // where the tiles of the last draw are
   let hover = null; // {tile, row, col} under the pointer
   let draws = 0;
+  const fit = fitWidth(el, () => schedule());
 
   function previousFrame(index) {
     const before = heldBefore(store.indices(), index);
@@ -92,17 +105,34 @@ function render({ model, el }) {
     return { at, arr: frame?.arrays[name], base: 0, key: name }; // a frame carrying the whole layer draws as well
   }
 
+  /** show="change": the shown array minus the same array of the first (or the previous) held frame. */
+  function changeOf(index, layout, name, shown) {
+    const since = model.get("since") === "previous" ? "previous" : "first";
+    const held = store.indices();
+    const refIndex = since === "previous" ? heldBefore(held, index) ?? index : held[0];
+    const ref = pageArray(store.get(refIndex), layout, name);
+    if (!shown.arr || !ref.arr || ref.base !== shown.base) return { ...shown, arr: undefined, since };
+    if (changeCache.cur !== shown.arr || changeCache.ref !== ref.arr) {
+      Object.assign(changeCache, { cur: shown.arr, ref: ref.arr, arr: changeArray(shown.arr, ref.arr) });
+    }
+    return { ...shown, arr: changeCache.arr, since };
+  }
+
   function draw() {
     const started = performance.now();
     const layout = model.get("tiling") ?? {};
-    const name = `${model.get("show")}/${model.get("layer")}`;
+    const change = model.get("show") === "change";
+    const name = `${change ? "weights" : model.get("show")}/${model.get("layer")}`;
     const { index, frame, loading } = session.current();
-    const { at, arr, base, key: arrayKey } = pageArray(frame, layout, name);
+    const shown = pageArray(frame, layout, name);
+    const { at, arr, base, key: arrayKey, since } = change ? changeOf(index, layout, name, shown) : shown;
     const tiles = layout.tiles ?? 0;
     const { page, pages, first, count } = at;
     const h = layout.h ?? 1, w = layout.w ?? 1;
     const dpr = window.devicePixelRatio || 1;
-    const grid = { ...tileGrid(layout, count, { width: Number(model.get("width")) || 480,
+    // the tiles fit `width`, or the room the page has (the side panel wraps below them when there is none)
+    const wantW = Number(model.get("width")) || 480;
+    const grid = { ...tileGrid(layout, count, { width: Math.min(wantW, fit.width(wantW + ZOOM + 12)),
       tileSize: Number(model.get("tile_size")) || 0, dpr }), dpr };
     const { cols, twD, thD, gapD, W, H } = grid;
     for (const c of [canvas, flagCanvas, labelCanvas]) {
@@ -117,10 +147,11 @@ function render({ model, el }) {
     // The layer's scale: max |value| over every frame held so far (comparable across neurons and epochs).
     const frames = store.indices().map((i) => store.get(i));
     const perNeuron = model.get("scale") === "neuron";
-    const shared = Math.max(layerScale(frames, name), layerScale(frames, at.array));
+    const shared = change ? changeScaleOf(frames, name, at.array, since)
+      : Math.max(layerScale(frames, name), layerScale(frames, at.array));
     let dead = new Uint8Array(0), diverged = new Uint8Array(0);
     if (arr && count) {
-      const prevFrame = model.get("show") === "weights" ? previousFrame(index) : null;
+      const prevFrame = model.get("show") === "weights" ? previousFrame(index) : null; // a change has no "dead"
       const prev = prevFrame ? pageArray(prevFrame, layout, name) : null;
       const key = [first, count, cols, perNeuron, shared, layout.values, h, w, layout.flip, W, H].join();
       if (cache.arr !== arr || cache.prev !== prev?.arr || cache.key !== key) {
@@ -172,12 +203,15 @@ function render({ model, el }) {
     nextPage.disabled = page >= pages - 1;
 
     drawZoom(arr, base, layout, perNeuron ? null : shared);
-    drawColorbar(perNeuron ? null : shared);
+    drawColorbar(perNeuron ? null : shared, change ? `change since the ${since === "previous" ? "previous" : "first"} frame` : "");
     const nDead = dead.reduce((a, b) => a + b, 0), nDiverged = diverged.reduce((a, b) => a + b, 0);
-    note.textContent = mosaicNote({ tiles, outputs, activation, h, w, perNeuron, dead: nDead, diverged: nDiverged });
+    note.textContent = change
+      ? `${tiles} neurons: how much each incoming weight moved since the ${since === "previous" ? "previous" : "first"} frame. ` +
+        `One symmetric scale for the layer: the largest change over the frames so far.`
+      : mosaicNote({ tiles, outputs, activation, h, w, perNeuron, dead: nDead, diverged: nDiverged });
 
     renderTitle(title, { prefix: model.get("title") || `layer ${model.get("layer")}`, frame: arr ? frame : null,
-      loading: loading || (frame && !arr) });
+      loading: loading || (frame && !arr), brief: !model.get("controls") });
     controls.el.style.display = model.get("controls") ? "" : "none";
     controls.update();
 
@@ -228,7 +262,10 @@ function render({ model, el }) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = "#f4f4f4";
     ctx.fillRect(0, 0, zw, zh);
-    if (t === null || !arr || t < 0 || (t + 1) * layout.values > arr.codes.length) {
+    // the enlarged tile only while one is hovered or pinned: no empty box waiting for a hover
+    const shown = !(t === null || !arr || t < 0 || (t + 1) * layout.values > arr.codes.length);
+    zoom.style.display = shown ? "" : "none";
+    if (!shown) {
       readout.textContent = "Hover a tile to enlarge it; click to pin it.";
       return;
     }
@@ -244,18 +281,18 @@ function render({ model, el }) {
     readout.style.whiteSpace = "pre-line";
   }
 
-  function drawColorbar(shared) {
-    if (colorbarKey === shared) return;
-    colorbarKey = shared;
-    const cw = ZOOM, ch = 34;
+  function drawColorbar(shared, caption) {
+    if (colorbarKey === `${shared}:${caption}`) return;
+    colorbarKey = `${shared}:${caption}`;
+    const cw = ZOOM, ch = caption ? 48 : 34;
     const dpr = window.devicePixelRatio || 1;
-    if (colorbar.width !== cw * dpr) {
+    if (colorbar.width !== cw * dpr || colorbar.height !== ch * dpr) {
       colorbar.width = cw * dpr;
       colorbar.height = ch * dpr;
       colorbar.style.width = `${cw}px`;
       colorbar.style.height = `${ch}px`;
     }
-    paintColorbar(colorbar.getContext("2d"), shared, cw, dpr);
+    paintColorbar(colorbar.getContext("2d"), shared, cw, dpr, caption);
   }
 
   const hitTest = (event) => tileAt(geometry, ...localPoint(event, canvas));
@@ -275,6 +312,7 @@ function render({ model, el }) {
   const onSize = () => save(model, { tile_size: Number(sizePicker.value) });
   const onPrev = () => save(model, { page: Math.max(0, (Number(model.get("page")) || 0) - 1) });
   const onNext = () => save(model, { page: (Number(model.get("page")) || 0) + 1 });
+  /** @type {Array<[HTMLElement, string, (event: any) => void]>} */
   const handlers = [[canvas, "mousemove", onMove], [canvas, "mouseleave", onLeave], [canvas, "click", onClick],
     [picker, "change", onPick], [sizePicker, "change", onSize], [prevPage, "click", onPrev], [nextPage, "click", onNext]];
   for (const [node, type, fn] of handlers) node.addEventListener(type, fn);
@@ -286,6 +324,7 @@ function render({ model, el }) {
 
   return () => {
     stopDrawing();
+    fit.dispose();
     for (const [node, type, fn] of handlers) node.removeEventListener(type, fn);
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     unsubscribe();

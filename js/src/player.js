@@ -20,19 +20,21 @@ function render({ model, el }) {
   function draw() {
     const { index, frame, loading } = session.current();
     renderTitle(title, { prefix: "", frame, loading });
+    title.style.display = model.get("status") === false ? "none" : "";
     controls.update();
     Object.assign(root.dataset, {
       frames: String(session.store.size), total: String(session.store.total), epoch: String(index ?? -1),
     });
   }
   const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw);
-  for (const name of PLAYER_TRAITS) model.on(`change:${name}`, schedule);
+  const traits = [...PLAYER_TRAITS, "status"];
+  for (const name of traits) model.on(`change:${name}`, schedule);
   const unsubscribe = session.store.subscribe(schedule);
   schedule();
 
   return () => {
     stopDrawing();
-    for (const name of PLAYER_TRAITS) model.off(`change:${name}`, schedule);
+    for (const name of traits) model.off(`change:${name}`, schedule);
     unsubscribe();
     controls.dispose();
     root.remove();

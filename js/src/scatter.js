@@ -7,7 +7,7 @@
 // in lib/scatter-overlay.js, elements, legend and tooltip in lib/scatter-dom.js.
 import { toFloat32 } from "./lib/codec.js";
 import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
-import { drawOncePerFrame, save } from "./lib/dom.js";
+import { drawOncePerFrame, fitWidth, save } from "./lib/dom.js";
 import { bindPointer } from "./lib/pointer.js";
 import { autoPointSize, bounds, cameraMatrix, fitCamera, nearest, PREVIEW_3D, previewStride, TEXTURE_FROM } from "./lib/scatter.js";
 import { bytesOf, floatsOf, unionBounds } from "./lib/scatter-data.js";
@@ -21,7 +21,7 @@ import { getSession, initSession } from "./lib/session.js";
 const SETTLE_MS = 200; // the camera has rested this long: draw every point
 const CORE_MASS = 0.6; // 3-D density "only": each class's densest region holding this fraction of its points
 const TRAITS = [...PLAYER_TRAITS, "controls", "dims", "coords", "labels", "classes",
-  "colors", "hidden", "selection", "images", "image_shape", "density", "point_size", "axis_labels", "width",
+  "colors", "hidden", "selection", "images", "image_shape", "density", "fit", "point_size", "axis_labels", "width",
   "height", "title"];
 
 function initialize({ model }) {
@@ -31,8 +31,8 @@ function initialize({ model }) {
 function render({ model, el }) {
   const session = getSession(model);
   const store = session.store;
-  const { root, title, tools, reset, clear, densityPick, count, stage, glCanvas, overlay, tooltip, tipLabel, tipImage,
-    legend, note, bar } = scatterElements();
+  const { root, title, tools, reset, clear, densityPick, fixed, fixedLabel, count, stage, glCanvas, overlay, tooltip,
+    tipLabel, tipImage, legend, note, bar } = scatterElements();
   const controls = createControls(model, session);
   root.append(styleElement(), scatterStyle(), title, bar, stage, legend, controls.el, note);
   el.append(root);
@@ -46,7 +46,13 @@ function render({ model, el }) {
   let selectionVersion = 0, overlayKey = "", lastUiKey = "";
   let hover = -1, draws = 0, lastDrawMs = 0;
 
-  const size = () => ({ width: Number(model.get("width")) || 520, height: Number(model.get("height")) || 420 });
+  const fit = fitWidth(el, () => schedule());
+  // as wide as asked, or as the page has room for (the height shrinks with it)
+  const size = () => {
+    const wantW = Number(model.get("width")) || 520, wantH = Number(model.get("height")) || 420;
+    const width = fit.width(wantW + 2) - 2; // the stage's 1 px border on each side
+    return { width, height: Math.round((wantH * width) / wantW) };
+  };
   const dims = () => (Number(model.get("dims")) === 3 ? 3 : 2);
   const matrix = () => cameraMatrix(camera, dims(), size().width / size().height);
   const hidden = () => model.get("hidden") ?? [];
@@ -63,9 +69,9 @@ function render({ model, el }) {
     return { positions: view ? floatsOf(view) : null, key: view, frame: null, index: null, loading: false };
   }
 
-  /** Bounds of the static data, or of every frame held (so the view holds the whole training still). */
+  /** Bounds of the data shown; with fit="all", of every frame held (one scale for the whole training). */
   function dataBounds(positions, d) {
-    if (model.get("source_kind") !== "frames") return bounds(positions, d);
+    if (model.get("source_kind") !== "frames" || model.get("fit") !== "all") return bounds(positions, d);
     const held = [];
     for (const i of store.indices()) {
       const arr = store.get(i)?.arrays.embedding;
@@ -128,7 +134,8 @@ function render({ model, el }) {
   /** The bar, title, controls and note: rebuilt only when something they show changed, not per camera frame. */
   function renderBar(current, n, d, selection) {
     const framesMode = model.get("source_kind") === "frames";
-    const uiKey = JSON.stringify([tool, d, n, model.get("density"), selection.length, framesMode, model.get("title"),
+    const uiKey = JSON.stringify([tool, d, n, model.get("density"), model.get("fit"), selection.length, framesMode,
+      model.get("title"),
       framesMode ? [current.index, current.loading, current.frame?.epoch, store.total, store.size] : 0,
       [...PLAYER_TRAITS, "controls"].map((k) => model.get(k)), renderer.kind]);
     if (uiKey === lastUiKey) return;
@@ -136,9 +143,11 @@ function render({ model, el }) {
     for (const [name, button] of Object.entries(tools)) button.setAttribute("aria-pressed", String(tool === name));
     tools.pan.textContent = d === 3 ? "Orbit" : "Pan";
     densityPick.value = model.get("density");
+    fixedLabel.style.display = framesMode ? "" : "none";
+    fixed.checked = model.get("fit") === "all";
     count.textContent = selection.length ? `${selection.length} selected` : "";
     renderTitle(title, { prefix: model.get("title") || `${n} points`, frame: framesMode ? current.frame : null,
-      loading: current.loading });
+      loading: current.loading, brief: framesMode && !model.get("controls") });
     if (!framesMode && title.textContent.endsWith("waiting for frames")) title.textContent = model.get("title") || `${n} points`;
     controls.el.style.display = framesMode && model.get("controls") ? "" : "none";
     controls.update();
@@ -157,7 +166,7 @@ function render({ model, el }) {
     if (current.positions && (current.key !== points.key || d !== points.dims)) {
       const view = bytesOf(model.get("labels"));
       points.set(current.positions, d, current.key, view && new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-      // Fit the view until the person moves it; over epochs, fit every frame held so far (activations grow).
+      // Fit the view until the person moves it: each frame, or (fit="all") every frame held so far.
       if (!camera || camera.dims !== d || !userCamera) {
         camera = { ...fitCamera(dataBounds(current.positions, d), d), dims: d };
         cameraVersion += 1;
@@ -248,6 +257,7 @@ function render({ model, el }) {
   };
   const handlers = [[reset, "click", onReset], [clear, "click", () => save(model, { selection: [] })],
     [legend, "click", onLegend], [densityPick, "change", () => save(model, { density: densityPick.value })],
+    [fixed, "change", () => save(model, { fit: fixed.checked ? "all" : "frame" })],
     ...Object.entries(tools).map(([name, button]) => [button, "click", () => { tool = name; schedule(); }])];
   for (const [node, type, fn] of handlers) node.addEventListener(type, fn);
 
@@ -263,9 +273,10 @@ function render({ model, el }) {
   for (const name of TRAITS) model.on(`change:${name}`, schedule);
   model.on("change:selection", onSelection);
   for (const name of ["coords", "labels", "dims"]) model.on(`change:${name}`, onData);
+  model.on("change:fit", onReset); // the other scale: fit the view to it
   const unsubscribe = store.subscribe(schedule);
   // For tests and benchmarks: where point i is on screen (CSS px from the plot's top-left), and the camera.
-  root.nnvizScatter = {
+  const hooks = {
     screenOf: (i) => {
       const s = screenPositions();
       return [s[2 * i], s[2 * i + 1]];
@@ -276,16 +287,19 @@ function render({ model, el }) {
       return lastDrawMs;
     },
   };
+  Object.assign(root, { nnvizScatter: hooks });
   schedule();
 
   return () => {
     stopDrawing();
+    fit.dispose();
     clearTimeout(settleTimer);
     pointer.dispose();
     for (const [node, type, fn] of handlers) node.removeEventListener(type, fn);
     for (const name of TRAITS) model.off(`change:${name}`, schedule);
     model.off("change:selection", onSelection);
     for (const name of ["coords", "labels", "dims"]) model.off(`change:${name}`, onData);
+    model.off("change:fit", onReset);
     unsubscribe();
     controls.dispose();
     renderer.dispose();

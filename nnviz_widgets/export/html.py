@@ -126,7 +126,10 @@ for (const view of VIEWS) {{
 }}
 // one player: its epoch moves every view, as jslink does in a notebook
 const [player, ...others] = models;
-player.on("change:epoch", () => others.forEach((m) => m.set("epoch", player.get("epoch"))));
+player.on("change:epoch", () => others.forEach((m, k) => {{
+  const i = player.get("epoch"), align = VIEWS[k + 1].align;
+  m.set("epoch", align ? align[Math.min(i, align.length - 1)] : i);
+}}));
 // in a function: the inflated bytes are garbage once the stores have copied each frame out of them
 async function deliver() {{
   const all = await inflate(fromBase64(DATA));
@@ -236,32 +239,43 @@ def write_page(
     if not len(run):
         raise ValueError("the run has no frames yet: capture at least one before exporting")
     run, shown = page_views(source, views, width=width, height=height)
-    owned = not isinstance(source, FrameView)
+    entries = [(name, NAMES.get(name, name), widget, None) for name, widget in shown.items()]
+    try:
+        sections, bundles, specs, blob = _views_page(run, entries, hints=hints)
+    finally:
+        if not isinstance(source, FrameView):
+            for widget in shown.values():
+                widget.close()
+    return _write(run, path, title, subtitle, summary, sections, bundles, specs, blob, width)
+
+
+def _views_page(run: Run, entries, *, hints: bool = False):
+    """``(sections, bundles, specs, blob)`` of a page: a player over ``run`` and each ``(key, label, widget,
+    align)`` entry; ``align`` maps the player's frame index to the view's (None: the same index)."""
     player = Player(run, **_STREAM)
     try:
         bundles: dict[str, str] = {}
         blob: list[bytes] = []
         last = len(run) - 1
-        specs, offset = [], 0
-        spec, offset = _spec(player, "player", bundles, blob, offset, epoch=last, follow=False, playing=False)
-        specs.append(spec)
-        sections = []
-        for k, (name, widget) in enumerate(shown.items()):
+        spec, offset = _spec(player, "player", bundles, blob, 0, epoch=last, follow=False, playing=False)
+        specs, sections = [spec], []
+        for k, (key, label, widget, align) in enumerate(entries):
             el = f"view-{k}"
-            overrides = {"epoch": last, "follow": False, "playing": False}
+            overrides = {"epoch": last if align is None else align[last], "follow": False, "playing": False}
             if "controls" in widget.trait_names():
                 overrides["controls"] = False
             spec, offset = _spec(widget, el, bundles, blob, offset, **overrides)
+            spec["align"] = align
             specs.append(spec)
-            label = NAMES.get(name, name)
-            hint = f'<p class="hint">{html.escape(HINTS[name])}</p>' if hints and name in HINTS else ""
-            sections.append(f'<section class="view" data-view="{html.escape(name)}"><h2>{html.escape(label)}</h2>'
+            hint = f'<p class="hint">{html.escape(HINTS[key])}</p>' if hints and key in HINTS else ""
+            sections.append(f'<section class="view" data-view="{html.escape(key)}"><h2>{html.escape(label)}</h2>'
                             f'{hint}<div id="{el}"></div></section>')  # fmt: skip
     finally:
         player.close()
-        if owned:
-            for widget in shown.values():
-                widget.close()
+    return sections, bundles, specs, blob
+
+
+def _write(run, path, title, subtitle, summary, sections, bundles, specs, blob, width) -> Path:
     final = run[-1]
     metrics = " · ".join(f"{k} {v:.3g}" for k, v in final.metrics.items())
     title = title or f"{len(run)} epochs, {len(run.classes)} classes"
@@ -281,6 +295,36 @@ def write_page(
     with atomic_path(path, "the HTML page") as tmp:
         tmp.write_text(page, encoding="utf-8")
     return path
+
+
+def write_compare(cmp, path: str | Path, *, title: str | None = None) -> Path:
+    """A :class:`~nnviz_widgets.widgets.compare.Compare` as one offline page: each run's view, named, and one
+    player over the run with the most frames; the others show their frame of the same epoch."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}")
+    ref = cmp.runs[cmp.reference]
+    ref_epochs = [f.epoch for f in ref]
+    made = []
+    try:
+        for k, run in enumerate(cmp.runs):
+            if cmp.view == "curves":
+                made.append(_Curves(run, title=cmp.names[k], **_STREAM))
+            else:
+                made.append(type(cmp.views[k])(run, **_copy_options(cmp.views[k]), **_STREAM))
+        entries = [(cmp.view, cmp.names[k], w, [cmp.frame_for(k, e) for e in ref_epochs]) for k, w in enumerate(made)]
+        sections, bundles, specs, blob = _views_page(ref, entries)
+    finally:
+        for w in made:
+            w.close()
+    names = " vs ".join(cmp.names)
+    return _write(ref, path, title or names, f"nnviz_widgets · {names}, aligned by epoch", None, sections, bundles,
+                  specs, blob, 360)  # fmt: skip
+
+
+def _copy_options(view) -> dict:
+    """The options a Compare view was made with, to make the same view for the page."""
+    keep = ("width", "height", "title", "layer", "show") if hasattr(view, "layer") else ("width", "height", "title")
+    return {k: getattr(view, k) for k in keep if k in view.trait_names()}
 
 
 def to_html(source, path: str | Path, *, views=None, title: str | None = None) -> Path:

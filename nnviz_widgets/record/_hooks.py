@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -29,13 +30,17 @@ def rows_hooked(
     int64), ``count[name]`` how many rows the module has output so far. No full output is ever copied."""
     seen: dict[str, list[torch.Tensor]] = {name: [] for name in modules}
     count = dict.fromkeys(modules, 0)
+    host = rows.numpy()
+    on_device: dict[torch.device, torch.Tensor] = {}  # the rows copied once per device, not once per chunk
 
     def keep(name: str, out) -> None:
         out = convert(out)
         start, stop = count[name], count[name] + len(out)
         count[name] = stop
-        lo, hi = torch.searchsorted(rows, torch.tensor([start, stop])).tolist()
-        seen[name].append(out.detach()[(rows[lo:hi] - start).to(out.device)])
+        lo, hi = np.searchsorted(host, [start, stop])
+        if out.device not in on_device:
+            on_device[out.device] = rows.to(out.device)
+        seen[name].append(out.detach()[on_device[out.device][lo:hi] - start])
 
     with forward_hooks(modules, keep):
         yield seen, count

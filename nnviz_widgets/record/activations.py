@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._check import integer, is_number
 from .._check import names as check_names
 from ..run.codec import Encoded, encode
 from ._hooks import rows_hooked
@@ -28,7 +29,8 @@ def choose_sample(n: int, sample, seed: int = 0) -> np.ndarray:
     >>> choose_sample(5, 10).tolist(), choose_sample(100, [3, 1, 4]).tolist()
     ([0, 1, 2, 3, 4], [3, 1, 4])
     """
-    if isinstance(sample, (int, np.integer)) and not isinstance(sample, bool):
+    if is_number(sample):
+        sample = integer("sample", sample, what="a number of rows")
         if sample < 3:
             raise ValueError(f"sample must be at least 3 rows (an embedding needs 3 points), got {sample}")
         if sample >= n:

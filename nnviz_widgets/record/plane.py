@@ -7,6 +7,7 @@ A grid point ``p`` on the plane is the model input ``origin + p @ basis``; a dat
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,8 +48,8 @@ def choose_plane(X: np.ndarray, plane) -> Plane:
         if i == j or not (0 <= i < limit and 0 <= j < limit):
             raise ValueError(f"plane=(i, j) needs two different component indices in 0..{limit - 1}, got {plane!r}")
         mean = X64.mean(axis=0)
-        _, s, vt = np.linalg.svd(X64 - mean, full_matrices=False)
-        var = s**2 / max(1, (s**2).sum())
+        s, vt = _components(X64 - mean, max(i, j) + 1)
+        var = s**2 / max(1, float(((X64 - mean) ** 2).sum()))
         vt = vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]  # a deterministic sign
         labels = (f"PC{i + 1} ({100 * var[i]:.1f} %)", f"PC{j + 1} ({100 * var[j]:.1f} %)")
         return Plane(mean, vt[[i, j]], labels)
@@ -81,6 +82,22 @@ def orthonormal_basis(basis) -> np.ndarray:
     return np.ascontiguousarray(q) + 0.0  # no negative zeros
 
 
+EXACT_SVD = 1000  # up to this many rows or columns the components are exact (LAPACK); beyond, randomized
+
+
+def _components(centered: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Singular values and right singular vectors (rows) of ``centered``, at least the first ``k``. Wide data
+    (2,000 images of 3x32x32: 3,072 columns) takes the randomized SVD (Halko et al., scikit-learn), whose leading
+    components agree with the exact ones to well under a pixel on the plane, in a fraction of the time."""
+    if min(centered.shape) <= EXACT_SVD:
+        _, s, vt = np.linalg.svd(centered, full_matrices=False)
+        return s, vt
+    from sklearn.utils.extmath import randomized_svd
+
+    _, s, vt = randomized_svd(centered, n_components=k, n_oversamples=20, n_iter=7, random_state=0)
+    return s, vt
+
+
 # -- folding the plane into the model's first layer ------------------------------------------------------
 # A grid on a plane through D-dimensional data is ny*nx full input rows (100x100x784 floats for MNIST-sized
 # data), and the model's first Linear layer dominates its cost. When that layer is the first thing the model
@@ -90,15 +107,17 @@ def orthonormal_basis(basis) -> np.ndarray:
 PASS_THROUGH = (nn.Identity, nn.Dropout)  # identity on an (N, D) input in eval mode (capture runs in eval mode)
 
 
-def first_linear(model: nn.Module, n_features: int) -> tuple[nn.Linear, list[nn.Module]] | None:
-    """``(layer, rest)`` when ``model(x)`` is exactly ``rest[-1](...rest[0](layer(x)))`` for an (N, ``n_features``)
-    input and ``layer`` is a plain ``nn.Linear`` reading that input, else None.
+def first_linear(model: nn.Module, row_shape) -> tuple[nn.Linear, list[nn.Module]] | None:
+    """``(layer, rest)`` when ``model(x)`` is exactly ``rest[-1](...rest[0](layer(x.flatten(1))))`` for an input of
+    rows shaped ``row_shape`` (an int: ``(N, row_shape)``; a tuple such as ``(C, H, W)``: images) and ``layer`` is
+    a plain ``nn.Linear`` reading that input, else None.
 
     That holds for an ``nn.Sequential`` (or a subclass keeping its ``forward``) whose first modules are
     ``Flatten`` (over dims 1..-1: the identity on rows), ``Identity`` or ``Dropout`` (eval mode) and then a
     ``Linear``, with no forward hooks on the container or on those modules, and no global module hooks:
     anything a hook could observe or change must see the real computation. It is checked at every call, as
-    hooks come and go (the probes' own hooks included).
+    hooks come and go (the probes' own hooks included). Rows of more than one dimension (images) must meet a
+    ``Flatten`` before the ``Linear``.
 
     >>> from torch import nn
     >>> layer, rest = first_linear(nn.Sequential(nn.Flatten(), nn.Linear(5, 3), nn.ReLU()), 5)
@@ -111,14 +130,20 @@ def first_linear(model: nn.Module, n_features: int) -> tuple[nn.Linear, list[nn.
         return None
     if _global_hooks() or _hooked(model):
         return None
+    shape = (row_shape,) if isinstance(row_shape, int) else tuple(row_shape)
+    n_features, flat = math.prod(shape), len(shape) == 1
     modules = list(model)
     for i, m in enumerate(modules):
         if _hooked(m):
             return None
-        if type(m) in PASS_THROUGH or (type(m) is nn.Flatten and _flattens_rows(m)):
+        if type(m) in PASS_THROUGH:
+            continue
+        if type(m) is nn.Flatten and _flattens_rows(m):
+            flat = True
             continue
         if (
-            isinstance(m, nn.Linear)
+            flat
+            and isinstance(m, nn.Linear)
             and type(m).forward is nn.Linear.forward
             and not isinstance(m.weight, nn.parameter.UninitializedParameter)
             and m.weight.ndim == 2
@@ -161,12 +186,10 @@ def run_after(rest: list[nn.Module], h: torch.Tensor, *, owned: bool = True) -> 
     ``h`` is a fresh tensor that only this call holds (``owned=False`` when the caller keeps it), and so is the
     output of a stock ``nn.Linear`` without hooks; a stock ``nn.ReLU`` without hooks that follows one of those
     runs in place: the same values, one memory pass and one allocation less, which shows when other processes
-    compete for memory bandwidth (10,000 grid rows through 100-64-10 on this project's loaded 2-core machine:
-    9.7 ms instead of 12.7 ms, median). A stock last ``nn.Linear`` without hooks computes its (N, K) output
+    compete for memory bandwidth. A stock last ``nn.Linear`` without hooks computes its (N, K) output
     transposed, as ``W @ h.T + b`` viewed back as (N, K): the same sums, but MKL's GEMM is slow at a short
-    output width (6,400 rows through 64 -> 10: 0.25 ms instead of 0.89 ms here, one thread), and the
-    recorder's softmax runs down the columns of that transpose anyway (no copy). Anything else runs as the
-    module itself.
+    output width, and the recorder's softmax runs down the columns of that transpose anyway (no copy). Anything
+    else runs as the module itself. ``benchmarks/bench_boundary.py`` times the grid evaluation this serves.
 
     >>> from torch import nn
     >>> rest = [nn.ReLU(), nn.Linear(3, 2)]
@@ -186,8 +209,8 @@ def run_after(rest: list[nn.Module], h: torch.Tensor, *, owned: bool = True) -> 
     return h
 
 
-def sequential_forward(model: nn.Module, n_features: int) -> Callable[[torch.Tensor], torch.Tensor] | None:
-    """``model``'s own computation on (N, ``n_features``) rows, run layer by layer through :func:`run_after`
+def sequential_forward(model: nn.Module, row_shape) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """``model``'s own computation on rows shaped ``row_shape``, run layer by layer through :func:`run_after`
     (in-place ReLUs, a transposed last layer), when ``model`` is a Sequential that :func:`first_linear`
     accepts; else None. Forward hooks on the later modules still fire (a hooked module runs as itself).
 
@@ -197,11 +220,11 @@ def sequential_forward(model: nn.Module, n_features: int) -> Callable[[torch.Ten
     >>> bool(torch.allclose(sequential_forward(model, 4)(x), model(x), atol=1e-6))
     True
     """
-    split = first_linear(model, n_features)
+    split = first_linear(model, row_shape)
     if split is None:
         return None
     layer, rest = split
-    return lambda x: run_after([layer, *rest], x, owned=False)
+    return lambda x: run_after([layer, *rest], x.flatten(1), owned=False)
 
 
 def _stock_linear(m: nn.Module) -> bool:

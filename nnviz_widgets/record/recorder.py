@@ -6,8 +6,10 @@ The recorder evaluates, it never draws: the boundary probe runs the model on a g
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 
@@ -19,14 +21,18 @@ from .._check import flag, integer, is_number, real
 from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
-from .activations import DEFAULT_SAMPLE, ActivationProbe
+from .activations import DEFAULT_SAMPLE, ActivationProbe, choose_sample
+from .budget import Cost, check_budget
 from .distributed import global_rank
 from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
+from .points import POINTS, stratified_rows
 from .schedule import CaptureSchedule
 from .twin import eval_twin
 from .unwrap import unwrap
-from .weights import OutputProbe, WeightProbe, describe_layer
+from .weights import WEIGHT_BYTES, OutputProbe, WeightProbe, describe_layer, traced_inputs
+
+log = logging.getLogger("nnviz_widgets")
 
 MAX_CLASSES = 10
 # inputs beyond this are refused: float32 holds up to 3.4e38, and the plane's grid adds a margin to the extent
@@ -38,7 +44,7 @@ PROB_TOL, PROB_SUM_TOL = 1e-3, 1e-2  # float16 models and float32 softmax sums s
 # 0.0061, 0.21 %), for 0.41x the grid rows of 100x100 (benchmarks/bench_dashboard.py, README)
 PLANE_GRID = 64
 CHUNK_ROWS = 8192  # grid rows per forward pass: bounds peak memory on big grids and big models
-CHUNK_BYTES = 64 << 20  # and at most this many input bytes per pass (wide inputs: fewer rows)
+CHUNK_VALUES = 2**21  # and input values per forward pass (8 MB of float32): 682 rows of 3x32x32 images
 
 
 class Recorder:
@@ -46,10 +52,16 @@ class Recorder:
 
     Parameters
     ----------
-    model : torch.nn.Module mapping an (N, D) float tensor to (N, K) logits (K >= number of classes;
-        one column is read as the logit of class 1 of two).
-    X : (N, D) array or tensor of features. With D > 2 the boundary is drawn on a plane through the data:
-        by default its first two principal components (axes labelled with their explained variance).
+    model : torch.nn.Module mapping a float tensor shaped like X to (N, K) logits (K >= number of classes;
+        one column is read as the logit of class 1 of two). A model wrapped in ``DataParallel``,
+        ``DistributedDataParallel`` or ``torch.compile`` is evaluated eagerly through the module inside, with the
+        layer names you gave it (``rec.model`` is that module). Captures run in eval mode (BatchNorm reads its
+        running statistics and never updates them; Dropout is off) under ``torch.no_grad()``, on the model's
+        device, in its dtype (bf16/fp16 too) and memory format (``channels_last``); the model's modes are left
+        as they were.
+    X : (N, D) array or tensor of features, or images (N, C, H, W) as a CNN takes them. With more than 2 values per
+        row the boundary is drawn on a plane through the data (an image is one point): by default its first two
+        principal components (axes labelled with their explained variance).
     y : (N,) labels, integers or strings.
     grid : points per side of the evaluation grid (an int, or ``(nx, ny)``). Default 200 for 2-D data; 64 on a
         plane through higher-dimensional data, where each grid point is a full input row for the model (unless
@@ -61,14 +73,24 @@ class Recorder:
     output : ``"logits"`` (default; softmax, or sigmoid for one column) or ``"probabilities"``.
     plane : for D > 2, which plane to draw on: ``(i, j)`` picks principal components i and j (0-based), a
         (2, D) array is a custom basis through the data mean. Default: components (0, 1).
+    points : how many rows of the data each capture evaluates and draws (``POINTS``, 2,000, by default; ``"all"``):
+        a fixed class-stratified sample (``rec.rows``, ``record/points.py``), so a capture costs the same whatever
+        the data set's size. Predictions, the drawn points, ``accuracy`` and the activation sample come from it.
+    accuracy : ``"sample"`` (default: on the points) or ``"full"`` (every row of X, each capture; costs a pass over
+        the data).
     layers : which layers' weights to record each capture (``frame.weights[name]``), by module name
-        (``model.named_modules()``): a name or a list of names. Default: every Linear and Conv2d.
+        (``model.named_modules()``): a name or a list of names, recorded exactly. Default: the layers a mosaic
+        shows well (the first weight layer, then each Linear/Conv2d whose tiles fit one mosaic page) within
+        ``weight_bytes`` per frame (``WEIGHT_BYTES``, 512 KB; None: every Linear and Conv2d);
+        ``record/weights.py``. The recorder says what it chose: ``repr(rec)``, :meth:`describe`, and a log line
+        (logger ``"nnviz_widgets"``, level INFO).
     outputs : also record each recorded Linear layer's neuron outputs on a coarser grid (``frame.outputs``,
         for ``WeightMosaic(rec, show="outputs")``). Default: when X has 2 features.
     output_grid : points per side of that coarser grid (a subsample of ``grid``); default 50.
     histograms : record a histogram and norms of each layer's weights every capture (``frame.histograms``, for
         ``nnv.WeightHistograms``; ``record/histograms.py``): ``True`` (default) for every Linear and Conv layer,
-        a layer name or list of names, or ``False``. About ``4 * (bins + 10)`` bytes per layer per frame.
+        a layer name or list of names, or ``False``. About ``4 * (bins + 10)`` bytes per layer per frame: the
+        compact summary of the layers whose weights the byte budget leaves out.
     gradients : also record each such layer's gradient histogram (``frame.gradient_histograms``), read from
         ``.grad`` at capture: call :meth:`capture` after ``backward()`` and before the next ``zero_grad()``.
     bins : histogram bins per layer (default 64), equal bins over each frame's range.
@@ -77,8 +99,13 @@ class Recorder:
         per optimizer step to record every n steps (what ``nnv.fit(every=n)`` does), once per epoch (as the
         Lightning and Keras callbacks do) to record every n epochs. With ``max_frames`` at most that many frames,
         evenly spaced when ``expected`` (the number of ``capture()`` calls the run will make) is known, else
-        denser early. Frames are never deleted, so frame indices stay valid. ``capture(force=True)`` records
-        off the schedule (still within ``max_frames``, a hard bound); :meth:`due` says whether the next call will.
+        denser early. Frames are never deleted, so frame indices stay valid. ``capture(force=True)`` always
+        records; :meth:`due` says whether the next call will.
+    budget : the share of training time (the time between ``capture()`` calls) captures may take: a capture the
+        schedule keeps is skipped when it would exceed it. Default ``"auto"``: 0.05 once the run has 100 frames,
+        2 s of captures and 30 s of training behind it (short runs, demos and loops that only capture keep every
+        frame); a number holds from the second capture on; None: no limit. ``rec.cost`` reports seconds per
+        capture and their share of training (``record/budget.py``). ``fit(budget=...)`` passes it on.
     path : where to write the run as it grows (docs/run-format.md): a directory, or an fsspec URL such as
         ``"s3://bucket/runs/x"`` (also ``gs://``, ``az://``, ``memory://``; ``storage_options=`` go to fsspec).
         Frames then live there and memory holds only an index of them (about 30 bytes plus 8 per metric per
@@ -87,7 +114,7 @@ class Recorder:
 
     Under torch.distributed (torchrun, DDP) only global rank 0 records: on every other rank ``rec.active``
     is False, :meth:`capture` returns None at once and nothing is written. A DataParallel/DDP/``torch.compile``
-    wrapper is unwrapped: the recorder evaluates the module inside it.
+    wrapper is unwrapped: the recorder evaluates the module inside it (``rec.model``).
 
     Example
     -------
@@ -97,6 +124,9 @@ class Recorder:
     >>> frame = rec.capture(loss=0.7)
     >>> frame.boundary.shape
     (50, 50, 2)
+
+    Images: ``nnv.Recorder(cnn, X_images, y)`` with X of shape (N, 3, 32, 32) draws the boundary on the PCA plane
+    of the images, conv filters in colour, and a Linear layer after a conv by that conv's channels x h x w.
     """
 
     def __init__(
@@ -121,6 +151,10 @@ class Recorder:
         expected: int | None = None,
         activations: str | Sequence[str] | None = None,
         sample=DEFAULT_SAMPLE,
+        points: int | str = POINTS,
+        accuracy: str = "sample",
+        weight_bytes: int | None = WEIGHT_BYTES,
+        budget: float | str | None = "auto",
         histograms: bool | str | Sequence[str] = True,
         gradients: bool = False,
         bins: int = BINS,
@@ -129,55 +163,81 @@ class Recorder:
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if not isinstance(output, str) or output not in ("logits", "probabilities"):
             raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
-        model = unwrap(model)
-        self.model = model
+        if accuracy not in ("sample", "full"):
+            raise ValueError(f"accuracy must be 'sample' (on the points) or 'full' (every row of X), got {accuracy!r}")
+        # captures evaluate, hook and name the module inside DataParallel/DDP/torch.compile (record/unwrap.py)
+        self.model = unwrap(model)
         self.rank = global_rank()
         self.active = self.rank == 0  # only global rank 0 records (and writes) under torch.distributed
         self.output = output
+        self.accuracy = accuracy
         self.schedule = CaptureSchedule(every, max_frames, expected)
+        self._cost = Cost(*check_budget(budget))
         self.ticks = 0  # capture() calls so far, kept or not
-        self.X = check_X(X)
+        self.X = check_X(X)  # (N, D) rows, or (N, C, H, W) images: as the model takes them
         self.classes, self.y = check_y(y, len(self.X), classes)
-        self.plane = choose_plane(self.X, plane)
-        shown = self.plane.to_plane(self.X)  # where each data point is drawn
+        # the rows every capture evaluates (record/points.py); an explicit activation sample is always among them
+        rows = stratified_rows(self.y, points)
+        if not isinstance(sample, (int, np.integer)):
+            sample = choose_sample(len(self.X), sample)
+            rows = np.union1d(rows, sample)
+            sample = np.searchsorted(rows, sample)
+        self.rows = rows
+        flat = self.X[rows].reshape(len(rows), -1)
+        self.plane = choose_plane(flat, plane)
+        shown = self.plane.to_plane(flat)  # where each drawn point is
         if grid is None:
-            grid = 200 if self.X.shape[1] == 2 else PLANE_GRID
+            grid = 200 if flat.shape[1] == 2 else PLANE_GRID
         xs, ys = _grid_axes(shown, grid, extent)
         self.run = Run(
             grid=Grid(xs, ys),
             points=shown,
-            labels=self.y,
+            labels=self.y[rows],
             classes=[str(c) for c in self.classes],
             axis_labels=self.plane.axis_labels,
         )
-        # the model sees each grid point of the plane mapped back to its own input space (or, when its first
-        # layer is a Linear on the input, the plane coordinates through that layer folded into the plane)
+        # the model sees each grid point of the plane mapped back to its own input space, shaped like a row of X
+        # (or, when its first layer is a Linear on the input, the plane coordinates through that layer folded into
+        # the plane)
         self._plane_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+        self._grid_points = self.plane.from_plane(self._plane_points).reshape(-1, *self.X.shape[1:])
         self._cache: dict = {}
         self._lock = threading.Lock()
-        self._weights = WeightProbe(model, layers)
-        self.run.layers = {name: describe_layer(m, self.X.shape[1]) for name, m in self._weights.layers.items()}
-        record_outputs = self.X.shape[1] == 2 if outputs is None else flag("outputs", outputs)
+        self._weights = WeightProbe(self.model, layers, weight_bytes)
+        record_outputs = flat.shape[1] == 2 if outputs is None else flag("outputs", outputs)
         self._outputs = OutputProbe(
-            model, self._weights.layers if record_outputs else {}, (len(ys), len(xs)), _output_grid(output_grid)
+            self.model, self._weights.layers if record_outputs else {}, (len(ys), len(xs)), _output_grid(output_grid)
         )
+        self._activations = ActivationProbe(self.model, activations, len(rows), sample)
+        self._histograms = _histogram_probe(self.model, histograms, gradients, bins)
+        self.run.sample = self._activations.sample  # which drawn points (rows of run.points) carry activations
+        inputs = self._check_model_output() if self.active else {}  # other ranks never evaluate
+        self.run.layers = {
+            name: describe_layer(m, self.X.shape[1:], inputs.get(name)) for name, m in self._weights.layers.items()
+        }
         for name in self._outputs.watched:
             self.run.layers[name]["outputs"] = list(self._outputs.shape)
             self.run.layers[name]["activation"] = self._outputs.activations[name]  # None: pre-activation maps
-        self._activations = ActivationProbe(model, activations, len(self.X), sample)
-        self._histograms = _histogram_probe(model, histograms, gradients, bins)
-        self.run.sample = self._activations.sample  # rows of X whose activations are recorded
         self.writer = None
         if not self.active:
             return
-        self._check_model_output()
         if path is not None:
             self.writer = RunWriter(
                 self.run, path, overwrite=overwrite, storage_options=storage_options, index_only=True
             )
+        log.info("%s", self.describe())
 
     def __repr__(self) -> str:
-        return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.run!r}>"
+        return f"<Recorder {type(self.model).__name__}, {len(self.classes)} classes, {self.describe()}, {self.run!r}>"
+
+    def describe(self) -> str:
+        """What each capture records, in one line (the recorder also logs it at creation, logger
+        ``"nnviz_widgets"``): the rows evaluated, the layers whose weights are kept, the histograms, the budget."""
+        rows = f"{len(self.rows)} of {len(self.X)} rows" if len(self.rows) < len(self.X) else f"all {len(self.X)} rows"
+        weights = self._weights.describe()
+        budget = "no time budget" if self.cost.budget is None else f"time budget {self.cost.budget:g} of training"
+        hist = f"histograms: {len(self._histograms.layers)} layers" if self._histograms is not None else "no histograms"
+        return f"points: {rows} (stratified); weights: {weights}; {hist}; {budget}"
 
     @property
     def activation_layers(self) -> list[str]:
@@ -192,10 +252,15 @@ class Recorder:
         """
         return list(self._activations.modules)
 
+    @property
+    def cost(self) -> Cost:
+        """Seconds per capture and their share of training time (``record/budget.py``)."""
+        return self._cost
+
     # -- capture ------------------------------------------------------------------------------------
     def due(self) -> bool:
-        """Whether the next :meth:`capture` call (without ``force``) will record a frame; lets a loop skip
-        computing costly metrics for calls the schedule drops.
+        """Whether the next :meth:`capture` call (without ``force``) will record a frame (the schedule keeps
+        it and the time budget affords it); lets a loop skip computing costly metrics for calls that are dropped.
 
         >>> import torch.nn as nn, nnviz_widgets as nnv
         >>> X, y = nnv.datasets.moons(100)
@@ -203,64 +268,80 @@ class Recorder:
         >>> [(rec.due(), rec.capture() is not None) for _ in range(3)]
         [(True, True), (False, False), (True, True)]
         """
-        return self.active and self.schedule.keep(self.ticks, len(self.run))
+        return self.active and self.schedule.keep(self.ticks, len(self.run)) and self._cost.affordable()
 
     def capture(self, *, epoch: int | None = None, force: bool = False, **metrics) -> Frame | None:
         """Evaluate the model now and append one frame; returns it (None when the schedule skips this
-        capture: see ``every`` / ``max_frames``; ``force=True`` records off the schedule, up to ``max_frames``).
+        capture: see ``every`` / ``max_frames``, or the time budget does: see ``budget``; ``force=True``
+        always records).
 
         ``metrics`` are numbers (floats, ints or one-element tensors) such as ``loss=float(loss)``;
-        ``accuracy`` on the recorder's data is added unless given. ``epoch`` defaults to the capture's number
-        (the frame's index unless captures are thinned).
+        ``accuracy`` on the recorder's points (``accuracy="full"``: on every row of X) is added unless given.
+        ``epoch`` defaults to the capture's number (the frame's index unless captures are thinned).
         """
         if not self.active:  # another rank records: no evaluation, no metric conversion (a GPU sync), no write
             self.ticks += 1
             return None
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
-        with self._lock:  # one capture at a time per recorder: ticks, frames and caches stay consistent
+        with self._lock:  # one capture at a time per recorder: ticks, frames, caches and costs stay consistent
+            self._cost.called()
             tick, self.ticks = self.ticks, self.ticks + 1
-            if not (self.schedule.room(len(self.run)) if force else self.schedule.keep(tick, len(self.run))):
-                return None
-            # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a
-            # training thread never sees eval mode and captures from several threads never undo each other's modes
-            twin = eval_twin(self.model)
-            with self._outputs.hooked(twin) as seen:  # neuron outputs come from this same grid evaluation
-                probs = self._grid_probabilities(twin.model)
-            with self._activations.hooked(twin) as sample_seen:  # activations of the sample rows: same pass
-                point_probs = self._probabilities("points", self.X, model=twin.model)
-            # whole-array checks first: the per-row work is only needed once a model has diverged
-            grid_finite = bool(np.isfinite(probs).all())
-            points_finite = bool(np.isfinite(point_probs).all())
-            predictions = point_probs.argmax(axis=-1)
-            if not points_finite:
-                ok = np.isfinite(point_probs).all(axis=-1)
-                predictions = np.where(ok, np.nan_to_num(point_probs).argmax(axis=-1), -1)
-            metrics.setdefault("accuracy", float(np.mean(predictions == self.y)))
-            nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
-            arrays = {
-                "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
-                "predictions": encode_classes(predictions),
-                **self._weights.capture(),
-                **self._outputs.encode(seen),
-                **(self._activations.encode(sample_seen) if self._activations.modules else {}),
-                **(self._histograms.capture() if self._histograms is not None else {}),
-            }
-            diverged = not (grid_finite and points_finite)
-            return self.run.append(
-                epoch=tick if epoch is None else epoch,
-                metrics=metrics,
-                diverged=diverged,
-                arrays=arrays,
-            )
+            if force and not self.schedule.room(len(self.run)):
+                self._cost.returned()
+                return None  # max_frames is a hard bound, forced captures included
+            if not force:
+                if not self.schedule.keep(tick, len(self.run)):
+                    self._cost.returned()
+                    return None
+                if not self._cost.affordable():
+                    self._cost.skipped += 1
+                    self._cost.returned()
+                    return None
+            start = time.perf_counter()
+            try:
+                frame = self._evaluate(tick if epoch is None else epoch, metrics)
+            finally:
+                self._cost.returned(time.perf_counter() - start)
+            return frame
+
+    def _evaluate(self, epoch: int, metrics: dict) -> Frame:
+        # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a
+        # training thread never sees eval mode and captures from several threads never undo each other's modes
+        twin = eval_twin(self.model)
+        with self._outputs.hooked(twin) as seen:  # neuron outputs come from this same grid evaluation
+            probs = self._grid_probabilities(twin.model)
+        with self._activations.hooked(twin) as sample_seen:  # activations of the sample rows: same pass
+            point_probs = self._probabilities("points", self.X[self.rows], model=twin.model)
+        # whole-array checks first: the per-row work is only needed once a model has diverged
+        grid_finite = bool(np.isfinite(probs).all())
+        points_finite = bool(np.isfinite(point_probs).all())
+        predictions = _predictions(point_probs, points_finite)
+        if "accuracy" not in metrics:
+            if self.accuracy == "full":
+                every = self._probabilities("data", self.X, model=twin.model)
+                metrics["accuracy"] = float(np.mean(_predictions(every, bool(np.isfinite(every).all())) == self.y))
+            else:
+                metrics["accuracy"] = float(np.mean(predictions == self.y[self.rows]))
+        nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
+        arrays = {
+            "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
+            "predictions": encode_classes(predictions),
+            **self._weights.capture(),
+            **self._outputs.encode(seen),
+            **(self._activations.encode(sample_seen) if self._activations.modules else {}),
+            **(self._histograms.capture() if self._histograms is not None else {}),
+        }
+        diverged = not (grid_finite and points_finite)
+        return self.run.append(epoch=epoch, metrics=metrics, diverged=diverged, arrays=arrays)
 
     def _grid_probabilities(self, model: nn.Module | None = None) -> np.ndarray:
         """The boundary probe: probabilities on the grid; through the folded first layer when that is exact.
         ``model``: the eval-mode twin to evaluate (default a fresh one)."""
         model = model or eval_twin(self.model).model
-        split = first_linear(model, self.X.shape[1]) if self.X.shape[1] > 2 else None
+        split = first_linear(model, self.X.shape[1:]) if self._features > 2 else None
         if split is None:
-            return self._probabilities("grid", _PlaneRows(self.plane, self._plane_points), model=model)
+            return self._probabilities("grid", self._grid_points, model=model)
         layer, rest = split
         w2, b2 = fold_linear(layer, self.plane)
 
@@ -270,16 +351,17 @@ class Recorder:
         return self._probabilities("plane", self._plane_points, forward, model=model)
 
     @property
-    def _grid_points(self) -> np.ndarray:
-        """The grid as full model-input rows, (ny*nx, D) float32 (made on demand: captures never hold it whole)."""
-        return _PlaneRows(self.plane, self._plane_points).array()
+    def _features(self) -> int:
+        return math.prod(self.X.shape[1:])
 
-    def _probabilities(self, name: str, points, forward=None, *, model: nn.Module | None = None):
+    def _probabilities(self, name: str, points: np.ndarray, forward=None, *, model: nn.Module | None = None):
         """Class probabilities (N, K) as float32 NumPy from ``model``, an eval-mode twin of ``self.model``
         (default a fresh one; record/twin.py).
 
         ``name`` keys a cache so the grid and the data move to the model's device once (again only if the
-        model moves or changes dtype). ``forward`` replaces the model on each chunk (the folded grid); by
+        model moves or changes dtype or memory format). The rows run in chunks (``CHUNK_ROWS`` rows and
+        ``CHUNK_VALUES`` input values at most) that stay on the device: the probabilities come back to the
+        host once, after the last chunk. ``forward`` replaces the model on each chunk (the folded grid); by
         default a plain Sequential runs layer by layer (``sequential_forward``)."""
         param = next(self.model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
@@ -289,21 +371,20 @@ class Recorder:
                 "device that computes, e.g. model.to_empty(device='cpu') then load_state_dict(...), or model.to('cuda')"
             )
         dtype = param.dtype if param is not None and param.dtype.is_floating_point else torch.float32
+        channels_last = points.ndim == 4 and _channels_last(self.model)
+        key = (name, device, dtype, channels_last)
+        if key not in self._cache:
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
+            inputs = torch.as_tensor(points).to(device=device, dtype=dtype)
+            if channels_last:  # the layout the model's convolutions run fastest in
+                inputs = inputs.contiguous(memory_format=torch.channels_last)
+            self._cache[key] = inputs
+        inputs = self._cache[key]
+        chunk = max(1, min(CHUNK_ROWS, CHUNK_VALUES // max(1, math.prod(points.shape[1:]))))
         model = model or eval_twin(self.model).model
-        forward = forward or sequential_forward(model, self.X.shape[1]) or model
-        # rows per forward pass: CHUNK_ROWS, fewer for wide inputs so one chunk stays within CHUNK_BYTES
-        step = max(1, min(CHUNK_ROWS, CHUNK_BYTES // (4 * max(1, int(np.prod(np.shape(points)[1:]))))))
-        if isinstance(points, _PlaneRows):  # made chunk by chunk in float32, never held whole
-            chunks = (points.rows(i, i + step, device, dtype) for i in range(0, len(points), step))
-        else:
-            key = (name, device, dtype)
-            if key not in self._cache:
-                self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
-                self._cache[key] = torch.as_tensor(points).to(device=device, dtype=dtype)
-            inputs = self._cache[key]
-            chunks = (inputs[i : i + step] for i in range(0, len(inputs), step))
+        forward = forward or sequential_forward(model, self.X.shape[1:]) or model
         with torch.no_grad():
-            out = [self._forward(chunk, forward) for chunk in chunks]
+            out = [self._forward(inputs[i : i + chunk], forward) for i in range(0, len(inputs), chunk)]
         return torch.cat(out).float().cpu().numpy()
 
     def _forward(self, inputs: torch.Tensor, forward) -> torch.Tensor:
@@ -335,8 +416,7 @@ class Recorder:
         all columns when there are several), else the view would clip raw logits silently. At construction
         this raises; during training (a model that drifts, say) it warns once and records what it gets."""
         out = out.detach().float()
-        rows = torch.isfinite(out).all(dim=1)
-        o = out[rows]
+        o = out[torch.isfinite(out).all(dim=1)]
         bad = (o < -PROB_TOL).any(dim=1) | (o > 1 + PROB_TOL).any(dim=1)
         if out.shape[1] > 1:
             bad |= (o.sum(dim=1) - 1).abs() > PROB_SUM_TOL
@@ -348,55 +428,39 @@ class Recorder:
             f"probabilities (one is {[round(v, 4) for v in first]}): values must be in [0, 1] and each row sum to 1. "
             "If the model returns logits, use output='logits' (the default)"
         )
-        if self._trial:
+        if getattr(self, "_trial", True):
             raise ValueError(message)
-        if not self._warned_probabilities:
+        if not getattr(self, "_warned_probabilities", False):
             self._warned_probabilities = True
             warnings.warn(message, RuntimeWarning, stacklevel=4)
 
-    def _check_model_output(self) -> None:
-        """One trial forward on a few points, so a wrong model fails at construction, not mid-training."""
-        self._trial, self._warned_probabilities = True, False
+    def _check_model_output(self) -> dict[str, tuple[int, ...]]:
+        """One trial forward on a few points, so a wrong model fails at construction, not mid-training.
+        Returns the shape of one row of what each recorded Linear layer reads before it was flattened
+        (``weights.traced_inputs``): a Linear after a convolution is drawn by the convolution's channels x h x w."""
         try:
-            self._probabilities("trial", self.X[: min(len(self.X), 64)])
+            with traced_inputs(self.model, self._weights.layers) as inputs:
+                self._trial = True
+                self._probabilities("trial", self.X[: min(len(self.X), 64)])
         except RuntimeError as err:
+            rows = f"{self.X.shape[1]} features" if self.X.ndim == 2 else "x".join(map(str, self.X.shape[1:]))
             raise ValueError(
-                f"the model could not run on X of shape {self.X.shape} (float32 rows of {self.X.shape[1]} "
-                f"features): {err}"
+                f"the model could not run on X of shape {self.X.shape} (float32 rows of {rows}): {err}"
             ) from err
         finally:
             self._trial = False
-
-
-class _PlaneRows:
-    """The plane's grid points as model-input rows ``origin + p @ basis``, made ``rows(i, j)`` at a time in the
-    model's dtype: a 64x64 grid through 100,000 features would be 1.6 GB as one float32 array (3.3 GB in
-    float64), and when the first layer is folded into the plane it is never needed at all."""
-
-    def __init__(self, plane, points: np.ndarray):
-        self.plane, self.points = plane, points
-        self.shape = (len(points), len(plane.origin))
-
-    def __len__(self) -> int:
-        return len(self.points)
-
-    def rows(self, i: int, j: int, device, dtype) -> torch.Tensor:
-        origin = torch.as_tensor(self.plane.origin, dtype=torch.float64)
-        basis = torch.as_tensor(self.plane.basis, dtype=torch.float64)
-        p = torch.as_tensor(self.points[i:j], dtype=torch.float64)
-        return torch.addmm(origin, p, basis).to(device=device, dtype=dtype)
-
-    def array(self) -> np.ndarray:
-        step = max(1, CHUNK_BYTES // (8 * self.shape[1]))
-        return np.concatenate(
-            [self.rows(i, i + step, "cpu", torch.float32).numpy() for i in range(0, len(self), step)]
-        ).reshape(self.shape)
+        return inputs
 
 
 # -- validation -----------------------------------------------------------------------------------------
 def check_X(X) -> np.ndarray:
-    """``X`` as every part of the package takes it: a float32 (N, D) array of finite values, N >= 2, D >= 2
-    (from an array, a list or a tensor); otherwise a TypeError or ValueError that says what to change."""
+    """``X`` as every part of the package takes it: a float32 array of finite values, (N, D) rows with D >= 2 or
+    (N, C, H, W) images (any (N, ...) shape: each row is one model input), N >= 2 (from an array, a list or a
+    tensor); otherwise a TypeError or ValueError that says what to change.
+
+    >>> check_X(np.zeros((5, 3, 8, 8), np.uint8)).shape, check_X([[0, 1], [2, 3]]).dtype
+    ((5, 3, 8, 8), dtype('float32'))
+    """
     if isinstance(X, torch.Tensor):
         if X.device.type == "meta":
             raise ValueError("X is a tensor on the 'meta' device, which holds no values; pass the data itself")
@@ -404,37 +468,48 @@ def check_X(X) -> np.ndarray:
     try:
         arr = np.asarray(X)
     except Exception as err:  # noqa: BLE001 - any conversion failure is the same user error
-        raise TypeError(f"X must be a numeric array or tensor of shape (N, D), got {type(X).__name__}: {err}") from None
+        raise TypeError(
+            f"X must be a numeric array or tensor of shape (N, D) or (N, C, H, W), got {type(X).__name__}: {err}"
+        ) from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"X must be numeric, got dtype {arr.dtype}; convert it with np.asarray(X, dtype=float)")
-    if arr.ndim != 2:
-        raise ValueError(f"X must be 2-D, shape (N, features), got shape {arr.shape}")
+    if arr.ndim < 2:
+        raise ValueError(
+            f"X must be 2-D, shape (N, features), or images, shape (N, C, H, W) as the model takes them; got shape "
+            f"{arr.shape}"
+        )
     if len(arr) < 2:
         raise ValueError(f"X needs at least 2 rows, got {len(arr)}")
-    if arr.shape[1] < 2:
+    if math.prod(arr.shape[1:]) < 2:
         raise ValueError(
-            f"X has {arr.shape[1]} feature; the decision boundary is drawn on a plane, so X needs at least 2 columns"
+            f"X has {math.prod(arr.shape[1:])} feature; the decision boundary is drawn on a plane, so X needs at "
+            "least 2 columns"
         )
-    bad = ~np.isfinite(arr.astype(np.float64)).all(axis=1)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+        big = np.abs(arr.reshape(len(arr), -1)).max(axis=1) > FLOAT32_SAFE
+        if big.any():
+            raise ValueError(
+                f"X has {int(big.sum())} rows with values beyond float32's range (|x| > {FLOAT32_SAFE:.0e}, first at "
+                f"row {int(np.argmax(big))}; the model computes in float32, so they would be inf): rescale X, e.g. "
+                "X = (X - X.mean(0)) / X.std(0)"
+            )
+    arr = arr.astype(np.float32, copy=False)
+    bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
     if bad.any():
         raise ValueError(
             f"X has {int(bad.sum())} rows with NaN or inf (first at row {int(np.argmax(bad))}); "
             "drop or impute them, e.g. X = X[np.isfinite(X).all(axis=1)] (and the same rows of y)"
         )
-    out = arr.astype(np.float32)  # what the model and every view compute in
-    big = np.abs(arr.astype(np.float64)).max(axis=1) > FLOAT32_SAFE
-    if big.any():
-        raise ValueError(
-            f"X has {int(big.sum())} rows with values beyond float32's range (|x| > {FLOAT32_SAFE:.0e}, first at row "
-            f"{int(np.argmax(big))}; the model computes in float32, so they would be inf): rescale X, e.g. "
-            "X = (X - X.mean(0)) / X.std(0)"
-        )
-    return out
+    return arr
 
 
 def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
     """``(classes, codes)``: the class order (``classes``, or the sorted distinct labels) and ``y`` as int64 class
-    indices into it, for ``n`` rows of X; otherwise a TypeError or ValueError that says what to change."""
+    indices into it, for ``n`` rows of X; otherwise a TypeError or ValueError that says what to change.
+
+    >>> check_y(["cat", "dog", "cat"], 3, None)
+    (['cat', 'dog'], array([0, 1, 0]))
+    """
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
     try:
@@ -551,3 +626,21 @@ def _labels(arr: np.ndarray) -> np.ndarray:
     if arr.dtype.kind not in "iuUS":
         raise TypeError(f"y must hold integer or string labels, got dtype {arr.dtype}")
     return arr
+
+
+def _predictions(probs: np.ndarray, finite: bool) -> np.ndarray:
+    """The most probable class of each row; -1 where a row's probabilities are not finite (a diverged model)."""
+    if finite:
+        return probs.argmax(axis=-1)
+    ok = np.isfinite(probs).all(axis=-1)
+    return np.where(ok, np.nan_to_num(probs).argmax(axis=-1), -1)
+
+
+def _channels_last(model: nn.Module) -> bool:
+    """Whether the model's convolutions hold their weights channels-last (``model.to(memory_format=...)``)."""
+    conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    return (
+        conv is not None
+        and conv.weight.is_contiguous(memory_format=torch.channels_last)
+        and conv.weight.shape[2:] != (1, 1)
+    )

@@ -13,12 +13,14 @@ grid evaluation, subsampled to a coarser grid (about 50x50): no extra forward pa
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from .._check import _as_int, is_number
 from .._check import names as check_names
 from ..run.codec import Encoded, encode
 from ._hooks import rows_hooked
@@ -26,6 +28,10 @@ from .twin import Twin
 
 WEIGHT_TYPES = (nn.Linear, nn.Conv2d)
 WEIGHT_DTYPE = "uint16"
+# Default per-frame budget for recorded weights (2 bytes each): 262,144 weights, e.g. all of 784-128-64-10, or a
+# ResNet's stem and first stage plus its classifier. A ResNet-18 recorded whole would be 22 MB per frame.
+WEIGHT_BYTES = 512 * 1024
+PAGE_TILES = 256  # tiles on one mosaic page (widgets/mosaic.py): a layer with more is not drawn well at a glance
 OUTPUT_DTYPE = "uint8"  # neuron maps are only looked at, never compared: 127 steps each side of zero suffice
 # Element-wise activations: a layer's output map shows what comes out of the activation right after it.
 ACTIVATIONS = (
@@ -33,19 +39,28 @@ ACTIVATIONS = (
 )  # fmt: skip
 
 
-def weight_layers(model: nn.Module, layers: str | Sequence[str] | None = None) -> dict[str, nn.Module]:
+def weight_layers(
+    model: nn.Module, layers: str | Sequence[str] | None = None, budget: int | None = None
+) -> dict[str, nn.Module]:
     """The layers a weight probe records, by module name (``model.named_modules()``).
 
-    ``None``: every ``Linear`` and ``Conv2d``. Unknown names and modules without weights raise ``ValueError``
-    listing the valid names.
+    ``None``: the layers a mosaic shows well, while their weights fit ``budget`` bytes per frame (every ``Linear``
+    and ``Conv2d`` when ``budget`` is None): the model's first weight layer (it reads the input: conv filters, or
+    a Linear layer's weights as images), then, in model order, each layer whose tiles fit one mosaic page (a
+    Linear's neurons, a conv's filters times input channels, an RGB conv's filters: at most ``PAGE_TILES``).
+    Named layers are recorded exactly, whatever their size. Unknown names and modules without weights raise
+    ``ValueError`` listing the valid names.
 
     >>> net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     >>> list(weight_layers(net))
     ['0', '2']
+    >>> wide = nn.Sequential(nn.Linear(8, 300), nn.ReLU(), nn.Linear(300, 300), nn.ReLU(), nn.Linear(300, 2))
+    >>> list(weight_layers(wide, budget=100_000))
+    ['0', '4']
     """
     found = {name: m for name, m in model.named_modules() if isinstance(m, WEIGHT_TYPES)}
     if layers is None:
-        return found
+        return found if budget is None else _within_budget(found, budget)
     names = check_names("layers", layers)
     modules = dict(model.named_modules())
     out = {}
@@ -63,6 +78,63 @@ def weight_layers(model: nn.Module, layers: str | Sequence[str] | None = None) -
     return out
 
 
+def _within_budget(found: dict[str, nn.Module], budget: int) -> dict[str, nn.Module]:
+    chosen, spent = {}, 0
+    for i, (name, m) in enumerate(found.items()):
+        size = 2 * m.weight.numel()
+        if (i == 0 or _tiles(m) <= PAGE_TILES) and spent + size <= budget:
+            chosen[name] = m
+            spent += size
+    return chosen
+
+
+def _tiles(m: nn.Module) -> int:
+    out, cin = m.weight.shape[:2]
+    return int(out if isinstance(m, nn.Linear) or cin in (1, 3) else out * cin)
+
+
+def check_weight_bytes(weight_bytes) -> int | None:
+    if weight_bytes is None:
+        return None
+    if is_number(weight_bytes) and _as_int(weight_bytes) is not None:
+        weight_bytes = _as_int(weight_bytes)
+    if isinstance(weight_bytes, bool) or not isinstance(weight_bytes, (int, np.integer)) or weight_bytes < 0:
+        raise ValueError(
+            f"weight_bytes must be a number of bytes per frame (>= 0) or None (every Linear and Conv2d layer), "
+            f"got {weight_bytes!r}"
+        )
+    return int(weight_bytes)
+
+
+@contextlib.contextmanager
+def traced_inputs(model: nn.Module, layers: dict[str, nn.Module]) -> Iterator[dict[str, tuple[int, ...]]]:
+    """While the block runs the model: for each Linear layer in ``layers``, the shape of one row of the last image-
+    shaped (N, C, H, W) output any module produced before the layer ran, when it holds exactly the layer's inputs
+    (a Linear after ``conv -> pool -> flatten`` reads C x H x W values); filled in as the model runs."""
+    found: dict[str, tuple[int, ...]] = {}
+    last: list[tuple[int, ...]] = [()]
+
+    def image(_m, _i, out) -> None:
+        if isinstance(out, torch.Tensor) and out.ndim == 4:
+            last[0] = tuple(int(d) for d in out.shape[1:])
+
+    def reads(name: str, layer: nn.Module) -> Callable:
+        def hook(_m, args) -> None:
+            x = args[0] if args else None
+            if isinstance(x, torch.Tensor) and x.ndim == 2 and last[0] and math.prod(last[0]) == x.shape[1]:
+                found.setdefault(name, last[0])
+
+        return hook
+
+    handles = [m.register_forward_hook(image) for m in model.modules() if m is not model]
+    handles += [m.register_forward_pre_hook(reads(n, m)) for n, m in layers.items() if isinstance(m, nn.Linear)]
+    try:
+        yield found
+    finally:
+        for h in handles:
+            h.remove()
+
+
 def encode_weights(w: np.ndarray) -> Encoded:
     """Quantise one layer's weights to uint16 over ``[-max|w|, +max|w|]`` (NaN/inf get the reserved code).
 
@@ -76,28 +148,62 @@ def encode_weights(w: np.ndarray) -> Encoded:
     return encode(w, WEIGHT_DTYPE, lo=-m, hi=m)
 
 
-def describe_layer(module: nn.Module, n_features: int) -> dict:
-    """What a view needs to know about a layer to lay out its tiles (JSON-able)."""
+def describe_layer(module: nn.Module, row_shape, traced: tuple[int, ...] | None = None) -> dict:
+    """What a view needs to know about a layer to lay out its tiles (JSON-able). ``row_shape``: one input of the
+    model (``(D,)`` or ``(C, H, W)``); ``traced``: the (C, H, W) a Linear layer's input was before it was flattened.
+
+    ``image`` is ``[channels, h, w]`` when a Linear layer's weights per neuron are an image: it reads the model's
+    image input, or the output of a convolution (then ``channels`` is the conv's output channels); else None.
+    """
     shape = [int(s) for s in module.weight.shape]
+    row = (int(row_shape),) if isinstance(row_shape, (int, np.integer)) else tuple(int(d) for d in row_shape)
+    n_features = math.prod(row)
     if isinstance(module, nn.Conv2d):
-        return {"type": "Conv2d", "shape": shape, "input": False, "features": int(n_features), "outputs": None}
+        return {"type": "Conv2d", "shape": shape, "input": False, "features": n_features, "outputs": None}
+    reads_input = shape[1] == n_features  # reads the model's input: its weights may be an image
+    image = None
+    if reads_input and len(row) in (2, 3):
+        image = [1, *row] if len(row) == 2 else list(row)
+    elif traced is not None and math.prod(traced[1:]) > 1 and math.prod(traced) == shape[1]:
+        image = list(traced)
     return {
         "type": "Linear",
         "shape": shape,
-        "input": shape[1] == int(n_features),  # reads the model's input: its weights may be an image
-        "features": int(n_features),
+        "input": reads_input,
+        "features": n_features,
+        "image": image,
         "outputs": None,  # (rows, cols) of its neuron-output maps when those are recorded
     }
 
 
 class WeightProbe:
-    """Each capture: every selected layer's weights as ``weights/<name>`` (uint16, per-layer scale)."""
+    """Each capture: every selected layer's weights as ``weights/<name>`` (uint16, per-layer scale), within a
+    per-frame byte budget unless the layers are named (see :func:`weight_layers`)."""
 
-    def __init__(self, model: nn.Module, layers: str | Sequence[str] | None = None):
-        self.layers = weight_layers(model, layers)
+    def __init__(self, model: nn.Module, layers: str | Sequence[str] | None = None, budget: int | None = None):
+        self.budget = check_weight_bytes(budget)
+        self.layers = weight_layers(model, layers, self.budget)
+        self.named = layers is not None
+        self.skipped = [] if self.named else [n for n in weight_layers(model) if n not in self.layers]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of weights per frame."""
+        return sum(2 * m.weight.numel() for m in self.layers.values())
+
+    def describe(self) -> str:
+        names = ", ".join(self.layers) or "none"
+        text = f"{names} ({_size(self.nbytes)} per frame"
+        if self.skipped:
+            text += f"; {len(self.skipped)} more layers over the {_size(self.budget)} budget or too many tiles"
+        return text + ")"
 
     def capture(self) -> dict[str, Encoded]:
         return {f"weights/{name}": encode_weights(_numpy(m.weight)) for name, m in self.layers.items()}
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} B"
 
 
 class OutputProbe:

@@ -25,6 +25,9 @@ PALETTE = [
 
 # keyword arguments every frame view takes besides its player traits (how frames travel, how many are saved)
 STREAM_OPTIONS = frozenset({"transport", "keep_state"})
+# the player's traits, which FrameView declares for every view (a Player moves them; js/src/lib/controls.js
+# names the same list): each view's constructor takes them as keywords
+PLAYER_TRAITS = frozenset({"epoch", "playing", "speed", "loop", "follow"})
 
 
 def bundle(name: str) -> pathlib.Path:

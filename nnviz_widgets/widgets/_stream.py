@@ -18,6 +18,7 @@ import threading
 import time
 import weakref
 
+from .._check import _as_int, is_number
 from ..run import Frame, Run
 from ..run.codec import wire
 
@@ -177,7 +178,8 @@ def frames_message(run: Run, indices: list[int], arrays: tuple[str, ...], seq: i
 # -- frames in synced state: saved notebooks, static pages, and front-ends that drop custom messages ----------
 TRANSPORTS = ("auto", "messages", "state")
 KEEP_STATE = 2_000_000  # bytes of frame arrays per view kept in the synced `_history` trait (base64 adds 1/3 in .ipynb)
-HISTORY_INTERVAL = 2.0  # s: the whole history trait is resent at most this often while captures keep coming
+HISTORY_INTERVAL = 2.0  # s: with transport="state", the history is resent at most this often while captures continue
+HISTORY_IDLE = 2.0  # s without a capture before the history is resent when messages carry the live frames
 FRAME_OVERHEAD = 100  # bytes a frame's header and metrics take in the state, beside its arrays
 
 
@@ -220,6 +222,8 @@ def check_budget(keep_state) -> int:
     """
     if keep_state is None or keep_state is False:
         return 0
+    if is_number(keep_state) and not isinstance(keep_state, int) and _as_int(keep_state) is not None:
+        keep_state = _as_int(keep_state)
     if isinstance(keep_state, bool) or not isinstance(keep_state, int) or keep_state < 0:
         raise ValueError(
             f"keep_state must be a number of bytes (an int >= 0; 0 or None keeps no history), got {keep_state!r}"
@@ -280,9 +284,10 @@ class StateKeeper:
     """Keeps ``run``'s frames in ``widget``'s synced traits: ``_history`` (thinned to ``budget`` bytes) and,
     with ``live=True`` (the traits-only transport), ``_live`` (the newest frame, at most every ``LIVE_INTERVAL``).
 
-    Each trait update resends its whole value, so the history is pushed when captures pause (``IDLE``), at most
-    every ``HISTORY_INTERVAL`` while they continue, and at the end of every notebook cell; the newest frame
-    travels on its own, small, trait.
+    Each trait update resends its whole value (and the browser reads it whole), so the history is pushed at the
+    end of every notebook cell and when captures pause: for ``IDLE`` and at most every ``HISTORY_INTERVAL`` while
+    they continue when traits are the transport, for ``HISTORY_IDLE`` when messages carry the live frames (the
+    history then only has to be there when the notebook is saved). The newest frame travels on its own trait.
     """
 
     def __init__(self, widget, run, arrays: tuple[str, ...], *, budget: int, live: bool):
@@ -358,13 +363,6 @@ class StateKeeper:
         self.push_live()
         self.push_history()
 
-    @property
-    def pending(self) -> bool:
-        with self._lock:
-            live_due = self.live and len(self.run) and self._live_sent != len(self.run) - 1
-            key = (tuple(self.history_indices()), self.arrays, len(self.run))
-            return bool(live_due) or (self.budget > 0 and key != self._history_sent)
-
     # -- called from other threads -----------------------------------------------------------------
     def _on_frame(self, _frame: Frame) -> None:
         now = time.monotonic()
@@ -408,10 +406,10 @@ class StateKeeper:
                     self._thread = None
                     return
                 now = time.monotonic()
-                idle = now - self._last_capture >= IDLE
+                idle = now - self._last_capture >= (IDLE if self.live else HISTORY_IDLE)
             if self.live and now - self._last_live >= LIVE_INTERVAL:
                 self.push_live()
-            if self.budget and (idle or now - self._last_history >= HISTORY_INTERVAL):
+            if self.budget and (idle or (self.live and now - self._last_history >= HISTORY_INTERVAL)):
                 self.push_history()
             if idle:  # everything is out: the history (if kept) and the newest frame
                 self._last_live_check = now

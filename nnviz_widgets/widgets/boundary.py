@@ -7,7 +7,7 @@ import traitlets as t
 
 from .._check import flag, text
 from ..run import Run
-from ._base import PALETTE, STREAM_OPTIONS, Float, FrameView, Int, pixels, source_run
+from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, Float, FrameView, Int, pixels, source_run
 
 
 class DecisionBoundary(FrameView):
@@ -16,6 +16,10 @@ class DecisionBoundary(FrameView):
     Filled contours are coloured by the predicted class, lighter where the model is less sure; the decision
     boundary is drawn where the top two classes tie; data points are coloured by their true class, and the
     ones the model gets wrong are ringed. ``epoch`` (synced) is the index of the frame shown.
+
+    Like every view it takes ``transport`` (``"auto"``: custom messages, or synced traits only in Colab;
+    ``"messages"``; ``"state"``) and ``keep_state`` (bytes of frames kept in the saved widget state, so a saved
+    notebook plays without a kernel; default 2,000,000, 0 for none). See the README, "How frames travel".
 
     >>> view = nnv.DecisionBoundary(rec)          # doctest: +SKIP
     >>> view.epoch = 10                           # doctest: +SKIP
@@ -48,7 +52,7 @@ class DecisionBoundary(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
+        unknown = set(player) - PLAYER_TRAITS - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"DecisionBoundary got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)

@@ -11,6 +11,7 @@ player) to that frame.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -29,6 +30,54 @@ from ._base import bundle, pixels, source_run
 REDRAW = 0.25  # s between redraws while frames arrive
 log = logging.getLogger(__name__)
 COLORS = {"train": "#1f77b4", "val": "#ff7f0e"}
+KIND_NAMES = {"train": "training", "val": "validation"}
+BOUNDED = {"accuracy", "acc"}  # families that live in [0, 1]: their axis shows 0 to 1 (unless values leave it)
+
+
+def nice_ticks(lo: float, hi: float, n: int = 6, *, integer: bool = False) -> list[float]:
+    """At most about ``n`` round tick values between ``lo`` and ``hi``: multiples of 1, 2, 2.5 or 5 times a
+    power of ten (whole numbers only with ``integer``, for epochs).
+
+    >>> nice_ticks(0, 150)
+    [0.0, 25.0, 50.0, 75.0, 100.0, 125.0, 150.0]
+    >>> nice_ticks(1, 12, integer=True)
+    [2.0, 4.0, 6.0, 8.0, 10.0, 12.0]
+    >>> nice_ticks(0, 1)
+    [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    """
+    step = _nice_step(lo, hi, n, integer)
+    first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+    return [float(round(k * step, 12)) for k in range(first, last + 1)]
+
+
+def nice_top(hi: float, n: int = 6) -> float:
+    """``hi`` rounded up to the next round tick of an axis from 0, so the axis ends on a tick.
+
+    >>> nice_top(0.71), nice_top(137.0)
+    (0.8, 150.0)
+    """
+    if not hi > 0:
+        return 1.0
+    step = _nice_step(0.0, hi, n, False)
+    return float(round(math.ceil(hi / step - 1e-9) * step, 12))
+
+
+def _assign(widget, **values) -> None:
+    """Set traits only where they change: every assignment is a message the browser redraws a figure for."""
+    for name, value in values.items():
+        old = getattr(widget, name)
+        same = np.array_equal(np.asarray(old), value) if isinstance(value, list) else old == value
+        if old is None or not same:
+            setattr(widget, name, np.array(value) if isinstance(value, list) else value)
+
+
+def _nice_step(lo: float, hi: float, n: int, integer: bool) -> float:
+    raw = max(hi - lo, 1e-12) / max(1, n)
+    power = 10 ** math.floor(math.log10(raw))
+    if integer:  # whole steps only: nothing below 1, and 2.5 only from 25 up
+        power = max(1, power)
+    mults = (1, 2, 5, 10) if integer and power == 1 else (1, 2, 2.5, 5, 10)
+    return next(m * power for m in mults if m * power >= raw * (1 - 1e-9))
 
 
 class _Cursor(anywidget.AnyWidget):
@@ -66,9 +115,12 @@ class MetricCurves(ipywidgets.VBox):
         self._dot_frames: dict[int, np.ndarray] = {}  # id(scatter) -> frame index of each dot
         self._lines: dict[str, tuple[bq.Lines, bq.Scatter]] = {}
         self._row = ipywidgets.HBox(layout=ipywidgets.Layout(flex_flow="row wrap"))
+        self._key = ipywidgets.HTML()  # which colour is which curve, once for every figure
+        self._key.add_class("nnviz-curves-key")
+        self._axes: dict[str, tuple[bq.Axis, bq.Axis]] = {}
         self._pick: list[Callable[[int], None]] = []
         self._listeners: list[Callable[[], None]] = []
-        super().__init__([self._row, self._cursor])
+        super().__init__([self._key, self._row, self._cursor])
         self._cond = threading.Condition()
         self._stale = True
         self._closed = False
@@ -125,6 +177,11 @@ class MetricCurves(ipywidgets.VBox):
                     lines.x, lines.y = xs, ys
                     dots.x, dots.y = xs[keep], ys[keep]
                 self._dot_frames[id(dots)] = np.flatnonzero(keep)
+            self._set_ticks(xs)
+            kinds = [k for k in COLORS if any((n.startswith("val_")) == (k == "val") for n in names)]
+            self._key.value = " ".join(
+                f'<span style="color:{COLORS[k]}">━━</span> {KIND_NAMES[k]}&nbsp;&nbsp;' for k in kinds
+            )
             self._cursor.xs = xs.tolist()
         for fn in list(self._listeners):
             fn()
@@ -145,9 +202,7 @@ class MetricCurves(ipywidgets.VBox):
         kind = "val" if name.startswith("val_") else "train"
         fig = self._figures.get(family) or self._figure(family)
         y = self._y[family]
-        lines = bq.Lines(
-            scales={"x": self._x, "y": y}, colors=[COLORS[kind]], labels=[name], display_legend=True, stroke_width=2
-        )
+        lines = bq.Lines(scales={"x": self._x, "y": y}, colors=[COLORS[kind]], labels=[name], stroke_width=2)
         dots = bq.Scatter(
             scales={"x": self._x, "y": y},
             colors=[COLORS[kind]],
@@ -172,20 +227,42 @@ class MetricCurves(ipywidgets.VBox):
         width, height = self._size
         fig = bq.Figure(
             marks=[cursor],
+            # the title names the metric (no y label to collide with the tick labels); the legend is the
+            # coloured key above the figures, never over the curves
             axes=[
-                bq.Axis(scale=self._x, label="epoch", num_ticks=5),
-                bq.Axis(scale=y, orientation="vertical", label=family, num_ticks=5, tick_format=".3g"),
+                bq.Axis(scale=self._x, label="epoch", tick_format="d"),
+                bq.Axis(scale=y, orientation="vertical", tick_format=".3~g"),
             ],
             title=family,
-            legend_location="top-right",
-            fig_margin={"top": 40, "bottom": 40, "left": 55, "right": 15},
-            layout=ipywidgets.Layout(width=f"{width}px", height=f"{height}px"),
+            fig_margin={"top": 36, "bottom": 40, "left": 50, "right": 15},
+            layout=ipywidgets.Layout(width=f"{width}px", height=f"{height}px", max_width="100%"),
         )
+        self._axes[family] = (fig.axes[0], fig.axes[1])
         fig.add_class("nnviz-figure-" + re.sub(r"[^A-Za-z0-9_-]", "_", family))  # a class token: no spaces or HTML
         self._figures[family] = fig
         self._cursor.cursors = [*self._cursor.cursors, cursor]
         self._row.children = [*self._row.children, fig]
         return fig
+
+    def _set_ticks(self, xs: np.ndarray) -> None:
+        """Round ticks; y from 0 (or the lowest value) to a round top, accuracies from 0 to 1."""
+        # x: the scale follows the data (first to last epoch recorded), only its ticks are chosen here
+        lo, hi = (float(xs.min()), float(xs.max())) if len(xs) else (0.0, 1.0)
+        x_ticks = nice_ticks(lo, hi if hi > lo else lo + 1, integer=True)
+        for family, (x_axis, y_axis) in self._axes.items():
+            _assign(x_axis, tick_values=x_ticks)
+            values = [v for n, (line, _) in self._lines.items() if n in (family, f"val_{family}") for v in line.y]
+            finite = np.array(values, dtype=np.float64)
+            finite = finite[np.isfinite(finite)]
+            if family in BOUNDED and (not len(finite) or (finite.min() >= 0 and finite.max() <= 1)):
+                bottom, top = 0.0, 1.0
+            elif len(finite):
+                bottom = min(0.0, float(finite.min()))
+                top = nice_top(float(finite.max()) - bottom) + bottom
+            else:
+                bottom, top = 0.0, 1.0
+            _assign(self._y[family], min=bottom, max=top)
+            _assign(y_axis, tick_values=nice_ticks(bottom, top))
 
     def _clicked(self, dots: bq.Scatter, event: dict) -> None:
         i = (event or {}).get("data", {}).get("index")

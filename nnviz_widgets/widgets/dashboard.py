@@ -19,17 +19,21 @@ from .curves import MetricCurves
 from .histograms import WeightHistograms, histogram_arrays
 from .mosaic import WeightMosaic
 from .player import Player
+from .scatter import EmbeddingScatter
 
 VIEWS = ("boundary", "mosaic", "embedding", "histograms", "curves")
+ONE_LINE = "white-space: nowrap; overflow: hidden; text-overflow: ellipsis"
 
 
 class Dashboard(ipywidgets.VBox):
     """Decision boundary, weight mosaic, activation embedding (when recorded), weight histograms and metric curves
     with ONE player.
 
-    ``views`` picks and orders them (default: every one the run can show). ``training`` (set by ``fit``)
-    adds a stop button and a live read-out. ``dash.player`` and ``dash.views`` (name -> widget) are there
-    for scripting. ``transport`` and ``keep_state`` go to every view (see :class:`DecisionBoundary`).
+    ``views`` picks and orders them (default: every one the run can show). One header line states the newest
+    frame's epoch and metrics (with ``training``, set by ``fit``: its state and a stop button); the views carry
+    short labels and sit side by side where the page is wide enough, stacked where it is not. ``width`` and
+    ``height`` size each view in px. ``dash.player`` and ``dash.views`` (name -> widget) are there for scripting.
+    ``transport`` and ``keep_state`` go to every view (see :class:`DecisionBoundary`).
 
     >>> dash = nnv.Dashboard(rec, views=["boundary", "curves"])   # doctest: +SKIP
     """
@@ -40,8 +44,8 @@ class Dashboard(ipywidgets.VBox):
         *,
         views=None,
         training=None,
-        width: int = 420,
-        height: int = 360,
+        width: int = 380,
+        height: int = 340,
         transport: str = "auto",
         keep_state: int | None = KEEP_STATE,
     ):
@@ -56,11 +60,15 @@ class Dashboard(ipywidgets.VBox):
             view = _make(name, source, run, width, height, stream, explicit=views is not None)
             if view is not None:
                 self.views[name] = view
-        self.player = Player(run, *(v for k, v in self.views.items() if k != "curves"), **stream)
+        self.player = Player(run, *(v for k, v in self.views.items() if k != "curves"), status=False, **stream)
         if "curves" in self.views:
             self.views["curves"].link(self.player)
             self.views["curves"].on_update(self._update_status)
-        self.status = ipywidgets.HTML(layout=ipywidgets.Layout(margin="0 12px 0 0"))
+        # one line: a long metrics list is cut with an ellipsis (the whole line is its tooltip), never wrapped; its
+        # width never follows the text (flex basis 0), so the Stop button stays put while the numbers change
+        self.status = ipywidgets.HTML(
+            layout=ipywidgets.Layout(margin="0 12px 0 0", flex="1 1 0%", min_width="0", overflow="hidden")
+        )
         self.status.add_class("nnviz-status")
         self.stop_button = ipywidgets.Button(
             description="Stop", icon="stop", button_style="warning", tooltip="End training after this epoch"
@@ -70,9 +78,13 @@ class Dashboard(ipywidgets.VBox):
         self.stop_button.layout.display = "none" if training is None else None
         self._status_lock = threading.Lock()
         pictures = [v for k, v in self.views.items() if k != "curves"]
-        rows = [ipywidgets.HBox([self.status, self.stop_button]), self.player]
+        header = ipywidgets.HBox([self.status, self.stop_button], layout=ipywidgets.Layout(align_items="center"))
+        header.add_class("nnviz-header")
+        rows = [header, self.player]
         if pictures:
-            rows.append(ipywidgets.HBox(pictures, layout=ipywidgets.Layout(flex_flow="row wrap")))
+            grid = ipywidgets.Box(pictures, layout=ipywidgets.Layout(flex_flow="row wrap", align_items="flex-start"))
+            grid.add_class("nnviz-dashboard-views")
+            rows.append(grid)
         if "curves" in self.views:
             rows.append(self.views["curves"])
         super().__init__(rows)
@@ -91,16 +103,20 @@ class Dashboard(ipywidgets.VBox):
         with self._status_lock:
             parts = []
             tr = self.training
+            last = self.run[-1] if len(self.run) else None
             if tr is not None:
-                parts.append(f"<b>{tr.state}</b> · epoch {tr.epoch} / {tr.epochs}")
+                # the newest frame's epoch, so the metrics beside it are that epoch's
+                parts.append(f"epoch {last.epoch if last is not None else tr.epoch} / {tr.epochs}")
                 self.stop_button.disabled = tr.state != "running"
-            if len(self.run):
-                last = self.run[-1]
-                parts.append(f"{len(self.run)} frames")
-                parts += [f"{html.escape(k)} {v:.4g}" for k, v in last.metrics.items()]
+            elif last is not None:
+                parts.append(f"epoch {last.epoch}")
+            if last is not None:
+                parts += [f"{k} {v:.4g}" for k, v in last.metrics.items()]
             else:
                 parts.append("no frames yet")
-            self.status.value = " · ".join(parts)
+            state = f"<b>{html.escape(str(tr.state))}</b> · " if tr is not None else ""
+            line = html.escape(" · ".join(parts))
+            self.status.value = f'<div title="{line}" style="{ONE_LINE}">{state}{line}</div>'
 
     def to_html(self, path, *, title: str | None = None):
         """Write these views, with one player, as one self-contained offline page (the curves drawn from the
@@ -144,7 +160,7 @@ def _check_views(views) -> list[str]:
 def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
     """One view, or None when the run cannot show it and the caller did not ask for it by name."""
     if name == "boundary":
-        return DecisionBoundary(run, width=width, height=height, **stream)
+        return DecisionBoundary(run, width=width, height=height, title="decision boundary", **stream)
     if name == "curves":
         return MetricCurves(run)
     if name == "histograms":
@@ -162,14 +178,6 @@ def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
         layer = next(iter(run.layers))
         show = "outputs" if run.layers[layer].get("outputs") else "weights"
         return WeightMosaic(source, layer=layer, show=show, width=width, **stream)
-    # the embedding view lands in another issue: shown when the package has it and the run recorded activations
-    from .. import widgets
-
-    scatter = getattr(widgets, "EmbeddingScatter", None)
-    if scatter is None:
-        if explicit:
-            raise ValueError("views: 'embedding' needs nnv.EmbeddingScatter, which this version does not have")
-        return None
     layer = _activation_layer(source, run)
     if layer is None:
         if explicit:
@@ -179,7 +187,9 @@ def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
             )
         return None
     try:
-        return scatter(source, layer=layer, width=width, height=height, **stream)
+        return EmbeddingScatter(
+            source, layer=layer, width=width, height=height, title=f"activations · layer {layer}", **stream
+        )
     except (TypeError, ValueError):
         if explicit:
             raise
@@ -188,8 +198,7 @@ def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
 
 def _activation_layer(source, run) -> str | None:
     """The first layer whose activations the recorder (or the run's first frame) holds; None when none."""
-    probe = getattr(source, "_activations", None)
-    names = list(getattr(probe, "modules", None) or {})
+    names = list(getattr(source, "activation_layers", None) or [])
     if not names and len(run):
         names = sorted(run[0].activations)
     return str(names[0]) if names else None

@@ -22,9 +22,10 @@ import traitlets as t
 from .._check import flag, integer
 from ..run import Run
 from ..run.codec import DTYPES, Encoded
-from ._base import STREAM_OPTIONS, FrameView, Int, pixels, source_run
+from ._base import PLAYER_TRAITS, STREAM_OPTIONS, FrameView, Int, pixels, source_run
 
-SHOWS = ("weights", "outputs")
+SHOWS = ("weights", "outputs", "change")
+SINCE = ("first", "previous")
 SCALES = ("layer", "neuron")
 
 
@@ -95,8 +96,16 @@ def tile_layout(info: dict, *, show: str = "weights", image_shape=None, page_siz
         lay["flip"] = False
     else:
         fan_in = info["shape"][1]
-        c, h, w = image_shape_of(fan_in, image_shape if info.get("input") else None)
-        lay = {"tiles": out_n, "values": fan_in, "h": h, "w": w, "rgb": c == 3, "channels": 1, "flip": False}
+        if image_shape is not None and info.get("input"):
+            c, h, w = image_shape_of(fan_in, image_shape)
+        elif info.get("image"):  # the model's image input, or the (channels, h, w) of the conv it follows
+            c, h, w = info["image"]
+        else:
+            c, h, w = image_shape_of(fan_in)
+        if c in (1, 3):  # one (colour) image per neuron
+            lay = {"tiles": out_n, "values": fan_in, "h": h, "w": w, "rgb": c == 3, "channels": 1, "flip": False}
+        else:  # after a convolution: one h x w tile per (neuron, channel), neurons down, channels across
+            lay = {"tiles": out_n * c, "values": h * w, "h": h, "w": w, "rgb": False, "channels": c, "flip": False}
     if show == "outputs" and "activation" in info:  # None: no activation module follows the layer (pre-activation)
         lay["activation"] = info["activation"]
     shown = min(lay["tiles"], page_size)  # tiles on one page
@@ -105,6 +114,11 @@ def tile_layout(info: dict, *, show: str = "weights", image_shape=None, page_siz
     else:
         cols = grid_shape(shown)[1]
     return {**lay, "cols": cols, "rows": math.ceil(shown / cols), "page_size": page_size, "kind": show}
+
+
+def streamed(show: str) -> str:
+    """The recorded array a mosaic of ``show`` needs: a change is computed in the browser from the weights."""
+    return "weights" if show == "change" else show
 
 
 def page_array(enc: Encoded, first: int, stop: int, values: int) -> Encoded:
@@ -157,11 +171,14 @@ class WeightMosaic(FrameView):
 
     ``layer`` is a module name (``model.named_modules()``); the picker in the view switches it.
     ``show="outputs"`` draws each neuron's output over the data plane instead (needs a recorder with
-    ``outputs`` on, the default for 2-D data). ``scale="layer"`` (default) colours every tile of a layer on one
-    scale, the largest |value| of that layer over the frames received so far, so tiles compare across neurons
-    and epochs; ``scale="neuron"`` stretches each tile on its own. Hover a tile to enlarge it with the value
-    under the cursor; click to pin it. Large layers are shown ``page_size`` tiles at a time, and only the page on
-    screen travels to the browser. ``tile_size`` (px per tile, 0 = fit ``width``) is also a picker in the view.
+    ``outputs`` on, the default for 2-D data). ``show="change"`` draws how much each weight moved: since the
+    first frame (``since="first"``, default) or since the previous frame (``since="previous"``), on its own
+    symmetric scale (the largest such change over the frames received), named on the colour bar.
+    ``scale="layer"`` (default) colours every tile of a layer on one scale, the largest |value| of that layer over
+    the frames received so far, so tiles compare across neurons and epochs; ``scale="neuron"`` stretches each
+    tile on its own. Hover a tile to enlarge it with the value under the cursor; click to pin it. Large layers are
+    shown ``page_size`` tiles at a time, and only the page on screen travels to the browser. ``tile_size`` (px per
+    tile, 0 = fit ``width``) is also a picker in the view.
 
     >>> nnv.WeightMosaic(rec, layer="1")          # doctest: +SKIP
     """
@@ -171,6 +188,7 @@ class WeightMosaic(FrameView):
     layer = t.Unicode("").tag(sync=True)
     layer_names = t.List(t.Unicode()).tag(sync=True)
     show = t.Unicode("weights").tag(sync=True)
+    since = t.Unicode("first").tag(sync=True)  # show="change": since the first frame, or the previous one
     scale = t.Unicode("layer").tag(sync=True)
     tiling = t.Dict().tag(sync=True)  # not `layout`: that name is ipywidgets' CSS Layout
     tile_size = Int(0).tag(sync=True)  # px per tile side; 0 = fit the mosaic into about `width`
@@ -188,6 +206,7 @@ class WeightMosaic(FrameView):
         *,
         layer: str | None = None,
         show: str = "weights",
+        since: str = "first",
         scale: str = "layer",
         image_shape=None,
         tile_size: int = 0,
@@ -198,7 +217,7 @@ class WeightMosaic(FrameView):
         title: str = "",
         **player,
     ):
-        unknown = set(player) - {"epoch", "playing", "speed", "loop", "follow"} - STREAM_OPTIONS
+        unknown = set(player) - PLAYER_TRAITS - STREAM_OPTIONS
         if unknown:
             raise TypeError(f"WeightMosaic got unexpected keyword argument(s) {sorted(unknown)}")
         run = source_run(source)
@@ -215,6 +234,8 @@ class WeightMosaic(FrameView):
                 f"are {list(run.layers)}"
             )
         _check_choice(run, str(layer), show, scale)
+        if since not in SINCE:
+            raise ValueError(f"since must be one of {SINCE} (the frame a change is measured from), got {since!r}")
         page_size = integer("page_size", page_size, lo=1, what="tiles per page")
         tile_size = integer("tile_size", tile_size, lo=0, what="px per tile, 0 to fit the width")
         labels, controls = flag("labels", labels), flag("controls", controls)
@@ -224,6 +245,7 @@ class WeightMosaic(FrameView):
             layer=str(layer),
             layer_names=list(run.layers),
             show=show,
+            since=since,
             scale=scale,
             tiling=tile_layout(run.layers[layer], show=show, image_shape=self._image_shape, page_size=page_size),
             tile_size=tile_size,
@@ -243,6 +265,12 @@ class WeightMosaic(FrameView):
     @t.validate("show")
     def _valid_show(self, proposal):
         _check_choice(self.run, self.layer, proposal["value"], self.scale, error=t.TraitError)
+        return proposal["value"]
+
+    @t.validate("since")
+    def _valid_since(self, proposal):
+        if proposal["value"] not in SINCE:
+            raise t.TraitError(f"since must be one of {SINCE}, got {proposal['value']!r}")
         return proposal["value"]
 
     @t.validate("scale")
@@ -282,12 +310,24 @@ class WeightMosaic(FrameView):
         if getattr(self, "_state", None) is not None:
             self._restream()
 
+    def _picture(self):
+        """The layer's first page of tiles at the frame shown, on the run's one scale (what a video draws)."""
+        index = self.current_index()
+        if index is None:
+            return None
+        from ..export.video import render_mosaic  # noqa: PLC0415 - Pillow is optional, loaded when a picture is made
+
+        name = f"{self.show}/{self.layer}"
+        scale = max((abs(float(f.arrays[name].header["offset"])) for f in self.run if name in f.arrays), default=0.0)
+        lay = tile_layout(self.run.layers[self.layer], show=self.show, image_shape=self._image_shape)
+        return render_mosaic(self.run, index, plan=(self.layer, self.show, lay, scale))
+
     def _stream_source(self) -> tuple:
         return _PagedRun(self.run, self._tile_values), (self._wire_name(),)
 
     def _wire_name(self) -> str:
         """The array the browser needs: the layer, or the page of it on screen when the layer spans pages."""
-        name, lay = f"{self.show}/{self.layer}", self.tiling
+        name, lay = f"{streamed(self.show)}/{self.layer}", self.tiling
         if lay["tiles"] <= lay["page_size"]:
             return name
         first = self.page * lay["page_size"]
@@ -295,7 +335,7 @@ class WeightMosaic(FrameView):
 
     def _tile_values(self, name: str) -> int:
         show, _, layer = name.partition("/")
-        return tile_layout(self.run.layers[layer], show=show, image_shape=self._image_shape)["values"]
+        return tile_layout(self.run.layers[layer], show=streamed(show), image_shape=self._image_shape)["values"]
 
     def _restream(self) -> None:
         """The browser keeps one array per frame: when the one shown changes, send every frame again with it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipywidgets
+import traitlets as t
 
 from ._base import FrameView
 
@@ -15,6 +16,9 @@ class Player(FrameView):
     """
 
     _bundle = "player.js"
+
+    # the shown frame's epoch and metrics above the controls (a Dashboard says them once, in its header)
+    status = t.Bool(True).tag(sync=True)
 
     def __init__(self, source, *views, **traits):
         super().__init__(source, **traits)

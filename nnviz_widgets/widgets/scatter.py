@@ -25,12 +25,12 @@ from ..embed import EpochProjector, embed
 from ..run import Grid, Run
 from ..run.codec import encode
 from . import _stream
-from ._base import PALETTE, STREAM_OPTIONS, Float, FrameView, Int, pixels
+from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, Float, FrameView, Int, pixels
 
 MAX_CLASSES = 64  # colours the shader holds
 NO_LABEL = 255
 DENSITY = ("off", "over", "only")
-PLAYER_TRAITS = {"epoch", "playing", "speed", "loop", "follow"}
+FITS = ("frame", "all")
 
 
 class EmbeddingScatter(FrameView):
@@ -44,7 +44,11 @@ class EmbeddingScatter(FrameView):
 
     ``method=None`` takes ``X`` as coordinates already ((N, 2) or (N, 3)). ``options`` go to :func:`nnv.embed`
     (``perplexity``, ``n_neighbors`` ...). With a recorder, ``layer`` names the recorded activation layer, and
-    point ``i`` (and ``selection``) is row ``rec.run.sample[i]`` of the recorder's X.
+    point ``i`` (and ``selection``) is drawn point ``rec.run.sample[i]`` of the run, row
+    ``rec.rows[rec.run.sample[i]]`` of the recorder's X; ``images`` may be given for every row of X (or for the
+    drawn points, or the sample), channels first or last. Over epochs the view fits each frame shown
+    (``fit="frame"``: early, tightly bunched activations fill the view too; "Reset view" fits the frame shown);
+    ``fit="all"`` keeps one scale for every frame received, so growth shows as growth (the "fixed scale" box).
     """
 
     _bundle = "scatter.js"
@@ -61,6 +65,7 @@ class EmbeddingScatter(FrameView):
     images = t.Bytes(b"").tag(sync=True)  # uint8 (N, h, w[, 3]) thumbnails, or empty
     image_shape = t.List(Int()).tag(sync=True)  # [h, w] or [h, w, 3]
     density = t.Unicode("off").tag(sync=True)
+    fit = t.Unicode("frame").tag(sync=True)  # over epochs: the view fits each frame, or "all" frames at once
     point_size = Float(0.0).tag(sync=True)  # px; 0 = chosen from the number of points
     axis_labels = t.List(t.Unicode()).tag(sync=True)
     source_kind = t.Unicode("data").tag(sync=True)  # "data" (one set of coordinates) or "frames"
@@ -80,6 +85,7 @@ class EmbeddingScatter(FrameView):
         images=None,
         classes=None,
         density: str = "off",
+        fit: str = "frame",
         point_size: float = 0.0,
         seed: int = 0,
         width: int = 520,
@@ -114,12 +120,19 @@ class EmbeddingScatter(FrameView):
             frames_run, coords, kind = _still_run(), points.astype("<f4").tobytes(), "data"
         if density not in DENSITY:
             raise ValueError(f"density must be one of {DENSITY}, got {density!r}")
-        image_bytes, image_shape = _images(images, n, getattr(run, "sample", None) if kind == "frames" else None)
+        if fit not in FITS:
+            raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
+        rows = None
+        if kind == "frames":  # the sample's rows of the recorder's X (a run alone: of its drawn points)
+            rows = np.asarray(getattr(run, "sample", np.zeros(0, np.int64)))
+            if getattr(source, "rows", None) is not None and len(rows):
+                rows = np.asarray(source.rows)[rows]
+        image_bytes, image_shape = _images(images, n, rows)
         super().__init__(
             frames_run,
             dims=int(dims), coords=coords, n_points=n, labels=labels.astype(np.uint8).tobytes(),
             classes=class_names, colors=[PALETTE[k % len(PALETTE)] for k in range(len(class_names))],
-            images=image_bytes, image_shape=image_shape, density=density, point_size=float(point_size),
+            images=image_bytes, image_shape=image_shape, density=density, fit=fit, point_size=float(point_size),
             axis_labels=axis, source_kind=kind, width=width, height=height, title=title,
             controls=controls, **player,
         )  # fmt: skip
@@ -209,6 +222,35 @@ class EmbeddingScatter(FrameView):
                 self._cond.notify()
         super().close()
 
+    def _picture(self):
+        """The points of the frame shown (or the static coordinates), coloured by class, on white: the first two
+        axes, each scaled to the points' range; classes toggled off in the legend are left out."""
+        if self.source_kind == "frames":
+            index = self.current_index()
+            if index is None:
+                return None
+            coords = self.run[index].arrays["embedding"].decode()
+        else:
+            coords = np.frombuffer(self.coords, "<f4").reshape(-1, self.dims)
+        from PIL import Image, ImageDraw  # noqa: PLC0415 - Pillow is optional (the video extra)
+
+        labels = np.frombuffer(self.labels, np.uint8)
+        xy = coords[:, :2]
+        keep = np.isfinite(xy).all(axis=1) & ~np.isin(labels, self.hidden)
+        img = Image.new("RGB", (self.width, self.height), "white")
+        if not keep.any():
+            return img
+        lo, hi = xy[keep].min(axis=0), xy[keep].max(axis=0)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        margin = 12
+        px = margin + (xy - lo) / span * [self.width - 2 * margin, self.height - 2 * margin]
+        draw, r = ImageDraw.Draw(img), 2.5
+        for (x, y), label, shown in zip(px, labels, keep, strict=True):
+            if shown:
+                colour = self.colors[label % len(self.colors)] if label != 255 and self.colors else "#7f7f7f"
+                draw.ellipse((x - r, self.height - y - r, x + r, self.height - y + r), fill=colour)
+        return img
+
     # -- selection ---------------------------------------------------------------------------------------
     @t.validate("selection")
     def _valid_selection(self, proposal):
@@ -216,6 +258,12 @@ class EmbeddingScatter(FrameView):
         if idx and (idx[0] < 0 or idx[-1] >= self.n_points):
             raise t.TraitError(f"selection holds indices outside 0..{self.n_points - 1}")
         return idx
+
+    @t.validate("fit")
+    def _valid_fit(self, proposal):
+        if proposal["value"] not in FITS:
+            raise t.TraitError(f"fit must be one of {FITS}, got {proposal['value']!r}")
+        return proposal["value"]
 
     @t.validate("density")
     def _valid_density(self, proposal):
@@ -265,7 +313,8 @@ def _labels(y, n: int, classes) -> tuple[np.ndarray, list[str]]:
 
 
 def _images(images, n: int, sample) -> tuple[bytes, list[int]]:
-    """uint8 bytes and [h, w] or [h, w, 3] of the thumbnails; floats are stretched over their own range."""
+    """uint8 bytes and [h, w] or [h, w, 3] of the thumbnails; floats are stretched over their own range. Images
+    may be (N, h, w), (N, h, w, 3) or channels first, (N, 3, h, w) or (N, 1, h, w), as a CNN takes them."""
     if images is None:
         return b"", []
     arr = np.asarray(images)
@@ -273,6 +322,8 @@ def _images(images, n: int, sample) -> tuple[bytes, list[int]]:
         arr = arr[sample]  # images of every row of the recorder's X: keep the sample's
     if len(arr) != n:
         raise ValueError(f"images has {len(arr)} rows for {n} points; expected shape ({n}, h, w) or ({n}, h, w, 3)")
+    if arr.ndim == 4 and arr.shape[1] in (1, 3) and arr.shape[3] not in (3, 4):
+        arr = arr[:, 0] if arr.shape[1] == 1 else arr.transpose(0, 2, 3, 1)  # channels first, as a CNN takes them
     if arr.ndim == 2:
         side = int(round(np.sqrt(arr.shape[1])))
         if side * side != arr.shape[1]:

@@ -184,3 +184,123 @@ def test_report_page_summary_views_and_dark_theme(recorded, chromium, tmp_path):
         page.wait_for_selector(f'div.nnviz-boundary[data-frames="{len(recorded.run)}"]', timeout=30_000)
         page.screenshot(path=str(SCREENSHOTS / f"report-{'dark' if dark else 'light'}.png"), full_page=True)
         context.close()
+
+
+def test_mosaic_change_since_first_and_previous(recorded, chromium, tmp_path):
+    """show="change": each tile is the weights' change on its own symmetric scale, and the colour bar says which."""
+    run = recorded.run
+    w = np.stack([f.weights["2"] for f in run])  # (frames, 16, 16), as the browser decodes them
+    for since, ref in (("first", w[0]), ("previous", w[-2])):
+        view = nnv.WeightMosaic(recorded, layer="2", show="change", since=since)
+        path = nnv.export.to_html(view, tmp_path / f"change-{since}.html")
+        view.close()
+        context, page, _, errors = open_offline(chromium, path)
+        page.wait_for_selector(f'div.nnviz-mosaic[data-frames="{len(run)}"][data-epoch="{len(run) - 1}"]')
+        d = dataset(page, "nnviz-mosaic")
+        steps = w[1:] - (w[:1] if since == "first" else w[:-1])
+        assert float(d["scaleMax"]) == pytest.approx(np.abs(steps).max(), rel=1e-3)
+        change = w[-1] - ref
+        cols, tw, th, gap = int(d["cols"]), float(d["tilePx"]), float(d["tileHeight"]), float(d["gap"])
+        t, k = np.meshgrid(np.arange(16), np.arange(16), indexing="ij")
+        t, k = t.ravel(), k.ravel()  # tile t (neuron), weight k in a 4x4 tile
+        x = (t % cols) * (tw + gap) + (k % 4 + 0.5) * tw / 4
+        y = (t // cols) * (th + gap) + (k // 4 + 0.5) * th / 4
+        where = list(zip(x, y, strict=True))
+        got = pixels(page, "nnviz-mosaic", where)
+        want = diverging_rgb(change[t, k], float(d["scaleMax"]))
+        assert np.abs(got - want).max() <= 3, f"since {since}: tiles are the change of each weight"
+        caption = page.evaluate("""() => {
+            const c = document.querySelector('div.nnviz-mosaic canvas.nnviz-colorbar');
+            return c.height / (window.devicePixelRatio || 1);
+        }""")
+        assert caption == 48  # room for the caption naming the reference frame
+        assert f"since the {since} frame" in page.locator("div.nnviz-mosaic").inner_text()
+        assert not errors
+        page.screenshot(path=str(SCREENSHOTS / f"mosaic-change-{since}.png"))
+        context.close()
+
+
+def _moons_run(hidden, epochs, every):
+    X, y = nnv.datasets.moons(300, noise=0.2, seed=0)
+    torch.manual_seed(1)
+    layers, width = [], 2
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    model = nn.Sequential(*layers, nn.Linear(width, 2))
+    rec = nnv.Recorder(model, X, y, grid=50, every=every)
+    opt = torch.optim.Adam(model.parameters(), 3e-2)
+    Xt, yt = torch.as_tensor(rec.X), torch.as_tensor(rec.y)
+    for epoch in range(epochs + 1):
+        if epoch:
+            loss = nn.functional.cross_entropy(model(Xt), yt)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        rec.capture(epoch=epoch, loss=float(nn.functional.cross_entropy(model(Xt), yt)))
+    return rec
+
+
+def test_compare_page_aligns_runs_by_epoch_and_draws_each(chromium, tmp_path):
+    from nnviz_widgets.export.video import class_colors, fill_rgb
+
+    wide, deep = _moons_run([64], 12, 1), _moons_run([8, 8, 8], 12, 3)  # deep: a frame every 3 epochs
+    cmp = nnv.Compare(wide, deep.run, view="boundary", names=["wide", "deep"])
+    assert [len(r) for r in cmp.runs] == [13, 5] and cmp.reference == 0
+    assert cmp.frame_for(1, 7) == 2  # epoch 7: deep's frame of epoch 6
+    path = cmp.to_html(tmp_path / "compare.html")
+    cmp.close()
+    context, page, requests, errors = open_offline(chromium, path)
+    assert not errors and not [u for u in requests if not u.startswith(("file:", "blob:", "data:"))]
+    assert page.locator("section.view h2").all_inner_texts() == ["wide", "deep"]
+    page.wait_for_selector('div.nnviz-boundary[data-frames="13"][data-epoch="12"]')
+    page.wait_for_selector('div.nnviz-boundary[data-frames="5"][data-epoch="4"]')
+    for _ in range(5):
+        page.locator("#player button.nnviz-step-back").click()  # player at epoch 7
+    page.wait_for_selector('div.nnviz-player[data-epoch="7"]')
+    epochs = page.evaluate("[...document.querySelectorAll('div.nnviz-boundary')].map(e => e.dataset.drawnEpochNumber)")
+    assert epochs == ["7", "6"]  # each run at the same moment of training
+    roots = page.locator("div.nnviz-boundary")
+    for k, (run, index) in enumerate(((wide.run, 7), (deep.run, 2))):
+        d = roots.nth(k).evaluate("e => Object.assign({}, e.dataset)")
+        left, top, pw, ph = (float(d[key]) for key in ("plotLeft", "plotTop", "plotWidth", "plotHeight"))
+        xmin, xmax, ymin, ymax = run.grid.extent
+        probs, colors = run[index].boundary, fill_rgb(run[index].arrays["boundary"], class_colors(2))
+        xs, ys = run.grid
+        cells = [(i, j) for i in range(2, len(ys) - 2, 3) for j in range(2, len(xs) - 2, 3)
+                 if probs[i - 1 : i + 2, j - 1 : j + 2].max(axis=-1).min() > 0.85]  # fmt: skip
+        dots = np.array([(left + (x - xmin) / (xmax - xmin) * pw, top + (ymax - y) / (ymax - ymin) * ph)
+                         for x, y in run.points])  # fmt: skip
+        where, want = [], []
+        for i, j in cells:
+            cx, cy = left + (xs[j] - xmin) / (xmax - xmin) * pw, top + (ymax - ys[i]) / (ymax - ymin) * ph
+            if np.hypot(*(dots - (cx, cy)).T).min() > 8:
+                where.append((cx, cy))
+                want.append(colors[i, j])
+        assert len(where) >= 20
+        got = np.asarray(roots.nth(k).evaluate(
+            """(root, pts) => {
+                const c = root.querySelector('canvas.nnviz-plot'), ctx = c.getContext('2d');
+                const s = c.width / c.clientWidth;
+                const at = ([x, y]) => ctx.getImageData(Math.floor(x * s), Math.floor(y * s), 1, 1).data;
+                return pts.map((p) => Array.from(at(p)).slice(0, 3));
+            }""", [list(map(float, p)) for p in where]), dtype=float)  # fmt: skip
+        assert np.abs(got - np.asarray(want, dtype=float)).max() <= 12, f"run {k}: pixels are its own model's classes"
+    page.screenshot(path=str(SCREENSHOTS / "compare-boundary.png"), full_page=True)
+    context.close()
+
+
+def test_compare_curves_overlay_one_colour_per_run():
+    wide, deep = _moons_run([64], 4, 1), _moons_run([8, 8, 8], 4, 1)
+    cmp = nnv.Compare(wide, deep, view="curves")
+    assert cmp.names == ["run 1", "run 2"] and list(cmp.figures) == ["loss", "accuracy"]
+    lines = [m for m in cmp.figures["loss"].marks if m.labels and m.labels[0].endswith("loss")]
+    assert [m.colors[0] for m in lines] == ["#1f77b4", "#ff7f0e"]
+    np.testing.assert_allclose(lines[1].y, [f.metrics["loss"] for f in deep.run])
+    cmp.player.epoch = 2
+    assert list(cmp._cursors[0].x) == [2.0, 2.0]
+    with pytest.raises(TypeError, match="two or more runs"):
+        nnv.Compare(wide)
+    with pytest.raises(ValueError, match="names must be a list of 2"):
+        nnv.Compare(wide, deep, names=["a"])
+    cmp.close()

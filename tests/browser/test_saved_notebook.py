@@ -48,9 +48,9 @@ torch.set_num_threads(1)
 X, y = nnv.datasets.moons(300, noise=0.2, seed=0)
 model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2))
 rec = nnv.Recorder(model, X, y, grid=50)
-view = nnv.DecisionBoundary(rec, controls=False, width={WIDTH}, height={HEIGHT})
-player = nnv.Player(rec, view)
-display(player, view)"""
+dash = nnv.Dashboard(rec, width={WIDTH}, height={HEIGHT})   # player, boundary, mosaic, bqplot curves
+view = dash.views["boundary"]
+dash"""
 
 TRAIN = f"""\
 opt = torch.optim.Adam(model.parameters(), 1e-2)
@@ -112,6 +112,8 @@ class Offline:
         "require.js": NODE / "requirejs" / "require.js",
         "html-manager": NODE / "@jupyter-widgets" / "html-manager" / "dist",
         "anywidget": SHARE / "nbextensions" / "anywidget" / "index.js",
+        "bqplot": SHARE / "nbextensions" / "bqplot" / "index.js",
+        "bqscales": SHARE / "nbextensions" / "bqscales" / "index.js",
     }
 
     def __init__(self):
@@ -123,8 +125,9 @@ class Offline:
             return self.LOCAL["require.js"]
         if "@jupyter-widgets/html-manager@" in url and "/dist/" in url:
             return self.LOCAL["html-manager"] / url.split("/dist/", 1)[1].split("?")[0]
-        if "/anywidget@" in url and url.split("?")[0].endswith("/dist/index.js"):
-            return self.LOCAL["anywidget"]
+        for package in ("anywidget", "bqplot", "bqscales"):  # widget modules: the kernel environment's AMD bundles
+            if f"/npm/{package}@" in url and url.split("?")[0].endswith("/dist/index.js"):
+                return self.LOCAL[package]
         return None
 
     def handle(self, route) -> None:
@@ -179,14 +182,23 @@ def cell_output(nb_path: pathlib.Path, cell: int, key: str):
     raise AssertionError(f"cell {cell} has no {key} output: {nb['cells'][cell]['outputs']}")
 
 
-def test_the_saved_notebook_holds_the_history_in_widget_state(saved):
-    nb = json.loads(saved[0].read_text())
+def saved_view_state(path: pathlib.Path, cls: str, with_buffers: bool = False) -> dict:
+    """The saved widget state of the one view of class ``cls`` in the notebook at ``path``."""
+    nb = json.loads(path.read_text())
     state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    views = [m for m in state.values() if m["state"].get("_anywidget_id", "").endswith("DecisionBoundary")]
-    assert len(views) == 1
-    history = views[0]["state"]["_history"]
-    assert [f["index"] for f in history["frames"]] == list(range(EPOCHS))  # 24 x 5 KB fit the default 2 MB
-    assert len(views[0]["buffers"]) >= EPOCHS  # binary, base64 in the file
+    views = [m for m in state.values() if m["state"].get("_anywidget_id", "").endswith("." + cls)]
+    assert len(views) == 1, f"{len(views)} {cls} in the saved state"
+    return views[0] if with_buffers else views[0]["state"]
+
+
+def test_the_saved_notebook_holds_the_history_in_widget_state(saved):
+    view = saved_view_state(saved[0], "DecisionBoundary", with_buffers=True)
+    assert [f["index"] for f in view["state"]["_history"]["frames"]] == list(range(EPOCHS))  # 24 x 5 KB fit 2 MB
+    assert len(view["buffers"]) >= EPOCHS  # binary, base64 in the file
+    mosaic = saved_view_state(saved[0], "WeightMosaic")["_history"]["frames"]
+    assert mosaic[-1]["index"] == EPOCHS - 1 and sum(len(f["arrays"]) for f in mosaic) == len(mosaic)
+    player = saved_view_state(saved[0], "Player")["_history"]["frames"]
+    assert [f["index"] for f in player] == list(range(EPOCHS))
 
 
 def test_the_png_in_the_mime_bundle_is_the_last_frame(saved):
@@ -261,7 +273,23 @@ def test_the_static_page_shows_and_plays_the_views_offline(saved, served, chromi
         # the player follows live: it moves to the newest frame, and jslink moves the view
         poll(view, lambda s: s.get("epoch") == str(EPOCHS - 1), 10, "the view shows the last frame")
         assert any("anywidget" in u for u in offline.served), where
-        assert not [u for u in offline.refused if "anywidget" in u or "html-manager" in u or "require" in u], where
+        ours = ("anywidget", "bqplot", "bqscales", "html-manager", "require")
+        assert not [u for u in offline.refused if any(name in u for name in ours)], where
+        kept = len(saved_view_state(saved[0], "WeightMosaic")["_history"]["frames"])  # thinned to 2 MB
+        mosaic = poll(
+            lambda: page.evaluate(PROBE, "div.nnviz-mosaic"),
+            lambda s: s.get("frames") == str(kept) and s.get("epoch") == str(EPOCHS - 1),
+            30,
+            f"the static mosaic holds the {kept} frames saved and shows the last",
+        )
+        assert mosaic["total"] == str(EPOCHS), mosaic
+        lines = poll(
+            lambda: page.evaluate("() => document.querySelectorAll('.bqplot path.line').length"),
+            lambda n: n >= 1,
+            30,
+            f"the bqplot curves draw; {where}",
+        )
+        assert lines >= 1
         last = agreeing(page, info["last"], info["extent"])
         assert last >= 0.95 * len(info["last"]), f"{last}/{len(info['last'])} pixels show the last frame; {where}"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

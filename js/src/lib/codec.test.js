@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { decodeArray, decodeFramesMessage, toFloat32, valueAt } from "./codec.js";
 
-// Shared with the Python codec tests; written by `python -m nnviz_widgets.run.codec --write-fixtures`.
+// Shared with the Python codec tests (tests/test_codec.py checks them against the encoder); written by
+// nnviz_widgets.run.codec.write_fixtures("tests/fixtures/codec").
 const DIR = fileURLToPath(new URL("../../../tests/fixtures/codec/", import.meta.url));
 const names = readdirSync(DIR)
   .filter((f) => f.endsWith(".json") && !f.endsWith(".expected.json"))

@@ -59,6 +59,7 @@ export function createControls(model, session) {
     speed.replaceChildren(...values.map((v) => make("option", "", { value: String(v), textContent: `${v} fps` })));
   };
 
+  /** @type {Array<[HTMLElement, string, () => void]>} */
   const handlers = [
     [play, "click", () => session.togglePlay()],
     [back, "click", () => session.step(-1)],
@@ -94,14 +95,20 @@ export function createControls(model, session) {
   };
 }
 
-/** Fills `el` with "title · epoch E · loss 0.123 · …" as text (names may hold HTML, never parse them). */
-export function renderTitle(el, { prefix, frame, loading }) {
+/**
+ * Fills `el` with "title · epoch E · loss 0.123 · …" as text (names may hold HTML, never parse them). `brief`:
+ * the title alone (or "epoch E" without one), for a view a Player drives: the player's line already says it.
+ */
+export function renderTitle(el, { prefix, frame, loading, brief = false }) {
   const parts = [];
   if (prefix) parts.push(prefix);
-  if (frame) {
+  if (brief) {
+    if (!prefix) parts.push(frame ? `epoch ${frame.epoch}` : "waiting for frames");
+  } else if (frame) {
     parts.push(`epoch ${frame.epoch}`);
     for (const [name, value] of Object.entries(frame.metrics)) parts.push(`${name} ${formatMetric(value)}`);
   } else parts.push("waiting for frames");
+  /** @type {Node[]} */
   const nodes = [document.createTextNode(parts.join(" · "))];
   if (frame?.diverged) {
     const flag = document.createElement("span");

@@ -1,19 +1,44 @@
 // Small DOM helpers shared by the views.
 
-/** An element with a class name and properties: make("button", "nnviz-play", { type: "button" }). */
+/**
+ * An element with a class name and properties: make("button", "nnviz-play", { type: "button" }).
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {Partial<HTMLElementTagNameMap[K]> & Record<string, unknown>} [props]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function make(tag, className, props = {}) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   return Object.assign(node, props);
 }
 
-/** Set several traits and send them to the kernel in one message. */
+/**
+ * @typedef {object} Model  anywidget's model: traits, change events, messages
+ * @property {(name: string) => any} get
+ * @property {(name: string, value: any) => void} set
+ * @property {() => void} save_changes
+ * @property {(event: string, fn: (...args: any[]) => void) => void} on
+ * @property {(event: string, fn: (...args: any[]) => void) => void} off
+ */
+
+/**
+ * Set several traits and send them to the kernel in one message.
+ * @param {Model} model
+ * @param {Record<string, unknown>} changes
+ */
 export function save(model, changes) {
   for (const [k, v] of Object.entries(changes)) model.set(k, v);
   model.save_changes();
 }
 
-/** Where a mouse or pointer event is, in CSS px from the element's top-left corner. */
+/**
+ * Where a mouse or pointer event is, in CSS px from the element's top-left corner.
+ * @param {{clientX: number, clientY: number}} event
+ * @param {{getBoundingClientRect(): {left: number, top: number}}} element
+ * @returns {[number, number]}
+ */
 export function localPoint(event, element) {
   const rect = element.getBoundingClientRect();
   return [event.clientX - rect.left, event.clientY - rect.top];
@@ -22,6 +47,11 @@ export function localPoint(event, element) {
 /**
  * Many changes (a message, a timer tick, trait updates) collapse into one draw per animation frame, and a view
  * scrolled out of sight does not draw at all until it comes back. Returns { schedule, dispose }.
+ */
+/**
+ * @param {Element} root
+ * @param {() => void} draw
+ * @returns {{schedule: () => void, dispose: () => void}}
  */
 export function drawOncePerFrame(root, draw) {
   let raf = null;
@@ -45,5 +75,37 @@ export function drawOncePerFrame(root, draw) {
       raf = null;
       observer?.disconnect();
     },
+  };
+}
+
+/**
+ * Keeps a view inside the page: `el` (the element the host gave the view) may shrink below the width the view
+ * asks for, never past its container, and `onResize()` runs when the room it has changes. In a flex row (a
+ * Dashboard's grid) the element's basis is the asked width, so it wraps to a new line first and shrinks only
+ * when alone on one. Returns { width(wanted) -> the CSS px to draw at, dispose }.
+ */
+/**
+ * @param {HTMLElement} el
+ * @param {() => void} onResize
+ * @param {{min?: number}} [options]
+ * @returns {{width: (wanted: number) => number, dispose: () => void}}
+ */
+export function fitWidth(el, onResize, { min = 160 } = {}) {
+  let room = Infinity;
+  const measure = () => {
+    const w = el.clientWidth;
+    if (w > 0 && w !== room) {
+      room = w;
+      onResize();
+    }
+  };
+  const observer = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(measure);
+  observer?.observe(el);
+  return {
+    width(wanted) {
+      if (el.style) Object.assign(el.style, { flex: `0 1 ${wanted}px`, minWidth: "0", maxWidth: "100%" });
+      return Math.max(Math.min(min, wanted), Math.min(wanted, room));
+    },
+    dispose: () => observer?.disconnect(),
   };
 }

@@ -14,6 +14,7 @@ export const DEAD_FRAMES = 3;
 export const EXPLODE_RATIO = 10;
 
 // White (no values) to dark blue (the most), after ColorBrewer's Blues: readable on a light canvas.
+/** @type {Array<[number, number[]]>} */
 const STOPS = [[0, [255, 255, 255]], [0.25, [198, 219, 239]], [0.5, [107, 174, 214]], [0.75, [33, 113, 181]], [1, [8, 48, 107]]];
 
 /** LUT_SIZE colours from no count to the peak, flat [r, g, b, ...]. */
@@ -96,7 +97,7 @@ export function layerStrip(frames, kind, name) {
     const s = stats.codes;
     rows.push({ index, counts: hist.codes, stats: s });
     bins = Math.max(bins, hist.codes.length);
-    if (s[STAT.hi] > s[STAT.lo] && s[STAT.min] === s[STAT.min]) { // NaN min: the frame had no finite value
+    if (s[STAT.hi] > s[STAT.lo] && !Number.isNaN(s[STAT.min])) { // NaN min: the frame had no finite value
       lo = Math.min(lo, s[STAT.lo]);
       hi = Math.max(hi, s[STAT.hi]);
     }

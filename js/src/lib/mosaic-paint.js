@@ -3,10 +3,28 @@
 import { DIVERGING, LUT_SIZE, renderTilesRGBA, tileLabel } from "./mosaic.js";
 import { formatMetric } from "./axes.js";
 
+/**
+ * @typedef {object} Grid  where tiles go, in device px (lib/mosaic.js's tileGrid(), plus dpr)
+ * @property {number} cols
+ * @property {number} twD  tile width
+ * @property {number} thD  tile height
+ * @property {number} gapD
+ * @property {number} W  canvas width
+ * @property {number} H  canvas height
+ * @property {number} dpr
+ */
+
+/** @type {(k: number, grid: Grid) => [number, number]} the top-left corner of tile k */
 const at = (k, { cols, twD, thD, gapD }) => [(k % cols) * (twD + gapD), Math.floor(k / cols) * (thD + gapD)];
 
 /** Dead tiles (stopped changing): a frame and a corner mark; diverged tiles: "NaN". One path each. `grid`:
  * lib/mosaic.js's tileGrid() in device px, with dpr. */
+/**
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {Uint8Array} dead  1 per dead tile of the page
+ * @param {Uint8Array} diverged  1 per tile holding NaN
+ * @param {Grid} grid
+ */
 export function paintFlags(ctx, dead, diverged, grid) {
   const { twD, thD, dpr, W, H } = grid;
   ctx.clearRect(0, 0, W, H);
@@ -36,6 +54,13 @@ export function paintFlags(ctx, dead, diverged, grid) {
 }
 
 /** Neuron numbers of tiles first … first + count - 1 in their top-left corners, on a light backing. */
+/**
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {{channels?: number}} layout  the `tiling` trait
+ * @param {number} first
+ * @param {number} count
+ * @param {Grid} grid
+ */
 export function paintLabels(ctx, layout, first, count, grid) {
   const { dpr, W, H } = grid;
   ctx.clearRect(0, 0, W, H);
@@ -55,9 +80,16 @@ export function paintLabels(ctx, layout, first, count, grid) {
 }
 
 /** The colour bar, `width` × 34 CSS px: the diverging ramp, and −max, 0, +max under it (`shared` null: one
- * scale per tile, labelled "±max"). */
-export function paintColorbar(ctx, shared, width, dpr) {
-  const ch = 34;
+ * scale per tile, labelled "±max"); a `caption` under them says what is measured (say a change since the first
+ * frame).
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {number | null} shared
+ * @param {number} width
+ * @param {number} dpr
+ * @param {string} [caption]
+ */
+export function paintColorbar(ctx, shared, width, dpr, caption = "") {
+  const ch = caption ? 48 : 34;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, ch);
   for (let x = 0; x < width; x++) {
@@ -74,11 +106,25 @@ export function paintColorbar(ctx, shared, width, dpr) {
   ctx.fillText("0", width / 2, 17);
   ctx.textAlign = "right";
   ctx.fillText(shared === null ? "+max" : formatMetric(shared), width, 17);
+  if (caption) { // what the colours measure, when it is not the values themselves
+    ctx.textAlign = "center";
+    ctx.fillText(caption, width / 2, 31);
+  }
 }
 
 /**
  * Tile t of `arr` enlarged to zw × zh CSS px, pixels kept square-edged, through the scratch canvas `scratch`;
  * `scale`: the colour scale's max |value|.
+ */
+/**
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {HTMLCanvasElement} scratch
+ * @param {object} arr  a decoded frame array (lib/codec.js)
+ * @param {object} layout  the `tiling` trait
+ * @param {number} t
+ * @param {number} scale
+ * @param {number} zw
+ * @param {number} zh
  */
 export function paintZoom(ctx, scratch, arr, layout, t, scale, zw, zh) {
   const img = renderTilesRGBA(arr, layout, t, 1, 1, scale);

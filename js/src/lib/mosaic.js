@@ -5,6 +5,7 @@
 import { DIVERGED_GREY } from "./colormap.js";
 
 // Blue (negative) – white (zero) – red (positive), after ColorBrewer's RdBu.
+/** @type {Array<[number, number[]]>} */
 const STOPS = [
   [-1, [5, 48, 97]], [-0.6, [33, 102, 172]], [-0.3, [146, 197, 222]], [0, [247, 247, 247]],
   [0.3, [244, 165, 130]], [0.6, [178, 24, 43]], [1, [103, 0, 31]],
@@ -284,4 +285,34 @@ export function mosaicNote({ tiles, outputs, activation, h, w, perNeuron, dead, 
     (perNeuron ? "Each tile on its own scale. " : "One scale for the layer: max |value| over the frames so far. ") +
     (dead ? `${dead} dead on this page (■ corner: stopped changing). ` : "") +
     (diverged ? `${diverged} diverged (NaN). ` : "");
+}
+
+/** `cur - ref` of two decoded arrays of one shape, as a float32 array (NaN where either is NaN): a weight's change. */
+export function changeArray(cur, ref) {
+  const n = cur.codes.length;
+  const codes = new Float32Array(n);
+  for (let i = 0; i < n; i++) codes[i] = value(cur, i) - value(ref, i);
+  return { dtype: "float32", shape: cur.shape, scale: 1, offset: 0, nan: null, codes };
+}
+
+/**
+ * The symmetric scale of a change view: the largest |change| of array `name` over `frames` (in index order),
+ * measured from the first frame (`since` "first") or from each frame's predecessor ("previous").
+ */
+export function changeScale(frames, name, since) {
+  let m = 0, prev = null;
+  const first = frames.find((f) => f?.arrays?.[name])?.arrays[name];
+  for (const frame of frames) {
+    const arr = frame?.arrays?.[name];
+    if (!arr) continue;
+    const ref = since === "previous" ? prev : first;
+    if (ref && ref.codes.length === arr.codes.length) {
+      for (let i = 0; i < arr.codes.length; i++) {
+        const d = Math.abs(value(arr, i) - value(ref, i));
+        if (d > m) m = d;
+      }
+    }
+    prev = arr;
+  }
+  return m;
 }

@@ -159,3 +159,17 @@ describe("labels and readout", () => {
     expect(valueUnder(arr, layout, 0, 1, 1)).toBeUndefined();
   });
 });
+
+describe("change since a frame", () => {
+  const f32 = (values) => ({ dtype: "float32", shape: [values.length], scale: 1, offset: 0, nan: null, codes: Float32Array.from(values) });
+  it("subtracts the reference and finds the largest change since the first or the previous frame", async () => {
+    const { changeArray, changeScale } = await import("./mosaic.js");
+    expect([...changeArray(f32([1, 2, 3]), f32([1, 0, 4])).codes]).toEqual([0, 2, -1]);
+    const frames = [[0, 0], [1, 0], [1, 3]].map((v) => ({ arrays: { "weights/0": f32(v) } }));
+    expect(changeScale(frames, "weights/0", "first")).toBe(3);
+    expect(changeScale(frames, "weights/0", "previous")).toBe(3);
+    const drift = [[0], [1], [2], [3]].map((v) => ({ arrays: { "weights/0": f32(v) } }));
+    expect(changeScale(drift, "weights/0", "first")).toBe(3);
+    expect(changeScale(drift, "weights/0", "previous")).toBe(1);
+  });
+});

@@ -2,9 +2,45 @@
 // lib/scatter-gl.js's createGLRenderer.
 import { project } from "./scatter.js";
 
-/** Canvas 2D fallback: the same picture, slower (one fillRect per point). */
+/**
+ * @typedef {object} View  what one draw shows
+ * @property {number[]} matrix  column-major 4x4 clip-space matrix of the camera
+ * @property {number} size  point size, CSS px
+ * @property {number} width  CSS px
+ * @property {number} height
+ * @property {number} dpr  device pixels per CSS px
+ * @property {string} [key]  what the view's size and point size are: a snapshot is reused only for the same key
+ * @property {boolean} [weighted]  3-D density: dense points drawn bigger
+ * @property {boolean} [subset]  draw only the preview subset (setSubset)
+ * @property {number} [every]  draw every k-th point
+ */
+
+/**
+ * @typedef {object} Renderer  both renderers' interface
+ * @property {"webgl" | "canvas2d"} kind
+ * @property {string} name  the GPU's (or "canvas 2D")
+ * @property {(positions: Float32Array, dims: number) => void} setPositions
+ * @property {(rgba: Uint8Array) => void} setColors  4 bytes a point; the alpha byte is the state (lib/scatter.js ALPHA)
+ * @property {(indices: Uint32Array) => boolean} [setSubset]
+ * @property {(view: View) => void} draw
+ * @property {(view: View) => void} [snapshot]
+ * @property {(view: View) => boolean} [blit]
+ * @property {() => void} [forget]
+ * @property {() => void} finish
+ * @property {() => void} dispose
+ */
+
+/**
+ * Canvas 2D fallback: the same picture, slower (one fillRect per point).
+ * @param {{getContext(kind: "2d"): CanvasRenderingContext2D | null}} canvas
+ * @returns {Renderer}
+ */
 export function create2DRenderer(canvas) {
-  let positions = new Float32Array(0), dims = 2, rgba = new Uint8Array(0);
+  /** @type {Float32Array} */
+  let positions = new Float32Array(0);
+  /** @type {Uint8Array} */
+  let rgba = new Uint8Array(0);
+  let dims = 2;
   return {
     kind: "canvas2d",
     name: "canvas 2D",

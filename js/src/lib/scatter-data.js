@@ -2,20 +2,37 @@
 
 import { asDataView } from "./codec.js";
 
-/** A DataView over a bytes trait; null when the trait is unset or empty. */
+/**
+ * A DataView over a bytes trait; null when the trait is unset or empty.
+ * @param {DataView | ArrayBuffer | Uint8Array | null | undefined} value
+ * @returns {DataView | null}
+ */
 export function bytesOf(value) {
   if (!value) return null;
   const view = asDataView(value);
   return view.byteLength ? view : null;
 }
 
-/** Float32Array over a DataView of float32 little-endian values (copied when misaligned). */
+/**
+ * Float32Array over a DataView of float32 little-endian values (copied when misaligned).
+ * @param {DataView} view
+ * @returns {Float32Array}
+ */
 export function floatsOf(view) {
   if (view.byteOffset % 4 === 0) return new Float32Array(view.buffer, view.byteOffset, view.byteLength / 4);
   return new Float32Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
 }
 
-/** Bounds (as lib/scatter.js's bounds()) that hold every one of `list`; null when the list is empty. */
+/**
+ * @typedef {{min: number[], max: number[], center: number[], radius: number}} Bounds
+ */
+
+/**
+ * Bounds (as lib/scatter.js's bounds()) that hold every one of `list`; null when the list is empty.
+ * @param {Array<{min: number[], max: number[]}>} list
+ * @param {number} dims
+ * @returns {Bounds | null}
+ */
 export function unionBounds(list, dims) {
   const min = Array(dims).fill(Infinity), max = Array(dims).fill(-Infinity);
   for (const b of list) {

@@ -20,8 +20,8 @@ export function scatterStyle() {
   return style;
 }
 
-/** The view's elements, unattached: {root, title, bar, tools: {pan, box, lasso}, reset, clear, densityPick, count,
- * stage, glCanvas, overlay, tooltip, tipLabel, tipImage, legend, note}. */
+/** The view's elements, unattached: {root, title, bar, tools: {pan, box, lasso}, reset, clear, densityPick, fixed
+ * (the "fixed scale" box) and its label, count, stage, glCanvas, overlay, tooltip, tipLabel, tipImage, legend, note}. */
 export function scatterElements() {
   const root = make("div", "nnviz-scatter");
   const title = make("div", "nnviz-title");
@@ -36,8 +36,11 @@ export function scatterElements() {
   for (const [v, t] of [["off", "points"], ["over", "points + density"], ["only", "density only"]]) {
     densityPick.append(make("option", "", { value: v, textContent: t }));
   }
+  const fixed = make("input", "nnviz-fixed-scale", { type: "checkbox", title: "One scale for every frame (else each frame fills the view)" });
+  const fixedLabel = make("label", "nnviz-fixed-scale-label");
+  fixedLabel.append(fixed, document.createTextNode(" fixed scale"));
   const count = make("span", "nnviz-selection-count");
-  bar.append(tools.pan, tools.box, tools.lasso, reset, clear, densityPick, count);
+  bar.append(tools.pan, tools.box, tools.lasso, reset, clear, densityPick, fixedLabel, count);
   const stage = make("div", "nnviz-scatter-stage");
   const glCanvas = make("canvas", "nnviz-plot");
   const overlay = make("canvas", "nnviz-scatter-overlay");
@@ -48,8 +51,8 @@ export function scatterElements() {
   stage.append(glCanvas, overlay, tooltip);
   const legend = make("div", "nnviz-legend");
   const note = make("div", "nnviz-scatter-note");
-  return { root, title, bar, tools, reset, clear, densityPick, count, stage, glCanvas, overlay, tooltip, tipLabel,
-    tipImage, legend, note };
+  return { root, title, bar, tools, reset, clear, densityPick, fixed, fixedLabel, count, stage, glCanvas, overlay,
+    tooltip, tipLabel, tipImage, legend, note };
 }
 
 /** Class names with their colours; a click on one toggles it (data-cls); hidden ones crossed out. Rebuilt only

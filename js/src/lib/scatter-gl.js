@@ -12,6 +12,10 @@ import { create2DRenderer } from "./scatter-2d.js";
  *   blit(p)      the last snapshot moved and scaled to p.matrix (2-D); false when there is none for p.key
  *   forget()     drop the snapshot (the camera rested: the next motion starts from a fresh one)
  */
+/**
+ * @param {{getContext(kind: "webgl", options?: object): WebGLRenderingContext | null}} canvas
+ * @returns {import("./scatter-2d.js").Renderer | null}
+ */
 export function createGLRenderer(canvas) {
   const gl = canvas.getContext("webgl", { antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: true });
   if (!gl) return null;
@@ -35,6 +39,7 @@ export function createGLRenderer(canvas) {
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     const step = subset ? 1 : every;
+    /** @type {Array<[string, WebGLBuffer, number, number, boolean]>} name, buffer, size, type, normalized */
     const attrs = [["a_pos", buffers.pos, dims, gl.FLOAT, false], ["a_color", buffers.color, 4, gl.UNSIGNED_BYTE, true]];
     for (const [name, buf, n, type, normalized] of attrs) {
       const l = points.attr[name];
@@ -161,6 +166,10 @@ export function createGLRenderer(canvas) {
 /**
  * The best renderer this browser has: WebGL, else canvas 2D with the reason ("" for WebGL) so the view can say
  * why it is slower.
+ */
+/**
+ * @param {any} canvas  an HTMLCanvasElement
+ * @returns {{renderer: import("./scatter-2d.js").Renderer, fallbackReason: string}}
  */
 export function createRenderer(canvas) {
   let renderer = null, fallbackReason = "";

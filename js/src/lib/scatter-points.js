@@ -70,7 +70,7 @@ export function createPointLayer(renderer, { coreMass = 0.6 } = {}) {
     /** Screen positions (CSS px) of every shown point, NaN for hidden ones; `cameraVersion` changes with the camera. */
     screen(matrix, width, height, hidden, cameraVersion) {
       if (!positions) return new Float32Array(0);
-      const next = `${cameraVersion}|${hidden.join()}|${version}`;
+      const next = `${cameraVersion}|${hidden.join()}|${version}|${width}x${height}`;
       if (screen && screenKey === next) return screen;
       screen = project(positions, dims, matrix, width, height, visibleMask(labels, hidden, this.count), screen);
       screenKey = next;

@@ -2,8 +2,9 @@
 // redraws a snapshot of the points moved and scaled while a 2-D view pans.
 
 // Colours are baked per point (RGBA bytes): the alpha byte carries the state, 255 selected, 216 normal,
-// 30 dimmed (a selection exists elsewhere), 0 hidden (3-D density: 40-216 by density). A uniform-array lookup
-// per vertex cost ~1.5 µs a point in SwiftShader; a plain attribute does not.
+// 30 dimmed (a selection exists elsewhere), 0 hidden (3-D density: 40-216 by density). A plain attribute, not
+// a uniform-array lookup per vertex, which software GL (SwiftShader) makes slow per point: draw times are in
+// benchmarks/bench_embed.py's browser part.
 export const VERTEX = `
 attribute vec3 a_pos;
 attribute vec4 a_color;

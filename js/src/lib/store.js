@@ -83,7 +83,11 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
         if (isNewest) total = content.total;
         else if (fromState) total = Math.max(total, content.total);
       }
-      for (const frame of decoded) keep(own(frame));
+      for (const frame of decoded) {
+        // a history resent whole: the frames already held (same arrays) need no copy
+        if (fromState && sameFrame(frames.get(frame.index), frame)) continue;
+        keep(own(frame));
+      }
       thin();
       total = Math.max(total, sorted.length ? sorted[sorted.length - 1] + 1 : 0);
       scheduleNotify();
@@ -108,6 +112,12 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
       listeners.clear();
     },
   };
+
+  function sameFrame(held, frame) {
+    if (!held || held.epoch !== frame.epoch) return false;
+    const a = Object.keys(held.arrays), b = Object.keys(frame.arrays);
+    return a.length === b.length && a.every((name) => name in frame.arrays);
+  }
 
   /** The frame with its arrays copied out of the message's shared buffer. */
   function own(frame) {
@@ -183,7 +193,7 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
   /** A state trait's frames (its buffers travel inside the value); a damaged value is reported, not thrown. */
   function ingestTrait(name) {
     const value = model.get(name);
-    if (!value || value.type !== "frames") return;
+    if (value?.type !== "frames") return;
     try {
       store.ingest({ ...value, seq: null }, value.buffers ?? []);
     } catch (err) {

@@ -1,6 +1,12 @@
 // WebGL 1 program helpers: compile and link shaders, and look up every attribute and uniform once.
 
-/** A compiled shader; throws with the driver's log when the source does not compile. */
+/**
+ * A compiled shader; throws with the driver's log when the source does not compile.
+ * @param {WebGLRenderingContext} gl
+ * @param {number} type  gl.VERTEX_SHADER or gl.FRAGMENT_SHADER
+ * @param {string} source
+ * @returns {WebGLShader}
+ */
 export function compile(gl, type, source) {
   const shader = gl.createShader(type);
   gl.shaderSource(shader, source);
@@ -9,7 +15,13 @@ export function compile(gl, type, source) {
   return shader;
 }
 
-/** A linked program with its attribute and uniform locations by name: {program, attr, uni}. */
+/**
+ * A linked program with its attribute and uniform locations by name: {program, attr, uni}.
+ * @param {WebGLRenderingContext} gl
+ * @param {string} vertex
+ * @param {string} fragment
+ * @returns {{program: WebGLProgram, attr: Record<string, number>, uni: Record<string, WebGLUniformLocation | null>}}
+ */
 export function link(gl, vertex, fragment) {
   const program = gl.createProgram();
   gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, vertex));
