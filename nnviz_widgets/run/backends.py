@@ -43,8 +43,8 @@ class LocalStore:
         target = self.path / name
         try:
             st = os.stat(target)  # follows symlinks and never opens: a FIFO cannot block here
-        except FileNotFoundError:
-            return target
+        except (FileNotFoundError, NotADirectoryError):
+            return target  # opening it raises what callers already handle
         except OSError as err:
             raise NotARunError(f"{str(target)!r} cannot be read: {err.strerror or err}") from None
         if not stat.S_ISREG(st.st_mode):
