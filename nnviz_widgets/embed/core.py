@@ -290,7 +290,8 @@ def _check_options(options: dict) -> dict:
         if kind == "int":
             out[name] = integer(name, value, lo=lo)
         else:
-            out[name] = real(name, value, lo=lo, lo_open=lo is not None)
+            checked = real(name, value, lo=lo, lo_open=lo is not None)
+            out[name] = value if type(value) in (int, float) else checked  # messages show the value as given
     return out
 
 
