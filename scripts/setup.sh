@@ -25,5 +25,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -f nnviz_widgets/static/b
   .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+# VS Code's widget manager (npm's @vscode/jupyter-ipywidgets8), requirejs and a kernel client bundled for
+# tests/browser/test_vscode.py, which serves them locally
+vsc=tests/browser/vscode
+vwant="$(sha1sum "$vsc/package-lock.json" | cut -c1-12)"
+if [ "$(cat "$vsc/node_modules/.nnviz-setup" 2>/dev/null)" != "$vwant" ]; then
+  echo "setup: installing the VS Code widget-manager test page's npm packages"
+  (cd "$vsc" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$vwant" > "$vsc/node_modules/.nnviz-setup"
+fi
+(cd "$vsc" && node build.mjs)
 # esbuild takes well under a second: always bundle the current sources, so no stale JS is ever tested
 (cd js && npm run build --silent)

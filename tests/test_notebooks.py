@@ -13,7 +13,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 def test_there_are_notebooks():
     names = {p.name[:3] for p in NOTEBOOKS}
-    assert {"01_", "02_", "03_", "04_", "05_", "06_", "07_"} <= names, sorted(p.name for p in NOTEBOOKS)
+    assert {"01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_"} <= names, sorted(p.name for p in NOTEBOOKS)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -40,6 +40,10 @@ def test_notebook_runs(path, tmp_path):
     outputs = [o for c in code for o in c.get("outputs", [])]
     text = "\n".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "Traceback" not in text
+    if path.name.startswith("09_"):  # rank 0 alone recorded every epoch, followed from the (stand-in) bucket
+        assert "120 frames followed; job exit status 0" in text, text
+        assert "rank 0: recording=True" in text and "rank 1: recording=False" in text
+        assert re.search(r"^spiral\s+120\s+119\s.*\bended\b", text, flags=re.M), text
     if path.name.startswith("01_"):
         assert "100 frames recorded" in text and (tmp_path / "moons.html").is_file()
     if path.name.startswith("02_"):
@@ -55,6 +59,11 @@ def test_notebook_runs(path, tmp_path):
         assert "41 frames recorded" in text
         sil = [float(v) for v in re.findall(r"silhouette of hidden layer 3 = (-?[\d.]+)", text)]
         assert len(sil) == 3 and sil[2] > sil[0] + 0.1, f"the hidden classes should pull apart: {sil}"
+    if path.name.startswith("08_"):
+        sizes = re.findall(r"shared/(wide|deep-report|wide-vs-deep)\.html: ([\d.]+) MB", text)
+        assert [n for n, _ in sizes] == ["wide", "deep-report", "wide-vs-deep"], text
+        assert all((tmp_path / "shared" / f"{n}.html").is_file() for n, _ in sizes)
+        assert "wide: 61 frames" in text and "deep: 31 frames" in text
     if path.name.startswith("07_"):
         seen = re.search(r"frame counts seen while the script trained: \[([\d, ]+)\]; the run now has (\d+)", text)
         assert seen, text

@@ -281,3 +281,13 @@ def test_overwrite_replaces_a_remote_run_and_refuses_without_it():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(nnv.open_run(where)) == 2
+
+
+def test_max_frames_holds_when_captures_exceed_expected():
+    from nnviz_widgets.record.schedule import CaptureSchedule
+
+    for expected in (100, 1000):
+        schedule, kept = CaptureSchedule(max_frames=10, expected=expected), 0
+        for tick in range(50_000):
+            kept += schedule.keep(tick, kept)
+        assert kept == 9, (expected, kept)  # one slot left for the final forced capture

@@ -9,7 +9,21 @@ function initialize({ model }) {
   return () => sync.dispose();
 }
 
+// bqplot writes each legend label in its line's colour, which a dark theme can leave below 4.5:1 (tab10 blue on
+// JupyterLab Dark's #111 is 3.9:1): the label takes the theme's text colour, the swatch keeps the line's.
+const LEGEND_CSS = `[class*="nnviz-figure-"] text.legendtext {
+  fill: var(--jp-ui-font-color1, var(--vscode-editor-foreground, #222)) !important; }`;
+
+function legendStyle() {
+  if (document.getElementById("nnviz-curves-legend")) return;
+  const style = document.createElement("style");
+  style.id = "nnviz-curves-legend";
+  style.textContent = LEGEND_CSS;
+  document.head.append(style);
+}
+
 function render({ model, el }) {
+  legendStyle();
   // Nothing to see: the cursor lives in the figures. The element states the epoch for tests and tools.
   const node = document.createElement("div");
   node.className = "nnviz-curves-cursor";

@@ -22,12 +22,12 @@ function initialize({ model }) {
 function mosaicStyle() {
   const style = make("style");
   style.textContent = `
-.nnviz-mosaic { font: 13px sans-serif; color: var(--jp-ui-font-color1, #222); display: inline-block; }
+.nnviz-mosaic { display: inline-block; }
 .nnviz-mosaic-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-bottom: 4px; }
 .nnviz-mosaic-body { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .nnviz-mosaic-side { display: flex; flex-direction: column; gap: 6px; width: ${ZOOM}px; }
 .nnviz-mosaic-readout { font-variant-numeric: tabular-nums; font-size: 12px; }
-.nnviz-mosaic-note { font-size: 12px; color: #555; }
+.nnviz-mosaic-note { font-size: 12px; color: var(--nnviz-fg-muted); }
 .nnviz-mosaic canvas { display: block; }
 .nnviz-mosaic-tiles { position: relative; max-width: 100%; overflow-x: auto; }
 .nnviz-mosaic-tiles canvas.nnviz-labels { position: absolute; left: 0; top: 0; pointer-events: none; }
@@ -282,8 +282,9 @@ function render({ model, el }) {
   }
 
   function drawColorbar(shared, caption) {
-    if (colorbarKey === `${shared}:${caption}`) return;
-    colorbarKey = `${shared}:${caption}`;
+    const ink = getComputedStyle(root).color; // the theme's text colour: the labels sit on the page, not on a canvas fill
+    if (colorbarKey === `${shared}:${caption}:${ink}`) return;
+    colorbarKey = `${shared}:${caption}:${ink}`;
     const cw = ZOOM, ch = caption ? 48 : 34;
     const dpr = window.devicePixelRatio || 1;
     if (colorbar.width !== cw * dpr || colorbar.height !== ch * dpr) {
@@ -292,7 +293,7 @@ function render({ model, el }) {
       colorbar.style.width = `${cw}px`;
       colorbar.style.height = `${ch}px`;
     }
-    paintColorbar(colorbar.getContext("2d"), shared, cw, dpr, caption);
+    paintColorbar(colorbar.getContext("2d"), shared, cw, dpr, caption, ink);
   }
 
   const hitTest = (event) => tileAt(geometry, ...localPoint(event, canvas));

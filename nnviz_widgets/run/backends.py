@@ -58,7 +58,7 @@ class LocalStore:
             )
         return target
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, timeout: float | None = None) -> bytes:
         with open(self.inside(name), "rb") as f:
             return f.read(os.fstat(f.fileno()).st_size)  # bounded by the file's real size
 
@@ -164,8 +164,12 @@ class FsspecStore:
         self.fs.invalidate_cache(path)
         return path
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, timeout: float | None = None) -> bytes:
+        """The object's bytes; ``timeout`` (async file systems such as s3fs) bounds a request that never answers:
+        a follower polls with it, so one stuck connection costs a poll, not the whole follow."""
         with remote_errors(self.url):
+            if timeout and getattr(self.fs, "async_impl", False):
+                return self.fs.cat_file(self._p(name), timeout=timeout)
             return self.fs.cat_file(self._p(name))
 
     def read_many(self, names: list[str]) -> dict[str, bytes]:
@@ -247,8 +251,8 @@ class remote_errors:
             ) from err
         if "NoSuchBucket" in text or "bucket does not exist" in text.lower():
             raise RemoteStoreError(f"path={self.url!r}: the bucket does not exist ({text}); create it first") from err
-        if isinstance(err, FileNotFoundError):
-            return False  # callers probe for objects that are not there yet
+        if isinstance(err, (FileNotFoundError, TimeoutError)):
+            return False  # callers probe for objects that are not there yet, or retry a request that timed out
         if isinstance(err, OSError) or "ClientError" in name or "Endpoint" in name:
             raise RemoteStoreError(f"path={self.url!r}: {type(err).__name__}: {text}") from err
         return False

@@ -20,6 +20,7 @@ readable. Nothing here unpickles or evaluates a file.
 from __future__ import annotations
 
 import atexit
+import gc
 import io
 import json
 import math
@@ -65,6 +66,7 @@ OWN_FILES = (MANIFEST, STATUS, POINTS, LABELS, SAMPLE, FRAMES, INDEX, SEGMENTS) 
 FLUSH_FRAMES = 64  # a remote writer flushes a segment every 64 frames ...
 FLUSH_SECONDS = 0.5  # ... or 0.5 s after its oldest unflushed frame, whichever comes first
 MAX_POLL = 1.0  # a remote follower's poll interval backs off to at most this: capture -> view <= ~1.5 s + a GET
+POLL_TIMEOUT = 10.0  # a follower's request that has not answered by then is dropped and asked again
 HEARTBEAT = 30.0  # a live writer rewrites status.json at least this often; 4 missed beats read as "stopped"
 STATUS_EVERY = 1.0  # a local writer rewrites status.json at most once a second while frames arrive
 VERIFY_BYTES = 64 << 20  # local runs up to this size are checked record by record at open; larger ones trust
@@ -125,6 +127,31 @@ class IndexedFrames:
                 col = self._metrics[name] = np.full(len(self._entries), np.nan)
             col[self._n] = value
         self._n += 1
+
+    def extend(self, cols: dict) -> None:
+        """Add many index entries at once (``_entries_from_json`` columns): how a run opens without its frames."""
+        m = len(cols["offset"])
+        if not m:
+            return
+        need = self._n + m
+        if need > len(self._entries):
+            size = max(need, 2 * len(self._entries))
+            self._entries = np.resize(self._entries, size)
+            for name, col in self._metrics.items():
+                self._metrics[name] = np.concatenate([col, np.full(size - len(col), np.nan)])
+        rows = slice(self._n, need)
+        block = self._entries[rows]
+        block["segment"], block["offset"], block["length"] = cols["segment"], cols["offset"], cols["length"]
+        block["epoch"], block["diverged"] = cols["epoch"], cols["diverged"]
+        self._entries[rows] = block
+        for name, values in cols["metrics"].items():
+            col = self._metrics.get(name)
+            if col is None:
+                col = self._metrics[name] = np.full(len(self._entries), np.nan)
+            col[self._n + np.fromiter(values.keys(), np.int64, len(values))] = np.fromiter(
+                values.values(), np.float64, len(values)
+            )
+        self._n = need
 
     def _remember(self, frame: Frame) -> None:
         with self._cache_lock:
@@ -187,23 +214,33 @@ def _metric_to_json(value: float):
     return value if math.isfinite(value) else str(value)
 
 
-def _entries_from_json(items, segment: int, size: int | None) -> list:
-    """Checked index entries ``(location, epoch, metrics, diverged)``: contiguous from 0, inside ``size`` bytes.
-
-    Stops at the first entry that does not check (an index is only a shortcut; the records are the truth)."""
-    out, at = [], 0
-    for item in items:
-        try:
-            o, n, e = int(item["o"]), int(item["n"]), int(item["e"])
-            metrics = {str(k): float(v) for k, v in dict(item["m"]).items()}
-            diverged = item["d"]
-            if o != at or n <= 0 or (size is not None and o + n > size) or not isinstance(diverged, bool):
+def _entries_from_json(items, segment: int, size: int | None) -> dict:
+    """Checked index entries as columns (``offset``, ``length``, ``epoch``, ``diverged``, ``metrics``: name ->
+    {row: value}): contiguous from 0, inside ``size`` bytes. Stops at the first entry that does not check (an
+    index is only a shortcut; the records are the truth)."""
+    cols: dict = {"segment": segment, "offset": [], "length": [], "epoch": [], "diverged": [], "metrics": {}}
+    at, gc_was = 0, gc.isenabled()
+    gc.disable()  # a million small dicts would trigger full collections over the whole (torch-sized) heap
+    try:
+        for row, item in enumerate(items):
+            try:
+                o, n, e, d, m = int(item["o"]), int(item["n"]), int(item["e"]), item["d"], item["m"]
+                if o != at or n <= 0 or (size is not None and o + n > size) or not isinstance(d, bool):
+                    break
+                values = {str(k): float(v) for k, v in m.items()}
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
                 break
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
-            break
-        out.append(((segment, o, n), e, metrics, diverged))
-        at = o + n
-    return out
+            for name, value in values.items():
+                cols["metrics"].setdefault(name, {})[row] = value
+            cols["offset"].append(o)
+            cols["length"].append(n)
+            cols["epoch"].append(e)
+            cols["diverged"].append(d)
+            at = o + n
+    finally:
+        if gc_was:
+            gc.enable()
+    return cols
 
 
 class _MappedFile:
@@ -510,7 +547,12 @@ class RunWriter:
                 return
             if self.segmented:
                 self._seal()
-        self.flush(timeout=60.0)
+        if not self.flush(timeout=60.0):
+            warnings.warn(
+                f"{self._unflushed_frames()} frames could not be written to {self.url!r} within 60 s; they stay in "
+                "this process's memory only (rec.run still has them: rec.run.to_html(...) keeps a copy)",
+                stacklevel=2,
+            )
         with self._lock:
             self._closed = True
             self._lock.notify_all()
@@ -644,10 +686,10 @@ class StoredRun(Run):
                 lines = self.store.read(self._index_name).split(b"\n")
             except OSError:
                 lines = []
-            items = _json_lines(lines[:-1])  # the last piece is "" or a line cut short
-            for location, epoch, metrics, diverged in _entries_from_json(items, 0, size):
-                self._frames._add_entry(location, epoch, metrics, diverged)
-                self._offset = location[1] + location[2]
+            cols = _entries_from_json(_json_lines(lines[:-1]), 0, size)  # the last piece: "" or a line cut short
+            self._frames.extend(cols)
+            if cols["offset"]:
+                self._offset = cols["offset"][-1] + cols["length"][-1]
         self._read_local(final=final, initial=True)
 
     def _read_local(self, *, final: bool, initial: bool = False) -> None:
@@ -700,10 +742,9 @@ class StoredRun(Run):
                 except ValueError:
                     items = None
             if isinstance(items, list):
-                entries = _entries_from_json(items, k, None)
-                if len(entries) == len(items):
-                    for location, epoch, metrics, diverged in entries:
-                        self._frames._add_entry(location, epoch, metrics, diverged)
+                cols = _entries_from_json(items, k, None)
+                if len(cols["offset"]) == len(items):
+                    self._frames.extend(cols)
                     self._segment = k + 1
                     continue
             if not self._read_segment(k, final=True):  # no usable index: read the segment's records
@@ -712,8 +753,8 @@ class StoredRun(Run):
     def _read_segment(self, k: int, *, final: bool) -> bool:
         """Append segment ``k``'s frames; False when it is not there yet or is damaged (then ``torn`` is set)."""
         try:
-            data = self.store.read(_segment_name(k))
-        except FileNotFoundError:
+            data = self.store.read(_segment_name(k), timeout=POLL_TIMEOUT)
+        except (FileNotFoundError, TimeoutError):  # not there yet, or a request that hung: ask again next poll
             return False
         problems: list = []
         self._offset = 0
@@ -787,6 +828,8 @@ DiskRun = StoredRun  # the name this class had when runs lived only on a local d
 
 def _json_lines(lines: list[bytes]) -> list:
     """Parse JSON lines fast (one ``json.loads`` for all), falling back line by line up to the first bad one."""
+    gc_was = gc.isenabled()
+    gc.disable()  # see _entries_from_json
     try:
         return json.loads(b"[" + b",".join(lines) + b"]") if lines else []
     except ValueError:
@@ -797,6 +840,9 @@ def _json_lines(lines: list[bytes]) -> list:
             except ValueError:
                 break
         return out
+    finally:
+        if gc_was:
+            gc.enable()
 
 
 def _read_status(store) -> dict:
@@ -917,7 +963,7 @@ def open_run(
     poll = poll if poll is not None else (0.2 if store.remote else 0.05)
     if follow:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not store.exists(MANIFEST):
+        while not _appeared(store):
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"no run appeared at path={store.url!r} within timeout={timeout} s")
             time.sleep(poll)
@@ -930,6 +976,15 @@ def open_run(
         run._thread = threading.Thread(target=run._follow, name="nnviz-follow", daemon=True)
         run._thread.start()
     return run
+
+
+def _appeared(store) -> bool:
+    """Whether the run's manifest is there yet (a request that hangs counts as not yet: asked again next poll)."""
+    try:
+        store.read(MANIFEST, timeout=POLL_TIMEOUT)
+        return True
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, TimeoutError):
+        return False
 
 
 def disk_size(path, storage_options: dict | None = None) -> int:

@@ -141,6 +141,7 @@ class Compare(ipywidgets.VBox):
         return write_compare(self, path, title=title)
 
     def close(self) -> None:
+        """Close every run's view and the player (their sender threads stop)."""
         for v in getattr(self, "views", []):
             v.close()
         if getattr(self, "player", None) is not None:

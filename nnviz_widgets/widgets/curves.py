@@ -80,6 +80,11 @@ def _nice_step(lo: float, hi: float, n: int, integer: bool) -> float:
     return next(m * power for m in mults if m * power >= raw * (1 - 1e-9))
 
 
+# A mid grey, at least 3:1 (WCAG's contrast for graphics) on a light figure (3.5:1 on white) and a dark one (5.3:1
+# on JupyterLab Dark's #111): bqplot colours must be literal, so the cursor cannot take a theme variable.
+CURSOR_COLOR = "#888888"
+
+
 class _Cursor(anywidget.AnyWidget):
     """Moves the figures' cursor marks to frame ``epoch`` in the browser (``xs[epoch]`` on the x axis)."""
 
@@ -222,7 +227,7 @@ class MetricCurves(ipywidgets.VBox):
         y = self._y[family] = bq.LinearScale()
         cursor = bq.Lines(
             x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": self._x, "y": bq.LinearScale(min=0.0, max=1.0)},
-            colors=["#444"], line_style="dashed", stroke_width=1, preserve_domain={"x": True, "y": True},
+            colors=[CURSOR_COLOR], line_style="dashed", stroke_width=1, preserve_domain={"x": True, "y": True},
         )  # fmt: skip
         width, height = self._size
         fig = bq.Figure(

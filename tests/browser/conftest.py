@@ -9,6 +9,7 @@ Fixtures
 ``lab``             function: a fresh page (``lab.page``) with helpers to open a notebook and run its cells;
                     fails the test on page errors from our modules (see ``Lab.assert_no_page_errors``).
 ``new_lab``         factory for extra pages (a module-scoped notebook shared by several tests).
+``notebook7``       function: the same helpers on a page of a Notebook 7 server (``notebook7_server``, session).
 
 The helpers drive JupyterLab through ``window.jupyterapp`` (``--LabApp.expose_app_in_browser``):
 ``notebook:run-cell`` resolves when the cell has finished, so ``run_cell`` awaits it and ``start_cell``
@@ -134,10 +135,24 @@ class JupyterServer:
                     os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
-def jupyter_server():
+# What each front-end needs on its command line besides the server's own options, and the page that answers
+# once it is up. Both expose their application object as ``window.jupyterapp``.
+FRONT_ENDS = {
+    "lab": (
+        ["jupyterlab", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabServerApp.open_browser=False"],
+        "/lab",
+    ),
+    "notebook7": (["notebook", "--JupyterNotebookApp.expose_app_in_browser=True"], "/tree"),
+}  # fmt: skip
+
+
+@contextlib.contextmanager
+def start_jupyter(front_end: str = "lab"):
+    """A Jupyter server for ``front_end`` (a key of ``FRONT_ENDS``) on a free port, stopped with its kernels."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: the browser tests need Debian's chromium")
+    app_args, ready_page = FRONT_ENDS[front_end]
     base = pathlib.Path(tempfile.mkdtemp(prefix="nnviz-browser-"))
     root = base / "notebooks"
     root.mkdir()
@@ -162,12 +177,11 @@ def jupyter_server():
         PYDEVD_DISABLE_FILE_VALIDATION="1",
     )
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
+        sys.executable, "-m", app_args[0], "--no-browser", *app_args[1:],
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-        "--LabApp.expose_app_in_browser=True", "--allow-root", f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--ServerApp.open_browser=False", "--LabServerApp.open_browser=False",
+        "--allow-root", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+        r"--ServerApp.allow_origin_pat=http://127\.0\.0\.1:\d+",  # pages a test serves itself (test_vscode.py)
     ]  # fmt: skip
     log = base / "server.log"
     with open(log, "wb") as out:
@@ -177,21 +191,27 @@ def jupyter_server():
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n{server.log_tail()}")
+                raise RuntimeError(f"{app_args[0]} exited with {proc.returncode}:\n{server.log_tail()}")
             try:
                 server.api("/api/status")
-                with urllib.request.urlopen(server.url + "/lab", timeout=5) as r:
+                with urllib.request.urlopen(server.url + ready_page, timeout=5) as r:
                     if r.status == 200:
                         break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not answer in {SERVER_START_TIMEOUT} s:\n{server.log_tail()}")
+                raise RuntimeError(f"{app_args[0]} did not answer in {SERVER_START_TIMEOUT} s:\n{server.log_tail()}")
             time.sleep(0.25)
         yield server
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def jupyter_server():
+    with start_jupyter("lab") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -230,6 +250,16 @@ def poll(read, predicate, timeout: float, what: str, context=lambda: ""):
 # -- the page --------------------------------------------------------------------------------------------
 class Lab:
     """One browser page on the JupyterLab server, with notebook helpers."""
+
+    host = "JupyterLab"
+    cell_node = "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node"  # cell i's element
+
+    def cell(self, i: int):
+        """A locator for cell ``i`` of the open notebook."""
+        return self.page.locator(".jp-Notebook .jp-Cell").nth(i)
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.server.url}/lab/tree/{name}.ipynb?reset"
 
     def __init__(self, browser, server: JupyterServer):
         self.server = server
@@ -270,7 +300,7 @@ class Lab:
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
         nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
         nbformat.write(nb, str(self.server.root / f"{name}.ipynb"))
-        self.page.goto(f"{self.server.url}/lab/tree/{name}.ipynb?reset", timeout=LAB_LOAD_TIMEOUT)
+        self.page.goto(self.notebook_url(name), timeout=LAB_LOAD_TIMEOUT)
         self.wait_notebook_ready(len(cells))
 
     def dismiss_dialogs(self) -> None:
@@ -421,6 +451,31 @@ def new_lab(browser, jupyter_server):
         lab.close()
 
 
+class Notebook7(Lab):
+    """A page on a Notebook 7 server: one notebook per page, the same JupyterLab objects underneath
+    (``window.jupyterapp.shell.currentWidget`` is the notebook panel), so every :class:`Lab` helper works."""
+
+    host = "Notebook 7"
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.server.url}/notebooks/{name}.ipynb"
+
+
+@pytest.fixture(scope="session")
+def notebook7_server(chromium):
+    with start_jupyter("notebook7") as server:
+        yield server
+
+
+@pytest.fixture
+def notebook7(chromium, notebook7_server):
+    """A fresh Notebook 7 page for one test; the test fails on page errors from our modules."""
+    page = Notebook7(chromium, notebook7_server)
+    yield page
+    page.assert_no_page_errors()
+    page.close()
+
+
 @pytest.fixture
 def lab(new_lab):
     """A fresh page for one test; the test fails on page errors from our modules."""
@@ -428,3 +483,6 @@ def lab(new_lab):
     yield lab
     lab.assert_no_page_errors()
     lab.close()
+
+
+from .vscode_host import harness_url  # noqa: E402, F401 - the VS Code page's server, for test_vscode and test_themes

@@ -113,7 +113,7 @@ export function renderTitle(el, { prefix, frame, loading, brief = false }) {
   if (frame?.diverged) {
     const flag = document.createElement("span");
     flag.className = "nnviz-diverged";
-    flag.style.color = "#d62728";
+    flag.style.color = "var(--nnviz-error)";
     flag.textContent = " · diverged";
     nodes.push(flag);
   }
@@ -125,7 +125,27 @@ export function renderTitle(el, { prefix, frame, loading, brief = false }) {
 export function styleElement() {
   const style = document.createElement("style");
   style.textContent = `
-.nnviz-boundary, .nnviz-player, .nnviz-histograms, .nnviz-chart { font: 13px sans-serif; color: var(--jp-ui-font-color1, #222); }
+.nnviz-boundary, .nnviz-player, .nnviz-mosaic, .nnviz-scatter, .nnviz-histograms, .nnviz-chart {
+  /* The host's theme: JupyterLab's variables, else VS Code's (its webview sets them), else light defaults. */
+  --nnviz-fg: var(--jp-ui-font-color1, var(--vscode-editor-foreground, #222));
+  --nnviz-fg-muted: var(--jp-content-font-color2, var(--vscode-descriptionForeground, #555));
+  --nnviz-border: var(--jp-border-color1, var(--vscode-panel-border, #bdbdbd));
+  --nnviz-control-bg: var(--jp-layout-color2, var(--vscode-input-background, #eee));
+  --nnviz-control-fg: var(--jp-ui-font-color1, var(--vscode-input-foreground, #222));
+  --nnviz-accent: var(--jp-brand-color1, var(--vscode-focusBorder, #1976d2));
+  --nnviz-error: var(--jp-error-color1, var(--vscode-errorForeground, #d32f2f));
+  font: 13px sans-serif; color: var(--nnviz-fg);
+}
+:is(.nnviz-boundary, .nnviz-player, .nnviz-mosaic, .nnviz-scatter, .nnviz-histograms) :is(button, select) {
+  color: var(--nnviz-control-fg); background: var(--nnviz-control-bg); border: 1px solid var(--nnviz-border);
+  border-radius: 3px; font: inherit; padding: 1px 6px;
+}
+:is(.nnviz-boundary, .nnviz-player, .nnviz-mosaic, .nnviz-scatter, .nnviz-histograms) button[aria-pressed="true"] {
+  background: var(--jp-layout-color3, var(--vscode-toolbar-activeBackground, #cfd8dc)); border-color: var(--nnviz-accent);
+}
+:is(.nnviz-boundary, .nnviz-player, .nnviz-mosaic, .nnviz-scatter, .nnviz-histograms) input { accent-color: var(--nnviz-accent); }
+/* Canvases keep their light colours in a dark theme; a frame in the theme's border colour sets them off. */
+.nnviz-boundary .nnviz-plot, .nnviz-mosaic canvas.nnviz-plot, .nnviz-mosaic canvas.nnviz-zoom { outline: 1px solid var(--nnviz-border); }
 .nnviz-boundary, .nnviz-histograms { display: inline-block; }
 .nnviz-player { max-width: 640px; }
 .nnviz-title { margin: 2px 0 4px; font-weight: 600; }

@@ -46,7 +46,8 @@ export function localPoint(event, element) {
 
 /**
  * Many changes (a message, a timer tick, trait updates) collapse into one draw per animation frame, and a view
- * scrolled out of sight does not draw at all until it comes back. Returns { schedule, dispose }.
+ * scrolled out of sight does not draw at all until it comes back; a change of the host's theme draws again.
+ * Returns { schedule, dispose }.
  */
 /**
  * @param {Element} root
@@ -68,12 +69,16 @@ export function drawOncePerFrame(root, draw) {
     schedule();
   });
   observer?.observe(root);
+  // A theme switch (JupyterLab sets data-jp-theme-* on <body>, VS Code its class) changes colours read at draw time.
+  const theme = typeof MutationObserver === "undefined" ? null : new MutationObserver(schedule);
+  theme?.observe(document.body, { attributes: true, attributeFilter: ["class", "data-jp-theme-name", "data-jp-theme-light"] });
   return {
     schedule,
     dispose() {
       if (raf !== null) cancelAnimationFrame(raf);
       raf = null;
       observer?.disconnect();
+      theme?.disconnect();
     },
   };
 }

@@ -79,16 +79,17 @@ export function paintLabels(ctx, layout, first, count, grid) {
   }
 }
 
-/** The colour bar, `width` × 34 CSS px: the diverging ramp, and −max, 0, +max under it (`shared` null: one
- * scale per tile, labelled "±max"); a `caption` under them says what is measured (say a change since the first
+/** The colour bar, `width` × 34 CSS px: the diverging ramp, and −max, 0, +max under it in `ink` (`shared` null:
+ * one scale per tile, labelled "±max"); a `caption` under them says what is measured (say a change since the first
  * frame).
  * @param {CanvasRenderingContext2D} ctx
  * @param {number | null} shared
  * @param {number} width
  * @param {number} dpr
  * @param {string} [caption]
+ * @param {string} [ink] the labels' colour: the theme's text colour, since they sit on the page
  */
-export function paintColorbar(ctx, shared, width, dpr, caption = "") {
+export function paintColorbar(ctx, shared, width, dpr, caption = "", ink = "#333") {
   const ch = caption ? 48 : 34;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, ch);
@@ -97,7 +98,7 @@ export function paintColorbar(ctx, shared, width, dpr, caption = "") {
     ctx.fillStyle = `rgb(${DIVERGING[i]},${DIVERGING[i + 1]},${DIVERGING[i + 2]})`;
     ctx.fillRect(x, 0, 1, 14);
   }
-  ctx.fillStyle = "#333";
+  ctx.fillStyle = ink;
   ctx.font = "11px sans-serif";
   ctx.textBaseline = "top";
   ctx.textAlign = "left";

@@ -5,18 +5,18 @@ import { make } from "./dom.js";
 export function scatterStyle() {
   const style = make("style");
   style.textContent = `
-.nnviz-scatter { font: 13px sans-serif; color: var(--jp-ui-font-color1, #222); display: inline-block; }
+.nnviz-scatter { display: inline-block; }
 .nnviz-scatter-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-bottom: 4px; }
-.nnviz-scatter-bar button[aria-pressed="true"] { background: #dde8f6; border-color: #5b8fd0; }
-.nnviz-scatter-stage { position: relative; border: 1px solid #ddd; background: #fff; }
+.nnviz-scatter-stage { position: relative; border: 1px solid var(--nnviz-border); background: #fff; }
 .nnviz-scatter-stage canvas { position: absolute; left: 0; top: 0; display: block; }
 .nnviz-scatter-overlay { cursor: grab; touch-action: none; }
 .nnviz-tooltip { position: absolute; pointer-events: none; background: rgba(255,255,255,0.95); border: 1px solid #aaa;
+  color: #222; /* on its own light box, whatever the theme */
   border-radius: 3px; padding: 3px 5px; font-size: 12px; display: none; z-index: 2; }
 .nnviz-tooltip canvas { position: static; display: block; margin-top: 3px; image-rendering: pixelated; }
 .nnviz-legend-item { cursor: pointer; user-select: none; }
 .nnviz-legend-item[data-hidden="true"] { opacity: 0.35; text-decoration: line-through; }
-.nnviz-scatter-note { font-size: 12px; color: #555; margin-top: 2px; }`;
+.nnviz-scatter-note { font-size: 12px; color: var(--nnviz-fg-muted); margin-top: 2px; }`;
   return style;
 }
 
