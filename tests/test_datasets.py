@@ -5,7 +5,7 @@ import pytest
 
 import nnviz_widgets as nnv
 
-SEED_DATA = Path(__file__).resolve().parents[2] / "shared" / "seed-data"
+SEED_DATA = Path(__file__).resolve().parent / "fixtures" / "seed-data"  # copies of the project's seed CSVs
 GENERATORS = ["moons", "circles", "xor", "spiral", "blobs"]
 
 
@@ -55,7 +55,6 @@ def test_load_csv_string_labels(tmp_path):
     assert y.tolist() == ["cat", "dog"]
 
 
-@pytest.mark.skipif(not SEED_DATA.is_dir(), reason="../shared/seed-data is not beside this checkout")
 @pytest.mark.parametrize("name", ["moons", "circles", "biclusters"])
 def test_load_csv_seed_data(name):
     X, y = nnv.datasets.load_csv(SEED_DATA / f"{name}.csv", x=["x", "y"], y="cluster")

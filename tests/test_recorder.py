@@ -10,7 +10,7 @@ def test_capture_appends_frames_with_probabilities(rec, train):
     train(rec, epochs=3)
     assert len(rec.run) == 3
     frame = rec.run[2]
-    assert frame.index == 2 and frame.epoch == 2 and not frame.diverged
+    assert frame.index == 2 and frame.epoch == 3 and not frame.diverged  # captured after its 3rd epoch
     assert set(frame.metrics) == {"loss", "accuracy"}
     b = frame.boundary
     assert b.shape == (40, 40, 2) and b.dtype == np.float32
@@ -246,3 +246,32 @@ def test_sample_activations_of_a_layer_run_twice_are_refused(moons):
     rec = nnv.Recorder(Twice(), X, y, grid=10, activations="fc", sample=20)
     with pytest.raises(ValueError, match="activations: layer 'fc' ran 400 rows for 200 inputs"):
         rec.capture()
+
+
+def test_default_epoch_counts_epochs_trained_in_both_common_loops(moons):
+    """A capture before training then one per epoch, or only one after each epoch: the network after one epoch
+    of training is epoch 1 either way, the untrained one epoch 0, and fit() agrees."""
+    X, y = moons
+
+    def loop(capture_first: bool) -> list[int]:
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+        rec = nnv.Recorder(model, X, y, grid=8)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        if capture_first:
+            rec.capture()
+        for _ in range(3):
+            loss = nn.functional.cross_entropy(model(torch.as_tensor(X)), torch.as_tensor(y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            rec.capture(loss=loss.item())
+        return [f.epoch for f in rec.run]
+
+    assert loop(capture_first=True) == [0, 1, 2, 3]
+    assert loop(capture_first=False) == [1, 2, 3]
+    torch.manual_seed(0)
+    fitted = nnv.fit(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2)), X, y, epochs=3, grid=8, show=False)
+    assert [f.epoch for f in fitted.run] == [0, 1, 2, 3]
+    explicit = nnv.Recorder(nn.Linear(2, 2), X, y, grid=8)
+    assert explicit.capture(epoch=7).epoch == 7  # an epoch given is kept as given

@@ -221,6 +221,8 @@ class Recorder:
         self.writer = None
         if not self.active:
             return
+        self._untrained = _fingerprint(self.model)  # capture()'s default epoch: did training start before frame 0?
+        self._epoch_offset = 0
         if path is not None:
             self.writer = RunWriter(
                 self.run, path, overwrite=overwrite, storage_options=storage_options, index_only=True
@@ -277,7 +279,10 @@ class Recorder:
 
         ``metrics`` are numbers (floats, ints or one-element tensors) such as ``loss=float(loss)``;
         ``accuracy`` on the recorder's points (``accuracy="full"``: on every row of X) is added unless given.
-        ``epoch`` defaults to the capture's number (the frame's index unless captures are thinned).
+        ``epoch`` defaults to the number of epochs trained, counting one ``capture()`` call per epoch: the call's
+        number (0, 1, ...) when the first call saw the weights the recorder was made with (a capture before
+        training), else the call's number + 1 (only captures after each epoch), so the network after one epoch of
+        training is always epoch 1.
         """
         if not self.active:  # another rank records: no evaluation, no metric conversion (a GPU sync), no write
             self.ticks += 1
@@ -287,6 +292,8 @@ class Recorder:
         with self._lock:  # one capture at a time per recorder: ticks, frames, caches and costs stay consistent
             self._cost.called()
             tick, self.ticks = self.ticks, self.ticks + 1
+            if tick == 0 and epoch is None:
+                self._epoch_offset = int(_fingerprint(self.model) != self._untrained)
             if force and not self.schedule.room(len(self.run)):
                 self._cost.returned()
                 return None  # max_frames is a hard bound, forced captures included
@@ -300,7 +307,7 @@ class Recorder:
                     return None
             start = time.perf_counter()
             try:
-                frame = self._evaluate(tick if epoch is None else epoch, metrics)
+                frame = self._evaluate(tick + self._epoch_offset if epoch is None else epoch, metrics)
             finally:
                 self._cost.returned(time.perf_counter() - start)
             return frame
@@ -644,3 +651,13 @@ def _channels_last(model: nn.Module) -> bool:
         and conv.weight.is_contiguous(memory_format=torch.channels_last)
         and conv.weight.shape[2:] != (1, 1)
     )
+
+
+def _fingerprint(model: nn.Module) -> list[tuple[float, float]]:
+    """Sum and sum of squares of each floating-point parameter (float64): any optimizer step changes them."""
+    with torch.no_grad():
+        return [
+            (float(p.double().sum()), float(p.double().square().sum()))
+            for p in model.parameters()
+            if p.is_floating_point() and p.device.type != "meta"
+        ]

@@ -6,6 +6,12 @@ marks them stale, so training never waits for the browser. The cursor follows ``
 the browser: a small anywidget (``js/src/curves.js``) moves the bqplot cursor marks, so a Player linked to it
 moves the cursor with no kernel round trip. Clicking a point on a curve moves ``epoch`` (and a linked
 player) to that frame.
+
+The epoch axis is drawn from values Python computes (the scale's ``min``/``max`` and whole-number
+``tick_values`` with an explicit format), never from bqplot's guesses: a bqplot axis first drawn while its
+scale spans a single value (only frame 0 recorded, as when a dashboard is shown before training) builds a
+tick formatter from zero ticks that throws on every later redraw, and that exception, raised inside the
+shared x scale's ``domain_changed`` event, keeps every mark listening after it at the old domain.
 """
 
 from __future__ import annotations
@@ -113,7 +119,7 @@ class MetricCurves(ipywidgets.VBox):
             raise TypeError(f"metrics must be a list of metric names, e.g. ['loss'], got {metrics!r}")
         self._only = None if metrics is None else [str(m) for m in metrics]
         self._size = (int(pixels("width", width)), int(pixels("height", height)))
-        self._x = bq.LinearScale()
+        self._x = bq.LinearScale(min=0.0, max=1.0)
         self._cursor = _Cursor(_uid=uuid.uuid4().hex)
         self._figures: dict[str, bq.Figure] = {}
         self._y: dict[str, bq.LinearScale] = {}
@@ -173,8 +179,9 @@ class MetricCurves(ipywidgets.VBox):
             # columns of the run's index: a run on disk answers without reading a frame
             xs = self.run.epochs.astype(np.float64)
             names = [n for n in self.run.metric_names if self._only is None or n in self._only]
+            new_marks: dict[str, list[bq.Mark]] = {}
             for name in names:
-                lines, dots = self._lines.get(name) or self._add(name)
+                lines, dots = self._lines.get(name) or self._add(name, new_marks)
                 ys = self.run.metric(name)[: len(xs)]
                 ys[~np.isfinite(ys)] = np.nan
                 keep = ~np.isnan(ys)
@@ -182,11 +189,13 @@ class MetricCurves(ipywidgets.VBox):
                     lines.x, lines.y = xs, ys
                     dots.x, dots.y = xs[keep], ys[keep]
                 self._dot_frames[id(dots)] = np.flatnonzero(keep)
+            self._set_x_extent(xs)
             self._set_ticks(xs)
             kinds = [k for k in COLORS if any((n.startswith("val_")) == (k == "val") for n in names)]
             self._key.value = " ".join(
                 f'<span style="color:{COLORS[k]}">━━</span> {KIND_NAMES[k]}&nbsp;&nbsp;' for k in kinds
             )
+            self._show(new_marks)
             self._cursor.xs = xs.tolist()
         for fn in list(self._listeners):
             fn()
@@ -202,10 +211,28 @@ class MetricCurves(ipywidgets.VBox):
         super().close()
 
     # -- figures ------------------------------------------------------------------------------------------
-    def _add(self, name: str) -> tuple[bq.Lines, bq.Scatter]:
+    def _set_x_extent(self, xs: np.ndarray) -> None:
+        """The epoch scale spans the recorded epochs and at least one unit: never a single value (see above)."""
+        lo, hi = (float(xs.min()), float(xs.max())) if len(xs) else (0.0, 1.0)
+        _assign(self._x, min=lo, max=max(hi, lo + 1.0))
+
+    def _show(self, new_marks: dict[str, list[bq.Mark]]) -> None:
+        """Hand new marks (already holding their data) to their figures, then show new figures, so a figure's
+        view is created once with everything in it rather than while its marks list is still changing."""
+        shown = {id(f) for f in self._row.children}
+        for family, marks in new_marks.items():
+            fig = self._figures[family]
+            fig.marks = [*fig.marks, *marks]
+        new = [f for f in self._figures.values() if id(f) not in shown]
+        if new:
+            self._cursor.cursors = [f.marks[0] for f in self._figures.values()]
+            self._row.children = [*self._row.children, *new]
+
+    def _add(self, name: str, new_marks: dict[str, list[bq.Mark]]) -> tuple[bq.Lines, bq.Scatter]:
         family = name[4:] if name.startswith("val_") else name
         kind = "val" if name.startswith("val_") else "train"
-        fig = self._figures.get(family) or self._figure(family)
+        if family not in self._figures:
+            self._figure(family)
         y = self._y[family]
         lines = bq.Lines(scales={"x": self._x, "y": y}, colors=[COLORS[kind]], labels=[name], stroke_width=2)
         dots = bq.Scatter(
@@ -219,7 +246,7 @@ class MetricCurves(ipywidgets.VBox):
             selected_style={"opacity": 1.0},
         )
         dots.on_element_click(lambda _mark, event, dots=dots: self._clicked(dots, event))
-        fig.marks = [*fig.marks, lines, dots]
+        new_marks.setdefault(family, []).extend([lines, dots])
         self._lines[name] = (lines, dots)
         return lines, dots
 
@@ -245,8 +272,6 @@ class MetricCurves(ipywidgets.VBox):
         self._axes[family] = (fig.axes[0], fig.axes[1])
         fig.add_class("nnviz-figure-" + re.sub(r"[^A-Za-z0-9_-]", "_", family))  # a class token: no spaces or HTML
         self._figures[family] = fig
-        self._cursor.cursors = [*self._cursor.cursors, cursor]
-        self._row.children = [*self._row.children, fig]
         return fig
 
     def _set_ticks(self, xs: np.ndarray) -> None:

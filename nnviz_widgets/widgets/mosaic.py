@@ -180,7 +180,7 @@ class WeightMosaic(FrameView):
     shown ``page_size`` tiles at a time, and only the page on screen travels to the browser. ``tile_size`` (px per
     tile, 0 = fit ``width``) is also a picker in the view.
 
-    >>> nnv.WeightMosaic(rec, layer="1")          # doctest: +SKIP
+    >>> nnv.WeightMosaic(rec, layer="0")          # doctest: +SKIP
     """
 
     _bundle = "mosaic.js"

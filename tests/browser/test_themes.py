@@ -67,7 +67,8 @@ PROBE = """(root) => {
         }
         return layers.reverse().reduce((bg, c) => over(c, bg), [255, 255, 255, 1]);
     };
-    const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+    const shown = (el) => { const r = el.getBoundingClientRect();  // what Playwright counts as visible
+                            return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; };
     const text = [];
     for (const el of root.querySelectorAll('*')) {
         if (el.closest('svg') || !shown(el)) continue;
@@ -82,12 +83,12 @@ PROBE = """(root) => {
     const pixels = [...root.querySelectorAll('svg text')].filter((t) => t.textContent.trim() && shown(t))
         .map((t) => ({what: `svg "${t.textContent.trim().slice(0, 24)}"`, el: t, skip: 0}));
     const bar = root.querySelector('canvas.nnviz-colorbar');
-    if (bar) pixels.push({what: 'colour-bar labels', el: bar, skip: 16});
+    if (bar && shown(bar)) pixels.push({what: 'colour-bar labels', el: bar, skip: 16});
     pixels.forEach((p, i) => p.el.setAttribute('data-nnviz-probe', String(i)));
     const plot = root.querySelector('.nnviz-boundary canvas.nnviz-plot');
     const pageBg = background(plot.parentElement);
     const frames = [...root.querySelectorAll('.nnviz-boundary canvas.nnviz-plot, .nnviz-mosaic canvas.nnviz-zoom')]
-        .map((c, i) => { c.setAttribute('data-nnviz-frame', String(i));
+        .filter(shown).map((c, i) => { c.setAttribute('data-nnviz-frame', String(i));
                          return {what: c.closest('.nnviz-boundary') ? 'boundary' : 'mosaic',
                                  outline: getComputedStyle(c).outlineStyle}; });
     const cursor = [...root.querySelectorAll('.bqplot path')].find((p) => {
