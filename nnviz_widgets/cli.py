@@ -157,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         if args.epochs < 1:
             parser.error("--epochs must be at least 1")
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            parser.error(f"--out {args.out!r} is a file; the demo writes a folder (a run, a page, a video) there")
+        if args.video and not 0.1 <= args.fps <= 120:
+            parser.error(f"--fps must be between 0.1 and 120 video frames per second, got {args.fps:g}")
         return _demo(args)
     if args.command == "export" and not (args.html or args.video):
         parser.error("export needs --html FILE and/or --video FILE")

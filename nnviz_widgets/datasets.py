@@ -10,18 +10,28 @@ Every function returns ``(X, y)``: ``X`` float32 of shape (n, 2), ``y`` int64 cl
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
 from sklearn import datasets as _sk
 
+from ._check import integer, real, text
+from ._check import names as check_names
+
 __all__ = ["blobs", "circles", "digits", "load_csv", "mnist", "moons", "spiral", "xor"]
 
 
 def _check_n(n: int, minimum: int = 2) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < minimum:
-        raise ValueError(f"n must be an integer >= {minimum}, got {n!r}")
-    return int(n)
+    return integer("n", n, lo=minimum, what="the number of points")
+
+
+def _seed(seed) -> int | None:
+    return None if seed is None else integer("seed", seed, lo=0, hi=2**32 - 1, what="or None")
+
+
+def _noise(noise) -> float:
+    return real("noise", noise, lo=0, what="the standard deviation of the Gaussian noise")
 
 
 def _out(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +45,7 @@ def moons(n: int = 500, *, noise: float = 0.2, seed: int | None = 0) -> tuple[np
     >>> X.shape, X.dtype, sorted(set(y.tolist()))
     ((100, 2), dtype('float32'), [0, 1])
     """
-    return _out(*_sk.make_moons(_check_n(n), noise=noise, random_state=seed))
+    return _out(*_sk.make_moons(_check_n(n), noise=_noise(noise), random_state=_seed(seed)))
 
 
 def circles(
@@ -48,7 +58,8 @@ def circles(
     >>> X.shape, int(y.sum())
     ((200, 2), 100)
     """
-    return _out(*_sk.make_circles(_check_n(n), noise=noise, factor=factor, random_state=seed))
+    factor = real("factor", factor, lo=0, hi=1, hi_open=True, what="the inner radius relative to the outer one")
+    return _out(*_sk.make_circles(_check_n(n), noise=_noise(noise), factor=factor, random_state=_seed(seed)))
 
 
 def xor(n: int = 500, *, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +72,9 @@ def xor(n: int = 500, *, noise: float = 0.1, seed: int | None = 0) -> tuple[np.n
     >>> bool(((X[:, 0] * X[:, 1] < 0) == (y == 1)).all())
     True
     """
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-1, 1, size=(_check_n(n), 2))
+    n, noise = _check_n(n), _noise(noise)
+    rng = np.random.default_rng(_seed(seed))
+    X = rng.uniform(-1, 1, size=(n, 2))
     X += np.sign(X) * 0.05  # a gap along the axes makes the four quadrants readable
     y = (X[:, 0] * X[:, 1] < 0).astype(np.int64)
     return _out(X + rng.normal(scale=noise, size=X.shape), y)
@@ -77,10 +89,10 @@ def spiral(
     >>> X.shape, sorted(set(y.tolist()))
     ((300, 2), [0, 1, 2])
     """
-    n = _check_n(n)
-    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or not 2 <= classes <= 10:
-        raise ValueError(f"classes must be between 2 and 10, got {classes!r}")
-    rng = np.random.default_rng(seed)
+    n, noise = _check_n(n), _noise(noise)
+    classes = integer("classes", classes, lo=2, hi=10, what="one spiral arm each")
+    turns = real("turns", turns, lo=0, lo_open=True)
+    rng = np.random.default_rng(_seed(seed))
     y = np.arange(n) % classes
     r = rng.uniform(0.05, 1.0, size=n)
     theta = r * turns * 2 * np.pi + y * 2 * np.pi / classes
@@ -96,42 +108,87 @@ def blobs(n: int = 500, *, centers: int = 3, std: float = 1.0, seed: int | None 
     >>> X.shape, sorted(set(y.tolist()))
     ((400, 2), [0, 1, 2, 3])
     """
-    if isinstance(centers, bool) or not isinstance(centers, (int, np.integer)) or not 2 <= centers <= 10:
-        raise ValueError(f"centers must be between 2 and 10, got {centers!r}")
-    return _out(*_sk.make_blobs(_check_n(n), centers=centers, cluster_std=std, random_state=seed))
+    centers = integer("centers", centers, lo=2, hi=10, what="one blob per class")
+    std = real("std", std, lo=0, what="each blob's standard deviation")
+    return _out(*_sk.make_blobs(_check_n(n), centers=centers, cluster_std=std, random_state=_seed(seed)))
 
 
-def load_csv(path: str | Path, *, x: list[str] | None = None, y: str = "cluster") -> tuple[np.ndarray, np.ndarray]:
+def load_csv(
+    path: str | Path, *, x: list[str] | None = None, y: str = "cluster", encoding: str = "utf-8"
+) -> tuple[np.ndarray, np.ndarray]:
     """Read a CSV with a header row: ``x`` feature columns (default: every column but ``y`` and an unnamed
     index column) and a label column ``y``. Labels stay integers when they all are, else strings.
 
+    ``encoding`` is the file's text encoding (a UTF-8 byte-order mark is skipped). Blank lines are skipped;
+    duplicate column names, rows of the wrong length, empty label cells and non-numeric features are refused
+    with the line they are on.
+
     >>> X, y = load_csv("../shared/seed-data/moons.csv", x=["x", "y"], y="cluster")  # doctest: +SKIP
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_csv: path must be a file path (str or pathlib.Path), got {type(path).__name__}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_csv: no file at path={str(path)!r}")
-    with path.open(newline="") as fh:
-        rows = list(csv.reader(fh))
+    y = text("y", y)
+    if x is not None:
+        x = check_names("x", x)
+    encoding = text("encoding", encoding)
+    try:
+        with path.open(
+            newline="", encoding="utf-8-sig" if encoding.lower().replace("_", "-") in UTF8 else encoding
+        ) as fh:
+            rows = [(line, r) for line, r in enumerate(csv.reader(fh), 1) if any(cell.strip() for cell in r)]
+    except LookupError:
+        raise ValueError(f"load_csv: encoding={encoding!r} is not a text encoding Python knows") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"load_csv: path={str(path)!r} is not {encoding} text (byte {err.start}: {err.reason}); pass the file's "
+            "encoding, e.g. encoding='latin-1' or 'cp1252'"
+        ) from None
+    except csv.Error as err:
+        raise ValueError(f"load_csv: path={str(path)!r} is not a readable CSV file: {err}") from None
     if len(rows) < 2:
         raise ValueError(f"load_csv: path={str(path)!r} has no data rows under its header")
-    header, body = rows[0], rows[1:]
-    if y not in header:
-        raise ValueError(f"load_csv: y={y!r} is not a column of {path}; columns are {header}")
-    x = [c for c in header if c not in (y, "")] if x is None else list(x)
-    missing = [c for c in x if c not in header]
+    header = [c.strip() for c in rows[0][1]]
+    body = rows[1:]
+    index = {}
+    for i, c in enumerate(header):
+        if c in index and c != "":
+            raise ValueError(f"load_csv: path={str(path)!r} has the column {c!r} twice; give columns distinct names")
+        index.setdefault(c, i)
+    if y not in index:
+        raise ValueError(f"load_csv: y={y!r} is not a column of {path}; columns are {header[:50]}")
+    x = [c for c in header if c not in (y, "")] if x is None else x
+    missing = [c for c in x if c not in index]
     if missing or not x:
-        raise ValueError(f"load_csv: x columns {missing or x} not in {path}; columns are {header}")
-    cols = [header.index(c) for c in x]
+        raise ValueError(f"load_csv: x columns {missing[:20] or x} not in {path}; columns are {header[:50]}")
+    cols = np.array([index[c] for c in x])
+    width, ycol = len(header), index[y]
+    X = np.empty((len(body), len(cols)), dtype=np.float32)
+    labels = []
+    for k, (line, r) in enumerate(body):
+        if len(r) != width:
+            raise ValueError(
+                f"load_csv: line {line} of path={str(path)!r} has {len(r)} cells; the header has {width} columns"
+            )
+        try:
+            X[k] = np.asarray(r, dtype=object)[cols].astype(np.float64)
+        except ValueError as err:
+            raise ValueError(
+                f"load_csv: a feature value on line {line} of path={str(path)!r} is not a number ({err})"
+            ) from None
+        label = r[ycol].strip()
+        if not label:
+            raise ValueError(f"load_csv: the label (column y={y!r}) on line {line} of path={str(path)!r} is empty")
+        labels.append(label)
     try:
-        X = np.array([[float(r[i]) for i in cols] for r in body], dtype=np.float32)
-    except (ValueError, IndexError) as err:
-        raise ValueError(f"load_csv: a feature value in path={str(path)!r} is not a number ({err})") from None
-    raw = [r[header.index(y)] for r in body]
-    try:
-        labels = np.array([int(v) for v in raw], dtype=np.int64)
+        return X, np.array([int(v) for v in labels], dtype=np.int64)
     except ValueError:
-        labels = np.array(raw, dtype=object)
-    return X, labels
+        return X, np.array(labels, dtype=object)
+
+
+UTF8 = ("utf-8", "utf8", "utf-8-sig")
 
 
 # -- images (for weight mosaics): rows are flattened square images, values in [0, 1] -------------------------
@@ -147,8 +204,7 @@ def digits(*, size: int = 8) -> tuple[np.ndarray, np.ndarray]:
     >>> X.shape, int(y.max())
     ((1797, 784), 9)
     """
-    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 8:
-        raise ValueError(f"size must be an integer >= 8 (the images are 8x8), got {size!r}")
+    size = integer("size", size, lo=8, what="the images are 8x8")
     d = _sk.load_digits()
     images = d.images.astype(np.float32) / 16.0
     if size != 8:

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import math
 import threading
+import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
+from ._check import flag, integer, is_number, real
 from .record import Recorder, check_X, check_y
 from .record.twin import eval_twin
 
@@ -43,8 +46,22 @@ class Training:
     True
     """
 
+    _running: set[Training] = set()  # every fit that has not ended yet (running() lists them)
+    _registry = threading.Lock()
+
+    @classmethod
+    def running(cls) -> list[Training]:
+        """Every ``fit`` of this process that is still running or stopping (oldest first): a handle on a
+        background training whose cell was re-run or whose recorder was dropped.
+
+        >>> [t.stop() for t in nnv.Training.running()]      # doctest: +SKIP
+        """
+        with cls._registry:
+            return sorted(cls._running, key=lambda t: t._started)
+
     def __init__(self, rec: Recorder, epochs: int):
         self.rec = rec
+        self._started = time.monotonic()
         self.epochs = epochs
         self.epoch = 0
         self.state = "running"
@@ -78,6 +95,14 @@ class Training:
     def subscribe(self, fn: Callable[[Training], None]) -> None:
         """Call ``fn(training)`` (on the training thread) whenever ``state`` or ``epoch`` changes."""
         self._listeners.append(fn)
+
+    def _begin(self) -> None:
+        with Training._registry:
+            Training._running.add(self)
+
+    def _end(self) -> None:
+        with Training._registry:
+            Training._running.discard(self)
 
     def _set(self, state: str | None = None, epoch: int | None = None) -> None:
         if state is not None:
@@ -132,12 +157,17 @@ def fit(
     >>> len(rec.run), [f.epoch for f in rec.run], sorted(rec.run[-1].metrics)
     (4, [0, 1, 2, 3], ['accuracy', 'loss'])
     """
-    _check_int("epochs", epochs)
-    _check_int("batch_size", batch_size)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    epochs = integer("epochs", epochs, lo=1)
+    batch_size = integer("batch_size", batch_size, lo=1)
     if every is not None:
-        _check_int("every", every)
-    if not (isinstance(lr, (int, float)) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+        every = integer("every", every, lo=1)
+    lr = real("lr", lr, lo=0, lo_open=True)
+    seed = integer("seed", seed, lo=0)
+    background = flag("background", background)
+    if show is not None:
+        show = flag("show", show)
     if loss is not None and not callable(loss):
         raise TypeError(f"loss must be a function fn(logits, targets) -> loss tensor, got {loss!r}")
     if device is not None:
@@ -161,6 +191,16 @@ def fit(
     )
     training = Training(rec, epochs)
     rec.training = training
+    # a re-run cell must not leave the earlier fit training the same model unseen: it is asked to stop, and
+    # this one starts once it has (after its current epoch)
+    earlier = [t for t in Training.running() if t.rec.model is rec.model]
+    for old in earlier:
+        warnings.warn(
+            f"fit: stopping the earlier fit still training this model ({old!r}); this one starts when it ends",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        old.stop()
     if show is None:
         show = _in_notebook()
     if show:
@@ -172,7 +212,8 @@ def fit(
         display(training.dashboard)
     opt = _optimizer(optimizer, model, lr)
     loss_fn = loss or _Loss()
-    args = (model, rec, training, opt, loss_fn, val, batch_size, every, seed)
+    args = (model, rec, training, opt, loss_fn, val, batch_size, every, seed, earlier)
+    training._begin()
     if background:
         training.thread = threading.Thread(target=_train, args=args, name="nnviz-fit", daemon=True)
         training.thread.start()
@@ -203,11 +244,24 @@ def watch(model: nn.Module, X, y, *, views=None, show: bool | None = None, **rec
 
 
 # -- the loop ---------------------------------------------------------------------------------------------
-def _train(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
+def _train(model, rec, training, opt, loss_fn, val, batch_size, every, seed, earlier=()) -> None:
+    try:
+        for old in earlier:
+            old.join()
+        _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed)
+    finally:
+        training._end()
+
+
+def _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> None:
     # `model` as given: a DDP wrapper must run the training steps (its gradient sync); rec.model is unwrapped
-    device = next(model.parameters()).device
-    Xt = torch.as_tensor(rec.X, device=device)
+    param = next(model.parameters())
+    device = param.device
+    dtype = param.dtype if param.dtype.is_floating_point else torch.float32  # data in the model's own dtype
+    Xt = torch.as_tensor(rec.X, device=device, dtype=dtype)
     yt = torch.as_tensor(rec.y, device=device)
+    if val is not None:
+        val = (val[0].to(device, dtype), val[1].to(device))
     gen = torch.Generator().manual_seed(seed)
     total = training.epochs * math.ceil(len(Xt) / batch_size)
     step, losses = 0, []
@@ -270,18 +324,12 @@ def _evaluate(model, Xv: torch.Tensor, yv: torch.Tensor, loss_fn) -> dict:
 
 
 # -- arguments --------------------------------------------------------------------------------------------
-def _check_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
 def _split(X, y, val, seed):
     """(X, y, val) with val as (X_val tensor, y_val class-index tensor) or None."""
     if val is None:
         return X, y, None
-    if isinstance(val, float):
-        if not 0 < val < 1:
-            raise ValueError(f"val as a fraction must be between 0 and 1, got {val}")
+    if is_number(val):
+        val = real("val", val, lo=0, hi=1, lo_open=True, hi_open=True, what="a fraction held out")
         Xa, ya = check_X(X), np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
         perm = np.random.default_rng(seed).permutation(len(Xa))
         n_val = max(1, round(len(Xa) * val))

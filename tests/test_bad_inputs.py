@@ -363,6 +363,8 @@ CASES = [
     Case("procrustes", "moving", "another shape", lambda: procrustes(np.zeros((5, 2)), np.zeros((4, 2))), V),
     Case("EpochProjector", "method", "'mds'", lambda: EpochProjector("mds"), V),
     # -- runs on disk, export --------------------------------------------------------------------------------------
+    Case("runs", "root", "None", lambda: nnv.runs(None), T),
+    Case("runs", "root", "does not exist", lambda: nnv.runs(TMP / "no-such-root"), (FileNotFoundError,)),
     Case("open_run", "path", "None", lambda: nnv.open_run(None), T),
     Case("open_run", "path", "a number", lambda: nnv.open_run(3), T),
     Case("open_run", "path", "does not exist", lambda: nnv.open_run(TMP / "no-such-run"), (FileNotFoundError,)),

@@ -202,8 +202,10 @@ def test_no_browser_at_all_and_a_closed_view(quick):
     closed.close()
     for i in range(10):
         rec.capture(loss=float(i))
-    closed._sender._thread.join(LIVENESS)
-    assert not closed._sender._thread.is_alive()
+    thread = closed._sender._thread
+    if thread is not None:
+        thread.join(LIVENESS)
+    assert closed._sender._thread is None
     assert nobody.wait_sent(LIVENESS)
     reopened = nnv.DecisionBoundary(rec)
     got = listen(reopened)

@@ -139,11 +139,16 @@ def test_frames_existing_before_the_view_wait_for_the_browsers_first_sync(rec):
 def test_close_stops_the_thread_and_unsubscribes(rec):
     widget = FakeWidget()
     sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    rec.capture()  # a frame to send: the thread runs
+    thread = sender._thread
+    assert thread is not None
     sender.close()
-    sender._thread.join(5)
-    assert not sender._thread.is_alive()
+    thread.join(5)
+    assert not thread.is_alive() and sender._thread is None
+    before = sender.pending
     rec.capture()
-    assert sender.pending == 0 and widget.messages == []
+    assert sender._thread is None  # a closed sender starts no thread again
+    assert sender.pending == before  # and hears of no new frame
 
 
 def test_non_finite_metrics_travel_as_null(rec):

@@ -14,6 +14,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .._check import flag, integer, is_number, real
+
 METHODS = ("pca", "tsne", "umap")
 EXTRA = "pip install 'nnviz_widgets[embed]'"
 # options each method accepts (anything else is a TypeError, not silently ignored)
@@ -65,11 +67,14 @@ def embed(X, method: str = "pca", dims: int = 2, *, seed: int = 0, cache: bool =
     X = _check_X(X)
     method = _check_method(method)
     dims = _check_dims(dims)
+    seed = integer("seed", seed, lo=0, hi=2**32 - 1)
+    cache = flag("cache", cache)
     unknown = set(options) - OPTIONS[method]
     if unknown:
         raise TypeError(
             f"embed(method={method!r}) got unexpected option(s) {sorted(unknown)}; it accepts {sorted(OPTIONS[method])}"
         )
+    options = _check_options(options)
     ok = np.isfinite(X).all(axis=1)
     if not ok.all():
         bad = int((~ok).sum())
@@ -81,11 +86,17 @@ def embed(X, method: str = "pca", dims: int = 2, *, seed: int = 0, cache: bool =
     n = int(ok.sum())
     if n < 3:
         raise ValueError(f"embedding needs at least 3 rows with finite values, got {n}")
-    key = (_digest(X), method, dims, int(seed), _digest_options(options)) if cache else None
+    key = (_digest(X), method, dims, seed, _digest_options(options)) if cache else None
     if key is not None and key in _cache:
         _cache.move_to_end(key)
         return _cache[key].copy()
-    coords = _RUN[method](X[ok], dims, int(seed), dict(options), ok)
+    try:
+        coords = _RUN[method](X[ok], dims, seed, dict(options), ok)
+    except ValueError as err:
+        if type(err).__name__ != "InvalidParameterError":
+            raise
+        # scikit-learn's own check: its parameter names are embed()'s option names
+        raise ValueError(f"embed(method={method!r}): {err}") from None
     out = np.full((len(X), dims), np.nan, dtype=np.float32)
     out[ok] = coords
     if key is not None:
@@ -143,6 +154,7 @@ def _tsne(X: np.ndarray, dims: int, seed: int, options: dict, ok) -> np.ndarray:
         raise ValueError(f"backend must be 'auto', 'opentsne' or 'sklearn', got {backend!r}")
     init = _init(options, ok, dims)
     X = _reduce(X, options)
+    X = _separate_duplicates(X, perplexity, seed)
     if backend != "sklearn":
         try:
             import openTSNE
@@ -251,7 +263,54 @@ def _check_X(X) -> np.ndarray:
         raise ValueError(f"X must be 2-D, shape (N, features), got shape {arr.shape}")
     if len(arr) < 3:
         raise ValueError(f"X needs at least 3 rows for an embedding, got {len(arr)}")
-    return arr.astype(np.float32)
+    out = arr.astype(np.float32)
+    overflow = np.isfinite(arr).all(axis=1) & ~np.isfinite(out).all(axis=1)
+    if overflow.any():
+        raise ValueError(
+            f"X has {int(overflow.sum())} rows with values beyond float32's range (first at row "
+            f"{int(np.argmax(overflow))}), where embeddings are computed: rescale X, e.g. X = X / np.abs(X).max()"
+        )
+    return out
+
+
+# option -> (kind, lowest value): counts and positive reals are checked here, before any work starts
+_NUMERIC = {
+    "perplexity": ("real", 0), "max_iter": ("int", 1), "learning_rate": ("real", 0), "early_exaggeration": ("real", 0),
+    "exaggeration": ("real", 0), "pca_dims": ("int", 2), "n_neighbors": ("int", 2), "min_dist": ("real", None),
+    "n_jobs": ("int", None),
+}  # fmt: skip
+
+
+def _check_options(options: dict) -> dict:
+    out = dict(options)
+    for name, (kind, lo) in _NUMERIC.items():
+        value = out.get(name)
+        if value is None or isinstance(value, str):  # None: the default; "auto": a learning_rate scikit-learn takes
+            continue
+        if kind == "int":
+            out[name] = integer(name, value, lo=lo)
+        else:
+            checked = real(name, value, lo=lo, lo_open=lo is not None)
+            out[name] = value if type(value) in (int, float) else checked  # messages show the value as given
+    return out
+
+
+def _separate_duplicates(X: np.ndarray, perplexity: float, seed: int) -> np.ndarray:
+    """t-SNE needs distinct neighbours: identical rows make scikit-learn's Barnes-Hut crash and openTSNE return
+    NaN. When fewer distinct rows than the perplexity's neighbourhood remain, a jitter far below the data's own
+    scale separates them (with a warning); otherwise X is returned as is."""
+    distinct = len(np.unique(X, axis=0))
+    if distinct > max(3, perplexity):
+        return X
+    scale = float(np.abs(X).max()) or 1.0
+    warnings.warn(
+        f"X has only {distinct} distinct rows of {len(X)}: t-SNE cannot place identical points, so a jitter of "
+        f"{1e-4 * scale:.2g} (1e-4 of the data's scale) separates them",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+    rng = np.random.default_rng(seed)
+    return (X + rng.normal(scale=1e-4 * scale, size=X.shape)).astype(X.dtype)
 
 
 def _check_method(method) -> str:
@@ -261,7 +320,7 @@ def _check_method(method) -> str:
 
 
 def _check_dims(dims) -> int:
-    if isinstance(dims, bool) or dims not in (2, 3):
+    if not is_number(dims) or dims not in (2, 3):
         raise ValueError(f"dims must be 2 or 3, got {dims!r}")
     return int(dims)
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import traitlets as t
 
+from .._check import text
+from .._files import atomic_path
 from ..run import Run
 from ..widgets._base import FrameView, bundle, source_run
 from ..widgets._stream import frames_message
@@ -229,6 +231,10 @@ def write_page(
     """The page behind :func:`to_html` and :func:`report`; see there."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}")
+    if title is not None:
+        title = text("title", title)
+    if subtitle is not None:
+        subtitle = text("subtitle", subtitle)
     run = source.run if isinstance(source, FrameView) else source_run(source)
     if not len(run):
         raise ValueError("the run has no frames yet: capture at least one before exporting")
@@ -286,15 +292,8 @@ def _write(run, path, title, subtitle, summary, sections, bundles, specs, blob, 
         views=_js(specs),
         data=base64.b64encode(zlib.compress(b"".join(blob), 6)).decode(),
     )
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path, "the HTML page") as tmp:
         tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, path)  # a reader never sees half a page, and an old page survives a failed write
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise OSError(f"could not write the HTML page to {str(path)!r}: {err.strerror or err}") from err
     return path
 
 

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from .._check import _as_int, flag, is_number, real
+from .._files import atomic_path
 from ..run import Run
 from ..run.codec import DTYPES, Encoded
 from ..widgets._base import PALETTE
 
+MIN_FPS = 0.1  # a GIF frame lasts at most 655 s, and slower is never what was meant
 VIEWS = ("boundary", "mosaic", "dashboard")
 SIZE = (640, 560)  # multiples of 16, so H.264 needs no padding
 MOSAIC_SIZE = (480, 560)
@@ -163,8 +167,9 @@ def render_frame(run: Run, index: int, *, size: tuple[int, int] = SIZE):
     ImageDraw = _need("PIL.ImageDraw")  # noqa: N806
     if not isinstance(run, Run):
         raise TypeError(f"run must be a nnviz_widgets Run, got {type(run).__name__}")
-    if isinstance(index, bool) or not isinstance(index, int) or not -len(run) <= index < len(run):
+    if not is_number(index) or _as_int(index) is None or not -len(run) <= _as_int(index) < len(run):
         raise ValueError(f"index must be an int in -{len(run)}..{len(run) - 1} (the run's frames), got {index!r}")
+    index = _as_int(index)
     s = SUPERSAMPLE
     width, height = size
     frame = run[index]
@@ -219,7 +224,7 @@ def render_frame(run: Run, index: int, *, size: tuple[int, int] = SIZE):
         y = sy(t)
         draw.line((left - 4 * s, y, left, y), fill=(68, 68, 68), width=s)
         draw.text((left - 6 * s, y), f"{t:.{decimals}f}", fill=(51, 51, 51), font=font, anchor="rm")
-    xlabel, ylabel = (list(run.axis_labels) + ["", ""])[:2]
+    xlabel, ylabel = (_one_line(a) for a in (list(run.axis_labels) + ["", ""])[:2])
     draw.text((left + pw / 2, top + ph + 22 * s), xlabel, fill=(51, 51, 51), font=label_font, anchor="mt")
     if ylabel:
         tw = int(draw.textlength(ylabel, font=label_font)) + 4 * s
@@ -229,7 +234,9 @@ def render_frame(run: Run, index: int, *, size: tuple[int, int] = SIZE):
         img.paste(side, (4 * s, int(top + ph / 2 - side.height / 2)))
 
     # title: epoch and metrics, "diverged" in red
-    title = " · ".join([f"epoch {frame.epoch}"] + [f"{n} {format_metric(v)}" for n, v in frame.metrics.items()])
+    title = _one_line(
+        " · ".join([f"epoch {frame.epoch}"] + [f"{n} {format_metric(v)}" for n, v in frame.metrics.items()])
+    )
     draw.text((8 * s, 9 * s), title, fill=(34, 34, 34), font=title_font)
     if frame.diverged:
         x = 8 * s + draw.textlength(title, font=title_font)
@@ -237,11 +244,17 @@ def render_frame(run: Run, index: int, *, size: tuple[int, int] = SIZE):
 
     # legend: a swatch and the class name, one row under the axis label
     x, y = left, (height - 20) * s
-    for i, name in enumerate(run.classes):
+    for i, name in enumerate(map(_one_line, run.classes)):
         draw.rounded_rectangle((x, y, x + 10 * s, y + 10 * s), radius=2 * s, fill=tuple(int(c) for c in colors[i]))
         draw.text((x + 14 * s, y + 5 * s), str(name), fill=(34, 34, 34), font=font, anchor="lm")
         x += 14 * s + draw.textlength(str(name), font=font) + 12 * s
     return img.reduce(s)
+
+
+def _one_line(label) -> str:
+    """A label as one line: PIL cannot anchor multi-line text, and a class name with a line break (from a CSV
+    cell, say) is still that class; it is drawn with spaces for the breaks."""
+    return re.sub(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+", " ", str(label))
 
 
 # -- the weight mosaic and the dashboard ----------------------------------------------------------------------
@@ -443,8 +456,7 @@ def to_video(
         raise TypeError(f"run must be a nnviz_widgets Run, got {type(run).__name__}")
     if view not in VIEWS:
         raise ValueError(f"view must be one of {list(VIEWS)}, got {view!r}")
-    if not (isinstance(fps, (int, float)) and 0 < fps <= 120):
-        raise ValueError(f"fps must be a number in (0, 120], got {fps!r}")
+    fps = real("fps", fps, lo=MIN_FPS, hi=120, what="video frames per second")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path ending in .mp4 or .gif, got {type(path).__name__}")
     path = Path(path)
@@ -453,20 +465,17 @@ def to_video(
         raise ValueError(f"path must end in .mp4 or .gif, got {str(path)!r}")
     if not len(run):
         raise ValueError("the run has no frames yet: capture at least one before exporting")
+    progress = flag("progress", progress)
     _need("PIL.Image")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.open("wb").close()
-    except OSError as err:
-        raise OSError(f"could not write the video to {str(path)!r}: {err.strerror or err}") from err
     draw = _renderer(run, view, layer)
     bar = _Progress(path.name, len(run), progress)
     frames = (draw(i) for i in range(len(run)))
     try:
-        if suffix == ".gif":
-            _write_gif(path, frames, fps, bar)
-        else:
-            _write_mp4(path, frames, fps, bar, {"boundary": SIZE, "mosaic": MOSAIC_SIZE}.get(view, DASHBOARD_SIZE))
+        with atomic_path(path, "the video") as tmp:  # a failed export leaves an existing file as it was
+            if suffix == ".gif":
+                _write_gif(tmp, frames, fps, bar)
+            else:
+                _write_mp4(tmp, frames, fps, bar, {"boundary": SIZE, "mosaic": MOSAIC_SIZE}.get(view, DASHBOARD_SIZE))
     finally:
         bar.close()
     return path

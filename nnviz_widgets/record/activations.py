@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._check import integer, is_number
+from .._check import names as check_names
 from ..run.codec import Encoded, encode
 from ._hooks import rows_hooked
 from .twin import Twin
@@ -27,7 +29,8 @@ def choose_sample(n: int, sample, seed: int = 0) -> np.ndarray:
     >>> choose_sample(5, 10).tolist(), choose_sample(100, [3, 1, 4]).tolist()
     ([0, 1, 2, 3, 4], [3, 1, 4])
     """
-    if isinstance(sample, (int, np.integer)) and not isinstance(sample, bool):
+    if is_number(sample):
+        sample = integer("sample", sample, what="a number of rows")
         if sample < 3:
             raise ValueError(f"sample must be at least 3 rows (an embedding needs 3 points), got {sample}")
         if sample >= n:
@@ -43,7 +46,7 @@ def choose_sample(n: int, sample, seed: int = 0) -> np.ndarray:
 
 class ActivationProbe:
     def __init__(self, model: nn.Module, layers: str | Sequence[str] | None, n: int, sample=DEFAULT_SAMPLE):
-        names = [] if layers is None else [layers] if isinstance(layers, str) else list(layers)
+        names = [] if layers is None else check_names("activations", layers)
         modules = dict(model.named_modules())
         missing = [name for name in names if name not in modules or name == ""]
         if missing:

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._check import flag, integer
+from .._check import names as check_names
 from ..run.codec import Encoded, encode
 from ..run.run import Histogram
 
@@ -47,7 +49,7 @@ def histogram_layers(model: nn.Module, layers: str | Sequence[str] | None = None
     found = {name: m for name, m in model.named_modules() if isinstance(m, HIST_TYPES)}
     if layers is None:
         return found
-    names = [layers] if isinstance(layers, str) else list(layers)
+    names = check_names("histograms", layers)
     modules = dict(model.named_modules())
     out = {}
     for name in names:
@@ -120,10 +122,8 @@ class HistogramProbe:
         bins: int = BINS,
         gradients: bool = False,
     ):
-        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 1024:
-            raise ValueError(f"histogram bins must be an int from 2 to 1024, got {bins!r}")
-        if not isinstance(gradients, bool):
-            raise TypeError(f"gradients must be True or False, got {gradients!r}")
+        bins = integer("bins", bins, lo=2, hi=1024, what="histogram bins")
+        gradients = flag("gradients", gradients)
         self.layers = histogram_layers(model, layers)
         self.bins = int(bins)
         self.gradients = gradients

@@ -54,14 +54,32 @@ def choose_plane(X: np.ndarray, plane) -> Plane:
         labels = (f"PC{i + 1} ({100 * var[i]:.1f} %)", f"PC{j + 1} ({100 * var[j]:.1f} %)")
         return Plane(mean, vt[[i, j]], labels)
     if arr.shape == (2, d) and arr.dtype.kind in "biuf":
-        basis = arr.astype(np.float64)
-        if not np.isfinite(basis).all() or np.linalg.matrix_rank(basis) < 2:
-            raise ValueError("plane: the two basis vectors must be finite and not parallel")
-        return Plane(X64.mean(axis=0), basis, ("u₁", "u₂"))
+        return Plane(X64.mean(axis=0), orthonormal_basis(arr), ("u₁", "u₂"))
     raise ValueError(
         f"plane must be None, a pair of principal-component indices like (0, 2), or a (2, {d}) array of basis "
         f"vectors; got {plane!r}"
     )
+
+
+def orthonormal_basis(basis) -> np.ndarray:
+    """The orthonormal basis of the plane two vectors span: the first vector's direction, then the part of the
+    second orthogonal to it (Gram-Schmidt). Drawing ``(x - origin) @ basis.T`` puts a point where it is only
+    with orthonormal rows; any other basis would stretch or shear the picture, so it is never used as given.
+
+    >>> orthonormal_basis([[2.0, 0.0, 0.0], [1.0, 1.0, 0.0]]).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
+    b = np.asarray(basis, dtype=np.float64)
+    if not np.isfinite(b).all():
+        raise ValueError("plane: the two basis vectors must be finite")
+    scale = np.abs(b).max(axis=1, keepdims=True)  # 1e200-sized vectors: normalise before squaring
+    if not (scale > 0).all():
+        raise ValueError("plane: a basis vector is zero; give two vectors that span a plane")
+    q, r = np.linalg.qr((b / scale).T)
+    if abs(r[1, 1]) <= 1e-9 * abs(r[0, 0]):
+        raise ValueError("plane: the two basis vectors are parallel; give two that are not parallel")
+    q = q.T * np.sign(np.diag(r))[:, None]  # keep each vector's own direction
+    return np.ascontiguousarray(q) + 0.0  # no negative zeros
 
 
 EXACT_SVD = 1000  # up to this many rows or columns the components are exact (LAPACK); beyond, randomized

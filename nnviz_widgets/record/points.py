@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._check import integer, is_number
+
 POINTS = 2000  # rows evaluated per capture; 2,000 puts a 95 % interval of about +-2 points on an accuracy near 50 %
 
 
@@ -27,8 +29,9 @@ def stratified_rows(labels: np.ndarray, points, seed: int = 0) -> np.ndarray:
     n = len(labels)
     if isinstance(points, str) and points == "all":
         return np.arange(n)
-    if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
+    if not is_number(points) or integer("points", points) < 2:
         raise ValueError(f"points must be an int >= 2 (rows drawn and evaluated each capture) or 'all', got {points!r}")
+    points = integer("points", points)
     if points >= n:
         return np.arange(n)
     counts = np.bincount(labels)

@@ -10,12 +10,14 @@ import logging
 import math
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from .._check import flag, integer, is_number, real
 from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
@@ -33,6 +35,9 @@ from .weights import WEIGHT_BYTES, OutputProbe, WeightProbe, describe_layer, tra
 log = logging.getLogger("nnviz_widgets")
 
 MAX_CLASSES = 10
+# inputs beyond this are refused: float32 holds up to 3.4e38, and the plane's grid adds a margin to the extent
+FLOAT32_SAFE = 1e37
+PROB_TOL, PROB_SUM_TOL = 1e-3, 1e-2  # float16 models and float32 softmax sums stay well inside
 # default points per side on a plane through wide data: 4,096 rows. Drawn smoothly (bilinear) at 400x400 px, a
 # trained digits model's 64x64 plane differs from evaluating every pixel by 0.0035 in probability on average (less
 # than the frame's uint8 step, 1/254) and in the winning class on 0.11 % of pixels (80x80: 0.0023, 0.07 %; 48x48:
@@ -156,7 +161,7 @@ class Recorder:
     ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-        if output not in ("logits", "probabilities"):
+        if not isinstance(output, str) or output not in ("logits", "probabilities"):
             raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
         if accuracy not in ("sample", "full"):
             raise ValueError(f"accuracy must be 'sample' (on the points) or 'full' (every row of X), got {accuracy!r}")
@@ -199,7 +204,7 @@ class Recorder:
         self._cache: dict = {}
         self._lock = threading.Lock()
         self._weights = WeightProbe(self.model, layers, weight_bytes)
-        record_outputs = flat.shape[1] == 2 if outputs is None else bool(outputs)
+        record_outputs = flat.shape[1] == 2 if outputs is None else flag("outputs", outputs)
         self._outputs = OutputProbe(
             self.model, self._weights.layers if record_outputs else {}, (len(ys), len(xs)), _output_grid(output_grid)
         )
@@ -289,6 +294,9 @@ class Recorder:
             tick, self.ticks = self.ticks, self.ticks + 1
             if tick == 0 and epoch is None:
                 self._epoch_offset = int(_fingerprint(self.model) != self._untrained)
+            if force and not self.schedule.room(len(self.run)):
+                self._cost.returned()
+                return None  # max_frames is a hard bound, forced captures included
             if not force:
                 if not self.schedule.keep(tick, len(self.run)):
                     self._cost.returned()
@@ -391,7 +399,8 @@ class Recorder:
         if not isinstance(out, torch.Tensor):
             raise TypeError(
                 f"the model returned {type(out).__name__}, not a tensor: the recorder needs a model whose "
-                "forward returns (N, K) logits; wrap it, e.g. nn.Sequential(model, PickLogits())"
+                "forward returns (N, K) logits; wrap it in a module whose forward returns that tensor, "
+                "e.g. `return self.net(x)[0]` for a model that returns (logits, ...)"
             )
         k = len(self.classes)
         if out.ndim != 2 or out.shape[0] != len(inputs) or not (out.shape[1] >= k or (out.shape[1] == 1 and k == 2)):
@@ -399,6 +408,8 @@ class Recorder:
                 f"the model's output has shape {tuple(out.shape)} for {len(inputs)} inputs; expected (N, K) with "
                 f"K >= {k} (the number of classes), or (N, 1) for two classes"
             )
+        if self.output == "probabilities":
+            self._check_probabilities(out)
         if out.shape[1] == 1:
             p1 = out[:, 0] if self.output == "probabilities" else torch.sigmoid(out[:, 0])
             return torch.stack([1 - p1, p1], dim=1)
@@ -407,18 +418,44 @@ class Recorder:
         probs = out if self.output == "probabilities" else torch.softmax(out.float().t().contiguous(), dim=0).t()
         return probs[:, :k]
 
+    def _check_probabilities(self, out: torch.Tensor) -> None:
+        """With ``output="probabilities"``: every finite row must be probabilities (in [0, 1], summing to 1 over
+        all columns when there are several), else the view would clip raw logits silently. At construction
+        this raises; during training (a model that drifts, say) it warns once and records what it gets."""
+        out = out.detach().float()
+        o = out[torch.isfinite(out).all(dim=1)]
+        bad = (o < -PROB_TOL).any(dim=1) | (o > 1 + PROB_TOL).any(dim=1)
+        if out.shape[1] > 1:
+            bad |= (o.sum(dim=1) - 1).abs() > PROB_SUM_TOL
+        if not bool(bad.any()):
+            return
+        first = o[bad][0].tolist()[:6]
+        message = (
+            f"output='probabilities', but {int(bad.sum())} of {len(o)} rows of the model's output are not "
+            f"probabilities (one is {[round(v, 4) for v in first]}): values must be in [0, 1] and each row sum to 1. "
+            "If the model returns logits, use output='logits' (the default)"
+        )
+        if getattr(self, "_trial", True):
+            raise ValueError(message)
+        if not getattr(self, "_warned_probabilities", False):
+            self._warned_probabilities = True
+            warnings.warn(message, RuntimeWarning, stacklevel=4)
+
     def _check_model_output(self) -> dict[str, tuple[int, ...]]:
         """One trial forward on a few points, so a wrong model fails at construction, not mid-training.
         Returns the shape of one row of what each recorded Linear layer reads before it was flattened
         (``weights.traced_inputs``): a Linear after a convolution is drawn by the convolution's channels x h x w."""
         try:
             with traced_inputs(self.model, self._weights.layers) as inputs:
-                self._probabilities("trial", self.X[:4])
+                self._trial = True
+                self._probabilities("trial", self.X[: min(len(self.X), 64)])
         except RuntimeError as err:
             rows = f"{self.X.shape[1]} features" if self.X.ndim == 2 else "x".join(map(str, self.X.shape[1:]))
             raise ValueError(
                 f"the model could not run on X of shape {self.X.shape} (float32 rows of {rows}): {err}"
             ) from err
+        finally:
+            self._trial = False
         return inputs
 
 
@@ -455,6 +492,14 @@ def check_X(X) -> np.ndarray:
             f"X has {math.prod(arr.shape[1:])} feature; the decision boundary is drawn on a plane, so X needs at "
             "least 2 columns"
         )
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+        big = np.abs(arr.reshape(len(arr), -1)).max(axis=1) > FLOAT32_SAFE
+        if big.any():
+            raise ValueError(
+                f"X has {int(big.sum())} rows with values beyond float32's range (|x| > {FLOAT32_SAFE:.0e}, first at "
+                f"row {int(np.argmax(big))}; the model computes in float32, so they would be inf): rescale X, e.g. "
+                "X = (X - X.mean(0)) / X.std(0)"
+            )
     arr = arr.astype(np.float32, copy=False)
     bad = ~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1)
     if bad.any():
@@ -484,10 +529,7 @@ def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
         raise ValueError(f"y must be 1-D (one label per row of X), got shape {np.shape(y)}")
     if len(arr) != n:
         raise ValueError(f"len(X) is {n} but len(y) is {len(arr)}: they need one label per row")
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise ValueError("y holds non-integer numbers; labels must be integers or strings (class names)")
-        arr = arr.astype(np.int64)
+    arr = _labels(arr)
     if classes is None:
         order = sorted(set(arr.tolist()), key=lambda v: (str(type(v)), v))
     else:
@@ -495,7 +537,7 @@ def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
             raise TypeError(f"classes must be a list of labels (the class order), got {classes!r}")
         order = list(classes)
         if len(set(map(str, order))) != len(order):
-            raise ValueError(f"classes has duplicates: {order}")
+            raise ValueError(f"classes has duplicates (or labels that read the same, like 1 and '1'): {order}")
         unknown = sorted({str(v) for v in arr.tolist()} - {str(c) for c in order})
         if unknown:
             raise ValueError(f"y has labels {unknown[:5]} that are not in classes={order}")
@@ -508,13 +550,10 @@ def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
 
 
 def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(grid, (int, np.integer)) and not isinstance(grid, bool):
-        nx = ny = int(grid)
-    elif isinstance(grid, (tuple, list)) and len(grid) == 2:
-        try:
-            nx, ny = (int(g) for g in grid)
-        except (TypeError, ValueError):
-            raise TypeError(f"grid must be an int or a pair (nx, ny) of ints, got {grid!r}") from None
+    if is_number(grid):
+        nx = ny = integer("grid", grid, what="points per side")
+    elif isinstance(grid, (tuple, list, np.ndarray)) and len(grid) == 2:
+        nx, ny = (integer("grid", g, what="a pair (nx, ny) of points per side") for g in grid)
     else:
         raise TypeError(f"grid must be an int or a pair (nx, ny), got {grid!r}")
     if not (2 <= nx <= 2000 and 2 <= ny <= 2000):
@@ -526,11 +565,16 @@ def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
         xmax, ymax = hi + pad
     else:
         try:
-            xmin, xmax, ymin, ymax = (float(v) for v in extent)
+            xmin, xmax, ymin, ymax = (real("extent", v) for v in extent)
         except (TypeError, ValueError):
-            raise ValueError(f"extent must be (xmin, xmax, ymin, ymax), got {extent!r}") from None
+            raise ValueError(f"extent must be (xmin, xmax, ymin, ymax), finite numbers, got {extent!r}") from None
         if not (xmin < xmax and ymin < ymax) or not all(map(math.isfinite, (xmin, xmax, ymin, ymax))):
             raise ValueError(f"extent needs finite xmin < xmax and ymin < ymax, got {extent!r}")
+        if max(abs(xmin), abs(xmax), abs(ymin), abs(ymax), xmax - xmin, ymax - ymin) > FLOAT32_SAFE:
+            raise ValueError(
+                f"extent {extent!r} reaches beyond float32's range (|v| > {FLOAT32_SAFE:.0e}), where the model "
+                "computes: every grid point would be inf; give an extent around the data"
+            )
     return np.linspace(xmin, xmax, nx), np.linspace(ymin, ymax, ny)
 
 
@@ -545,25 +589,50 @@ def _histogram_probe(model: nn.Module, histograms, gradients, bins) -> Histogram
 
 
 def _output_grid(size) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
-        raise ValueError(f"output_grid must be an int >= 2 (points per side of the neuron-output grid), got {size!r}")
-    return int(size)
+    return integer("output_grid", size, lo=2, what="points per side of the neuron-output grid")
 
 
 def _epoch(epoch) -> int:
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
-        raise ValueError(f"epoch must be an int (or None for the capture's number), got {epoch!r}")
-    return int(epoch)
+    return integer("epoch", epoch, what="or None for the capture's number")
 
 
 def _metric(name: str, value) -> float:
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"metric {name!r} is a tensor of {value.numel()} values; pass one number (loss.item())")
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, torch.Tensor) and value.numel() != 1:
+        raise ValueError(f"metric {name!r} is a tensor of {value.numel()} values; pass one number (loss.item())")
+    if isinstance(value, torch.Tensor) and value.dtype.is_floating_point:
+        return float(value.item())  # NaN and inf are kept: they mark a diverged frame
+    if isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        if np.ndim(value) == 0:
+            return float(value)
+    if not is_number(value):
         raise TypeError(f"metric {name!r} must be a number, got {type(value).__name__}")
     return float(value)
+
+
+def _labels(arr: np.ndarray) -> np.ndarray:
+    """Labels as integers or strings, one kind: None, NaN, non-integral numbers, labels of two kinds that could
+    read the same (``1`` and ``"1"``) are refused, never merged or truncated."""
+    if arr.dtype.kind == "b":
+        return arr
+    if arr.dtype.kind == "O":
+        values = arr.tolist()
+        kinds = {"text" if isinstance(v, (str, np.str_)) else "number" if is_number(v) else "other" for v in values}
+        if "other" in kinds:
+            bad = next(v for v in values if not (isinstance(v, str) or is_number(v)))
+            raise ValueError(f"y holds {bad!r} (at row {values.index(bad)}); labels must be integers or strings")
+        if kinds == {"text", "number"}:
+            raise ValueError(
+                "y mixes numbers and strings (e.g. 1 and '1'), which would be merged or split silently; "
+                "use one kind, e.g. y = [str(v) for v in y]"
+            )
+        arr = np.array(values, dtype=np.float64 if kinds == {"number"} else str) if values else arr
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise ValueError("y holds non-integer numbers (or NaN); labels must be integers or strings (class names)")
+        return arr.astype(np.int64)
+    if arr.dtype.kind not in "iuUS":
+        raise TypeError(f"y must hold integer or string labels, got dtype {arr.dtype}")
+    return arr
 
 
 def _predictions(probs: np.ndarray, finite: bool) -> np.ndarray:

@@ -16,13 +16,17 @@ one (capture 0 is always a frame):
   frames are spaced ever wider (log-spaced) so the budget lasts: with ``max_frames=1000`` (``every=1``) 10,000
   captures keep 728 frames, the newest 15 captures behind the live one, and frames keep coming for about 4
   million captures.
-  Once the budget is spent only forced captures (``capture(force=True)``) add frames. Pass ``expected`` when
-  you know the run's length to get evenly spaced frames instead.
+  Pass ``expected`` when you know the run's length to get evenly spaced frames instead.
+
+``max_frames`` is a hard bound either way: once that many frames are held, no capture adds one, not even a
+forced one, and a run longer than ``expected`` stops recording at the bound instead of growing past it.
 """
 
 from __future__ import annotations
 
 import math
+
+from .._check import integer
 
 LEVELS = 16  # log-spaced levels after the dense half, when the run's length is unknown
 
@@ -43,14 +47,11 @@ class CaptureSchedule:
     """
 
     def __init__(self, every: int = 1, max_frames: int | None = None, expected: int | None = None):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive int (keep every n-th capture), got {every!r}")
-        if max_frames is not None and (
-            isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 2
-        ):
-            raise ValueError(f"max_frames must be an int >= 2 or None (no limit), got {max_frames!r}")
-        if expected is not None and (not isinstance(expected, int) or expected < 1):
-            raise ValueError(f"expected must be a positive int (captures the run will make) or None, got {expected!r}")
+        every = integer("every", every, lo=1, what="keep every n-th capture")
+        if max_frames is not None:
+            max_frames = integer("max_frames", max_frames, lo=2, what="or None for no limit")
+        if expected is not None:
+            expected = integer("expected", expected, lo=1, what="the number of captures the run will make, or None")
         self.every = every
         self.max_frames = max_frames
         self.expected = expected
@@ -78,7 +79,13 @@ class CaptureSchedule:
         return 0
 
     def keep(self, tick: int, frames: int) -> bool:
-        if self.max_frames is not None and self.expected is not None and frames >= self.max_frames - 1:
-            return False  # more captures than expected: the bound holds (the last slot stays for a forced final one)
+        if self.max_frames is not None and frames >= self.max_frames - (self.expected is not None):
+            # a hard bound, even when the run makes more captures than `expected` said (with `expected`, the
+            # last slot stays for a forced final capture, as fit() makes)
+            return False
         k = self.stride(frames)
         return k > 0 and tick % k == 0
+
+    def room(self, frames: int) -> bool:
+        """Whether a forced capture may still add a frame (``max_frames`` bounds forced ones too)."""
+        return self.max_frames is None or frames < self.max_frames

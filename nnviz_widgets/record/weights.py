@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._check import _as_int, is_number
+from .._check import names as check_names
 from ..run.codec import Encoded, encode
 from ._hooks import rows_hooked
 from .twin import Twin
@@ -59,7 +61,7 @@ def weight_layers(
     found = {name: m for name, m in model.named_modules() if isinstance(m, WEIGHT_TYPES)}
     if layers is None:
         return found if budget is None else _within_budget(found, budget)
-    names = [layers] if isinstance(layers, str) else list(layers)
+    names = check_names("layers", layers)
     modules = dict(model.named_modules())
     out = {}
     for name in names:
@@ -94,6 +96,8 @@ def _tiles(m: nn.Module) -> int:
 def check_weight_bytes(weight_bytes) -> int | None:
     if weight_bytes is None:
         return None
+    if is_number(weight_bytes) and _as_int(weight_bytes) is not None:
+        weight_bytes = _as_int(weight_bytes)
     if isinstance(weight_bytes, bool) or not isinstance(weight_bytes, (int, np.integer)) or weight_bytes < 0:
         raise ValueError(
             f"weight_bytes must be a number of bytes per frame (>= 0) or None (every Linear and Conv2d layer), "

@@ -10,9 +10,13 @@ missing package (s3fs, gcsfs, adlfs), missing credentials, a bucket that does no
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import stat
 from pathlib import Path
+
+from .records import NotARunError
 
 
 def is_url(path) -> bool:
@@ -32,8 +36,36 @@ class LocalStore:
     def file(self, name: str) -> Path:
         return self.path / name
 
+    def inside(self, name: str) -> Path:
+        """The path of file ``name`` of the run, for reading: a regular file inside the run's directory, else a
+        NotARunError (a symlink leading out of the run, a FIFO that would block ``open`` forever, a device such
+        as /dev/zero that never ends). A file not there yet is returned as is (its reader says so)."""
+        target = self.path / name
+        try:
+            st = os.stat(target)  # follows symlinks and never opens: a FIFO cannot block here
+        except (FileNotFoundError, NotADirectoryError):
+            return target  # opening it raises what callers already handle
+        except OSError as err:
+            raise NotARunError(f"{str(target)!r} cannot be read: {err.strerror or err}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise NotARunError(
+                f"{str(target)!r} is not a regular file (a FIFO, a device or a folder); a run holds files"
+            )
+        root, real = self.path.resolve(), target.resolve()
+        if real != root and root not in real.parents:
+            raise NotARunError(
+                f"{str(target)!r} leads outside the run (to {str(real)!r}); a run's files stay inside it"
+            )
+        return target
+
     def read(self, name: str, timeout: float | None = None) -> bytes:
-        return (self.path / name).read_bytes()
+        with open(self.inside(name), "rb") as f:
+            return f.read(os.fstat(f.fileno()).st_size)  # bounded by the file's real size
+
+    def lock(self) -> WriterLock:
+        """Hold the run's writer lock (one writer per run directory, across processes); FileExistsError when
+        another process holds it. The OS drops it when the holder exits, so a killed writer leaves none."""
+        return WriterLock(self.path / LOCK)
 
     def read_many(self, names: list[str]) -> dict[str, bytes]:
         out = {}
@@ -45,7 +77,7 @@ class LocalStore:
         return out
 
     def read_range(self, name: str, start: int, end: int) -> bytes:
-        with open(self.path / name, "rb") as f:
+        with open(self.inside(name), "rb") as f:
             f.seek(start)
             return f.read(end - start)
 
@@ -87,6 +119,32 @@ class LocalStore:
 
     def child(self, name: str) -> LocalStore:
         return LocalStore(self.path / name)
+
+
+LOCK = ".writer.lock"  # held (flock) by the process writing the run
+
+
+class WriterLock:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._fd)
+            self._fd = None
+            raise FileExistsError(
+                f"path={str(path.parent)!r}: another process is writing a run there right now; choose another "
+                "path, or wait for it to end"
+            ) from None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+    __del__ = release  # a writer dropped without close() must not hold its run forever
 
 
 class FsspecStore:

@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import FsspecStore, LocalStore, RemoteStoreError, is_url, store_for
+from .._check import flag, real
+from .backends import LOCK, FsspecStore, LocalStore, RemoteStoreError, is_url, store_for
 from .records import (
     MAGIC,
     NotARunError,
@@ -354,7 +355,7 @@ class RunWriter:
         self._last: Frame | None = None
         self._status_at = 0.0
         self._bytes = 0
-        _prepare(self.store, overwrite)
+        self._writer_lock = _prepare(self.store, overwrite)
         for name, array in (("points", run.points), ("labels", run.labels)):
             dtype = "<f4" if name == "points" else "<i8"
             self.store.write(f"{name}.npy", _npy(np.ascontiguousarray(array, dtype=dtype)))
@@ -562,6 +563,8 @@ class RunWriter:
         if self.segmented:
             self._uploader.join(timeout=5)
         self._write_status("ended")
+        if self._writer_lock is not None:
+            self._writer_lock.release()
         _OPEN_WRITERS.discard(self)
 
     def __repr__(self) -> str:
@@ -574,11 +577,34 @@ def _npy(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _prepare(store, overwrite: bool) -> None:
-    """Refuse a path holding a run (or anything else) unless ``overwrite``; then make sure it is writable."""
+def _prepare(store, overwrite: bool):
+    """Refuse a path holding a run (or anything else) unless ``overwrite``; then make sure it is writable.
+    Locally, returns the writer lock it takes first, so two processes starting on one new path cannot both
+    pass these checks: one wins, the other gets a FileExistsError (None for other stores)."""
     if isinstance(store, LocalStore) and store.path.exists() and not store.path.is_dir():
         raise FileExistsError(f"path={store.url!r} is a file; a run is written to a directory")
-    names = store.list()
+    if isinstance(store, LocalStore):
+        here = store.path.resolve()
+        for writer in list(_OPEN_WRITERS):  # a writer of this process on the same path: a re-run cell
+            if isinstance(writer.store, LocalStore) and not writer._closed and writer.store.path.resolve() == here:
+                if not overwrite:
+                    raise FileExistsError(
+                        f"path={store.url!r}: a Recorder of this process is still writing a run there; pass "
+                        "overwrite=True (it is closed first) or close it with rec.writer.close()"
+                    )
+                writer.close()
+    lock = store.lock() if isinstance(store, LocalStore) else None
+    try:
+        _check_target(store, overwrite)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return lock
+
+
+def _check_target(store, overwrite: bool) -> None:
+    names = [n for n in store.list() if n != LOCK]
     if names:
         has_run = MANIFEST in names
         if has_run:
@@ -649,7 +675,7 @@ class StoredRun(Run):
         else:
             self._frames_name = manifest.get("frames", FRAMES)
             self._index_name = manifest.get("index")
-            self._mapped = _MappedFile(store.file(self._frames_name))
+            self._mapped = _MappedFile(store.inside(self._frames_name))
             self._frames = IndexedFrames(self._mapped.read, self.url)
 
     # -- local directory --
@@ -672,7 +698,7 @@ class StoredRun(Run):
             data, base = self._mapped.view(), 0
         else:
             try:
-                with open(self.store.file(self._frames_name), "rb") as f:
+                with open(self.store.inside(self._frames_name), "rb") as f:
                     f.seek(self._offset)
                     data, base = f.read(), self._offset
             except FileNotFoundError:
@@ -928,10 +954,11 @@ def open_run(
     >>> run = nnv.open_run("s3://bucket/runs/moons", follow=True)   # doctest: +SKIP
     >>> nnv.DecisionBoundary(run)                                    # doctest: +SKIP
     """
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
-        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
-    if poll is not None and (isinstance(poll, bool) or not isinstance(poll, (int, float)) or not poll > 0):
-        raise ValueError(f"poll must be a positive number of seconds, got {poll!r}")
+    if timeout is not None:
+        timeout = real("timeout", timeout, lo=0, what="seconds to wait for the run to appear, or None: forever")
+    if poll is not None:
+        poll = real("poll", poll, lo=0, hi=3600, lo_open=True, what="seconds between checks for new frames")
+    follow = flag("follow", follow)
     store = store_for(path, storage_options)
     poll = poll if poll is not None else (0.2 if store.remote else 0.05)
     if follow:
@@ -1044,6 +1071,8 @@ def runs(root, *, storage_options: dict | None = None) -> RunTable:
     >>> table = nnv.runs("runs")            # doctest: +SKIP
     >>> nnv.Dashboard(table["moons"])       # doctest: +SKIP
     """
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path or a URL such as 's3://bucket/runs', got {type(root).__name__}")
     store = store_for(root, storage_options)
     if not store.exists():
         raise FileNotFoundError(f"root={store.url!r} does not exist")

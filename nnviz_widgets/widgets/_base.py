@@ -10,6 +10,7 @@ import uuid
 import anywidget
 import traitlets as t
 
+from .._check import integer, is_number
 from ..run import Run
 from ._stream import KEEP_STATE, FrameSender, StateKeeper, check_budget, resolve_transport
 
@@ -46,11 +47,33 @@ def pixels(name: str, value) -> int:
     >>> pixels("width", 480)
     480
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if not is_number(value) or value != value:
         raise TypeError(f"{name} must be a number of pixels, got {value!r}")
+    value = float(value)
     if not 1 <= value <= 10_000:
         raise ValueError(f"{name} must be between 1 and 10,000 px, got {value!r}")
     return int(value)
+
+
+class Int(t.Int):
+    """An int trait that also takes NumPy integers (and floats that are whole numbers), never truncating."""
+
+    def validate(self, obj, value):
+        if not isinstance(value, int) and is_number(value):
+            try:
+                value = integer(self.name, value)
+            except ValueError as err:
+                raise t.TraitError(str(err)) from None
+        return super().validate(obj, value)
+
+
+class Float(t.Float):
+    """A float trait that also takes NumPy numbers."""
+
+    def validate(self, obj, value):
+        if not isinstance(value, float) and is_number(value):
+            value = float(value)
+        return super().validate(obj, value)
 
 
 def source_run(source) -> Run:
@@ -78,9 +101,9 @@ class FrameView(anywidget.AnyWidget):
     # one id per widget: anywidget gives each JS view its own proxy of the model, the front-end keys its
     # per-model state (frames, playback) by this instead
     _uid = t.Unicode().tag(sync=True)
-    epoch = t.Int(0).tag(sync=True)  # index of the frame shown (0-based position in the run)
+    epoch = Int(0).tag(sync=True)  # index of the frame shown (0-based position in the run)
     playing = t.Bool(False).tag(sync=True)
-    speed = t.Float(10.0).tag(sync=True)  # frames per second when playing
+    speed = Float(10.0).tag(sync=True)  # frames per second when playing
     loop = t.Bool(True).tag(sync=True)
     follow = t.Bool(True).tag(sync=True)  # jump to each new frame as it arrives
 

@@ -18,6 +18,7 @@ import threading
 import time
 import weakref
 
+from .._check import _as_int, is_number
 from ..run import Frame, Run
 from ..run.codec import wire
 
@@ -25,6 +26,7 @@ LIVE_INTERVAL = 0.04  # s between live frames: ~25 per second, what a person can
 IDLE = 0.25  # s without a capture before backfilling the history
 BATCH_BYTES = 1_000_000  # per backfill message; Chromium takes ~3-5 ms per message plus ~20 MB/s
 BACKFILL_RATE = 8_000_000  # bytes/s while backfilling, below what the browser can take
+IDLE_EXIT = 5.0  # s with nothing to send before the sender thread ends (the next frame or sync starts another)
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +50,25 @@ class FrameSender:
         self._closed = False
         self._in_flight = 0  # frames taken from _unsent whose message is being sent
         self._unsubscribe = run.subscribe(self._on_frame)
-        self._thread = threading.Thread(target=self._loop, name=f"nnviz-sender-{id(widget):x}", daemon=True)
-        self._thread.start()
+        # the thread runs only while there is something to send: a view that is no longer shown (a re-run
+        # cell) or whose run has ended holds no thread, so threads never pile up with views
+        self._thread: threading.Thread | None = None
+
+    def _wake(self) -> None:
+        """Under ``_cond``: notify the sender thread, starting one when none runs."""
+        if self._closed:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name=f"nnviz-sender-{id(self.widget):x}", daemon=True)
+            self._thread.start()
+        self._cond.notify()
 
     # -- called from other threads -----------------------------------------------------------------
     def _on_frame(self, frame: Frame) -> None:
         with self._cond:
             self._unsent.add(frame.index)
             self._last_capture = time.monotonic()
-            self._cond.notify()
+            self._wake()
 
     def sync(self, have: list, seen_seq: int | None) -> None:
         """The browser holds the frames in ``have`` (half-open ranges) and has seen messages up to ``seen_seq``."""
@@ -69,7 +81,8 @@ class FrameSender:
                 in_flight = seen_seq is not None and self._sent_seq.get(i, -1) > limit
                 if i not in held and not in_flight:
                     self._unsent.add(i)
-            self._cond.notify()
+            if self._unsent:
+                self._wake()
 
     def close(self) -> None:
         self._unsubscribe()
@@ -97,8 +110,11 @@ class FrameSender:
         while True:
             with self._cond:
                 while not self._unsent and not self._closed:
-                    self._cond.wait()
+                    if not self._cond.wait(IDLE_EXIT) and not self._unsent:
+                        self._thread = None  # idle: end; _wake starts a new thread for the next frame
+                        return
                 if self._closed:
+                    self._thread = None
                     return
                 now = time.monotonic()
                 if now - self._last_capture < IDLE:
@@ -206,6 +222,8 @@ def check_budget(keep_state) -> int:
     """
     if keep_state is None or keep_state is False:
         return 0
+    if is_number(keep_state) and not isinstance(keep_state, int) and _as_int(keep_state) is not None:
+        keep_state = _as_int(keep_state)
     if isinstance(keep_state, bool) or not isinstance(keep_state, int) or keep_state < 0:
         raise ValueError(
             f"keep_state must be a number of bytes (an int >= 0; 0 or None keeps no history), got {keep_state!r}"
@@ -289,9 +307,8 @@ class StateKeeper:
         self._closed = False
         self.push_history()  # a view made after training gets its history without asking for it
         self.push_live()
+        self._thread: threading.Thread | None = None  # runs while captures come, ends when idle (as FrameSender's)
         self._unsubscribe = run.subscribe(self._on_frame)
-        self._thread = threading.Thread(target=self._loop, name=f"nnviz-state-{id(widget):x}", daemon=True)
-        self._thread.start()
         _keepers.add(self)
         _hook_cells()
 
@@ -351,6 +368,9 @@ class StateKeeper:
         now = time.monotonic()
         with self._cond:
             self._last_capture = now
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._loop, name=f"nnviz-state-{id(self.widget):x}", daemon=True)
+                self._thread.start()
             self._cond.notify()
         # The newest frame goes out from the capturing thread (the notebook cell's) when it is due: Colab
         # delivers what a running cell sends; the sender thread takes frames that arrive closer together.
@@ -372,11 +392,18 @@ class StateKeeper:
         while True:
             with self._cond:
                 while not self._closed and self._last_capture <= max(self._last_history, self._last_live_check):
-                    self._cond.wait()  # nothing new since the last push: sleep until a capture
+                    # nothing new since the last push: sleep until a capture, or end when idle (the next starts one)
+                    if not self._cond.wait(IDLE_EXIT) and self._last_capture <= max(
+                        self._last_history, self._last_live_check
+                    ):
+                        self._thread = None
+                        return
                 if self._closed:
+                    self._thread = None
                     return
                 self._cond.wait(LIVE_INTERVAL)
                 if self._closed:
+                    self._thread = None
                     return
                 now = time.monotonic()
                 idle = now - self._last_capture >= (IDLE if self.live else HISTORY_IDLE)

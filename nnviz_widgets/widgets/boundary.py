@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import traitlets as t
 
+from .._check import flag, text
 from ..run import Run
-from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, FrameView, pixels, source_run
+from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, Float, FrameView, Int, pixels, source_run
 
 
 class DecisionBoundary(FrameView):
@@ -29,15 +30,15 @@ class DecisionBoundary(FrameView):
 
     controls = t.Bool(True).tag(sync=True)
     show_points = t.Bool(True).tag(sync=True)
-    extent = t.List(t.Float()).tag(sync=True)
-    grid_shape = t.List(t.Int()).tag(sync=True)
+    extent = t.List(Float()).tag(sync=True)
+    grid_shape = t.List(Int()).tag(sync=True)
     classes = t.List(t.Unicode()).tag(sync=True)
     colors = t.List(t.Unicode()).tag(sync=True)
     points = t.Bytes(b"").tag(sync=True)  # float32 little-endian (N, 2)
     labels = t.Bytes(b"").tag(sync=True)  # uint8 (N,) true class index
     axis_labels = t.List(t.Unicode(), default_value=["x₁", "x₂"]).tag(sync=True)
-    width = t.Int(480).tag(sync=True)
-    height = t.Int(400).tag(sync=True)
+    width = Int(480).tag(sync=True)
+    height = Int(400).tag(sync=True)
     title = t.Unicode("").tag(sync=True)
 
     def __init__(
@@ -57,11 +58,11 @@ class DecisionBoundary(FrameView):
         run = source_run(source)
         super().__init__(
             run,
-            controls=controls,
-            show_points=show_points,
+            controls=flag("controls", controls),
+            show_points=flag("show_points", show_points),
             width=pixels("width", width),
             height=pixels("height", height),
-            title=title,
+            title=text("title", title),
             **boundary_state(run),
             **player,
         )

@@ -30,7 +30,8 @@ import ipywidgets
 import numpy as np
 import traitlets as t
 
-from ._base import bundle, source_run
+from . import _stream
+from ._base import bundle, pixels, source_run
 
 REDRAW = 0.25  # s between redraws while frames arrive
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class MetricCurves(ipywidgets.VBox):
         if metrics is not None and (isinstance(metrics, str) or not isinstance(metrics, (list, tuple))):
             raise TypeError(f"metrics must be a list of metric names, e.g. ['loss'], got {metrics!r}")
         self._only = None if metrics is None else [str(m) for m in metrics]
-        self._size = (int(width), int(height))
+        self._size = (int(pixels("width", width)), int(pixels("height", height)))
         self._x = bq.LinearScale(min=0.0, max=1.0)
         self._cursor = _Cursor(_uid=uuid.uuid4().hex)
         self._figures: dict[str, bq.Figure] = {}
@@ -136,9 +137,9 @@ class MetricCurves(ipywidgets.VBox):
         self._closed = False
         self._lock = threading.Lock()  # one redraw at a time (the thread, or redraw() from the caller)
         self.redraw()
+        self._last_redraw = 0.0
+        self._thread: threading.Thread | None = None  # runs while redraws are due, ends when idle
         self._unsubscribe = self.run.subscribe(self._on_frame)
-        self._thread = threading.Thread(target=self._loop, name=f"nnviz-curves-{id(self):x}", daemon=True)
-        self._thread.start()
 
     # -- public -------------------------------------------------------------------------------------------
     @property
@@ -309,17 +310,22 @@ class MetricCurves(ipywidgets.VBox):
     def _on_frame(self, _frame) -> None:
         with self._cond:
             self._stale = True
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._loop, name=f"nnviz-curves-{id(self):x}", daemon=True)
+                self._thread.start()
             self._cond.notify()
 
     def _loop(self) -> None:
-        last = 0.0
         while True:
             with self._cond:
                 while not self._stale and not self._closed:
-                    self._cond.wait()
+                    if not self._cond.wait(_stream.IDLE_EXIT) and not self._stale:
+                        self._thread = None  # idle: the next frame starts another
+                        return
                 if self._closed:
+                    self._thread = None
                     return
-                wait = REDRAW - (time.monotonic() - last)
+                wait = REDRAW - (time.monotonic() - self._last_redraw)
                 if wait > 0:
                     self._cond.wait(wait)
                     continue
@@ -328,4 +334,4 @@ class MetricCurves(ipywidgets.VBox):
                 self.redraw()
             except Exception:  # noqa: BLE001 - a closed comm must not kill the thread silently
                 log.exception("nnviz_widgets: redrawing the curves failed")
-            last = time.monotonic()
+            self._last_redraw = time.monotonic()

@@ -11,7 +11,8 @@ import threading
 
 import ipywidgets
 
-from ._base import source_run
+from .._check import names as check_names
+from ._base import pixels, source_run
 from ._stream import KEEP_STATE
 from .boundary import DecisionBoundary
 from .curves import MetricCurves
@@ -51,6 +52,7 @@ class Dashboard(ipywidgets.VBox):
         run = source_run(source)
         stream = {"transport": transport, "keep_state": keep_state}  # for every view and the player
         wanted = _check_views(views)
+        width, height = pixels("width", width), pixels("height", height)
         self.run = run
         self.training = training
         self.views: dict[str, ipywidgets.Widget] = {}
@@ -148,7 +150,7 @@ def _check_views(views) -> list[str]:
         return list(VIEWS)
     if not isinstance(views, (str, list, tuple)):
         raise TypeError(f"views must be a view name or a list of them, from {list(VIEWS)}; got {views!r}")
-    names = [views] if isinstance(views, str) else list(views)
+    names = check_names("views", views)
     unknown = [v for v in names if v not in VIEWS]
     if unknown:
         raise ValueError(f"views: unknown view(s) {unknown}; choose from {list(VIEWS)}")

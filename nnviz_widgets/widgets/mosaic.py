@@ -19,9 +19,10 @@ import math
 
 import traitlets as t
 
+from .._check import flag, integer
 from ..run import Run
 from ..run.codec import DTYPES, Encoded
-from ._base import PLAYER_TRAITS, STREAM_OPTIONS, FrameView, pixels, source_run
+from ._base import PLAYER_TRAITS, STREAM_OPTIONS, FrameView, Int, pixels, source_run
 
 SHOWS = ("weights", "outputs", "change")
 SINCE = ("first", "previous")
@@ -190,13 +191,13 @@ class WeightMosaic(FrameView):
     since = t.Unicode("first").tag(sync=True)  # show="change": since the first frame, or the previous one
     scale = t.Unicode("layer").tag(sync=True)
     tiling = t.Dict().tag(sync=True)  # not `layout`: that name is ipywidgets' CSS Layout
-    tile_size = t.Int(0).tag(sync=True)  # px per tile side; 0 = fit the mosaic into about `width`
+    tile_size = Int(0).tag(sync=True)  # px per tile side; 0 = fit the mosaic into about `width`
     labels = t.Bool(True).tag(sync=True)  # neuron numbers on the tiles
-    page = t.Int(0).tag(sync=True)
-    page_size = t.Int(256).tag(sync=True)
-    pinned = t.Int(-1).tag(sync=True)  # the tile shown enlarged when not hovering (-1: none)
+    page = Int(0).tag(sync=True)
+    page_size = Int(256).tag(sync=True)
+    pinned = Int(-1).tag(sync=True)  # the tile shown enlarged when not hovering (-1: none)
     controls = t.Bool(True).tag(sync=True)
-    width = t.Int(480).tag(sync=True)
+    width = Int(480).tag(sync=True)
     title = t.Unicode("").tag(sync=True)
 
     def __init__(
@@ -222,6 +223,8 @@ class WeightMosaic(FrameView):
         run = source_run(source)
         if not run.layers:
             raise ValueError("the run recorded no layer weights: create the Recorder with layers=None (all) or names")
+        if layer is not None and not isinstance(layer, str):
+            raise TypeError(f"layer must be a module name (a string, e.g. {next(iter(run.layers))!r}), got {layer!r}")
         self._image_shape = _check_image_shape(run, image_shape)
         layer = next(iter(run.layers)) if layer is None else layer
         module = dict(source.model.named_modules()).get(layer) if hasattr(source, "model") else None
@@ -233,8 +236,10 @@ class WeightMosaic(FrameView):
         _check_choice(run, str(layer), show, scale)
         if since not in SINCE:
             raise ValueError(f"since must be one of {SINCE} (the frame a change is measured from), got {since!r}")
-        if not isinstance(page_size, int) or page_size < 1:
-            raise ValueError(f"page_size must be a positive int, got {page_size!r}")
+        page_size = integer("page_size", page_size, lo=1, what="tiles per page")
+        tile_size = integer("tile_size", tile_size, lo=0, what="px per tile, 0 to fit the width")
+        labels, controls = flag("labels", labels), flag("controls", controls)
+        self._arrays = (f"{show}/{layer}",)  # until the paged run is in place (a frame sent first draws as well)
         super().__init__(
             run,
             layer=str(layer),
@@ -243,8 +248,8 @@ class WeightMosaic(FrameView):
             since=since,
             scale=scale,
             tiling=tile_layout(run.layers[layer], show=show, image_shape=self._image_shape, page_size=page_size),
-            tile_size=int(tile_size),
-            labels=bool(labels),
+            tile_size=tile_size,
+            labels=labels,
             page_size=page_size,
             controls=controls,
             width=pixels("width", width),

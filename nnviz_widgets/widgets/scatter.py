@@ -20,10 +20,12 @@ import warnings
 import numpy as np
 import traitlets as t
 
+from .._check import flag, integer, is_number, real, text
 from ..embed import EpochProjector, embed
 from ..run import Grid, Run
 from ..run.codec import encode
-from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, FrameView
+from . import _stream
+from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, Float, FrameView, Int, pixels
 
 MAX_CLASSES = 64  # colours the shader holds
 NO_LABEL = 255
@@ -52,24 +54,24 @@ class EmbeddingScatter(FrameView):
     _bundle = "scatter.js"
     _arrays = ("embedding",)
 
-    dims = t.Int(2).tag(sync=True)
+    dims = Int(2).tag(sync=True)
     coords = t.Bytes(b"").tag(sync=True)  # static data: float32 little-endian (N, dims); NaN rows are not drawn
-    n_points = t.Int(0).tag(sync=True)
+    n_points = Int(0).tag(sync=True)
     labels = t.Bytes(b"").tag(sync=True)  # uint8 (N,) class index, 255 = none
     classes = t.List(t.Unicode()).tag(sync=True)
     colors = t.List(t.Unicode()).tag(sync=True)
-    hidden = t.List(t.Int()).tag(sync=True)  # class indices toggled off in the legend
-    selection = t.List(t.Int()).tag(sync=True)
+    hidden = t.List(Int()).tag(sync=True)  # class indices toggled off in the legend
+    selection = t.List(Int()).tag(sync=True)
     images = t.Bytes(b"").tag(sync=True)  # uint8 (N, h, w[, 3]) thumbnails, or empty
-    image_shape = t.List(t.Int()).tag(sync=True)  # [h, w] or [h, w, 3]
+    image_shape = t.List(Int()).tag(sync=True)  # [h, w] or [h, w, 3]
     density = t.Unicode("off").tag(sync=True)
     fit = t.Unicode("frame").tag(sync=True)  # over epochs: the view fits each frame, or "all" frames at once
-    point_size = t.Float(0.0).tag(sync=True)  # px; 0 = chosen from the number of points
+    point_size = Float(0.0).tag(sync=True)  # px; 0 = chosen from the number of points
     axis_labels = t.List(t.Unicode()).tag(sync=True)
     source_kind = t.Unicode("data").tag(sync=True)  # "data" (one set of coordinates) or "frames"
     controls = t.Bool(True).tag(sync=True)
-    width = t.Int(520).tag(sync=True)
-    height = t.Int(420).tag(sync=True)
+    width = Int(520).tag(sync=True)
+    height = Int(420).tag(sync=True)
     title = t.Unicode("").tag(sync=True)
 
     def __init__(
@@ -93,8 +95,12 @@ class EmbeddingScatter(FrameView):
         **options,
     ):
         player = {k: options.pop(k) for k in list(options) if k in PLAYER_TRAITS | STREAM_OPTIONS}
-        if dims not in (2, 3) or isinstance(dims, bool):
+        if not is_number(dims) or dims not in (2, 3):
             raise ValueError(f"dims must be 2 or 3, got {dims!r}")
+        dims, seed = int(dims), integer("seed", seed, lo=0, hi=2**32 - 1)
+        width, height = pixels("width", width), pixels("height", height)
+        point_size = real("point_size", point_size, lo=0, what="px; 0 chooses from the number of points")
+        controls, title = flag("controls", controls), text("title", title)
         run = getattr(source, "run", source)
         self._projector_thread = None
         if isinstance(run, Run):
@@ -127,11 +133,12 @@ class EmbeddingScatter(FrameView):
             dims=int(dims), coords=coords, n_points=n, labels=labels.astype(np.uint8).tobytes(),
             classes=class_names, colors=[PALETTE[k % len(PALETTE)] for k in range(len(class_names))],
             images=image_bytes, image_shape=image_shape, density=density, fit=fit, point_size=float(point_size),
-            axis_labels=axis, source_kind=kind, width=int(width), height=int(height), title=title,
-            controls=bool(controls), **player,
+            axis_labels=axis, source_kind=kind, width=width, height=height, title=title,
+            controls=controls, **player,
         )  # fmt: skip
-        if self._projector_thread is not None:
-            self._projector_thread.start()
+        if getattr(self, "_projects", False):
+            with self._cond:
+                self._start_projecting()
 
     # -- a recorder's activations, frame by frame ----------------------------------------------------------
     def _from_run(self, run: Run, layer, method, dims, seed, options, known=None):
@@ -158,7 +165,8 @@ class EmbeddingScatter(FrameView):
         self._unsubscribe_source = run.subscribe(self._on_source_frame)
         with self._cond:
             self._todo.extend(range(len(run)))
-        self._projector_thread = threading.Thread(target=self._project_loop, name="nnviz-embed", daemon=True)
+        self._projects = True
+        self._projector_thread = None  # runs while frames wait to be projected (see _start_projecting)
         self._projected = out
         labels = np.asarray(run.labels)[sample]
         return out, len(sample), labels, list(run.classes)
@@ -166,16 +174,27 @@ class EmbeddingScatter(FrameView):
     def _on_source_frame(self, frame) -> None:
         with self._cond:
             self._todo.append(frame.index)
-            self._cond.notify()
+            self._start_projecting()
+
+    def _start_projecting(self) -> None:
+        """Under ``_cond``: wake the projector thread, starting one if none runs (it ends when idle, so views no
+        longer shown hold no thread)."""
+        if self._todo and self._todo[0] >= 0 and self._projector_thread is None:
+            self._projector_thread = threading.Thread(target=self._project_loop, name="nnviz-embed", daemon=True)
+            self._projector_thread.start()
+        self._cond.notify_all()
 
     def _project_loop(self) -> None:
         while True:
             with self._cond:
                 while not self._todo:
-                    self._cond.wait()
+                    if not self._cond.wait(_stream.IDLE_EXIT) and not self._todo:
+                        self._projector_thread = None
+                        return
                 index = self._todo[0]
-            if index < 0:
-                return
+                if index < 0:
+                    self._projector_thread = None
+                    return
             frame = self._source[index]
             try:
                 coords = self._projector.project(frame.arrays[self._name].decode())
@@ -189,14 +208,14 @@ class EmbeddingScatter(FrameView):
 
     def wait_sent(self, timeout: float = 30.0) -> bool:
         """Block until every frame is projected and handed to the front-end (scripts and tests)."""
-        if getattr(self, "_projector_thread", None) is not None:
+        if getattr(self, "_projects", False):
             with self._cond:
                 if not self._cond.wait_for(lambda: not self._todo, timeout):
                     return False
         return super().wait_sent(timeout)
 
     def close(self) -> None:
-        if getattr(self, "_projector_thread", None) is not None:  # None too when construction failed
+        if getattr(self, "_projects", False):  # False too when construction failed
             self._unsubscribe_source()
             with self._cond:
                 self._todo.insert(0, -1)
