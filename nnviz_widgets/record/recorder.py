@@ -44,6 +44,7 @@ PROB_TOL, PROB_SUM_TOL = 1e-3, 1e-2  # float16 models and float32 softmax sums s
 # 0.0061, 0.21 %), for 0.41x the grid rows of 100x100 (benchmarks/bench_dashboard.py, README)
 PLANE_GRID = 64
 CHUNK_ROWS = 8192  # grid rows per forward pass: bounds peak memory on big grids and big models
+GRID_CACHE_BYTES = 64 * 2**20  # a plane grid of input rows up to this size stays on the device between captures
 CHUNK_VALUES = 2**21  # and input values per forward pass (8 MB of float32): 682 rows of 3x32x32 images
 
 
@@ -200,7 +201,6 @@ class Recorder:
         # (or, when its first layer is a Linear on the input, the plane coordinates through that layer folded into
         # the plane)
         self._plane_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-        self._grid_points = self.plane.from_plane(self._plane_points).reshape(-1, *self.X.shape[1:])
         self._cache: dict = {}
         self._lock = threading.Lock()
         self._weights = WeightProbe(self.model, layers, weight_bytes)
@@ -348,7 +348,9 @@ class Recorder:
         model = model or eval_twin(self.model).model
         split = first_linear(model, self.X.shape[1:]) if self._features > 2 else None
         if split is None:
-            return self._probabilities("grid", self._grid_points, model=model)
+            rows = _PlaneRows(self.plane, self._plane_points, self.X.shape[1:])
+            small = rows.nbytes <= GRID_CACHE_BYTES  # kept whole on the device; a bigger grid is made chunk by chunk
+            return self._probabilities("grid", rows[:] if small else rows, model=model)
         layer, rest = split
         w2, b2 = fold_linear(layer, self.plane)
 
@@ -356,6 +358,11 @@ class Recorder:
             return run_after(rest, torch.addmm(b2, p, w2.t()))
 
         return self._probabilities("plane", self._plane_points, forward, model=model)
+
+    @property
+    def _grid_points(self) -> np.ndarray:
+        """Every grid point as an input row of the model (the whole grid at once: for inspection and tests)."""
+        return _PlaneRows(self.plane, self._plane_points, self.X.shape[1:])[:]
 
     @property
     def _features(self) -> int:
@@ -379,19 +386,31 @@ class Recorder:
             )
         dtype = param.dtype if param is not None and param.dtype.is_floating_point else torch.float32
         channels_last = points.ndim == 4 and _channels_last(self.model)
-        key = (name, device, dtype, channels_last)
-        if key not in self._cache:
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
-            inputs = torch.as_tensor(points).to(device=device, dtype=dtype)
+
+        def to_device(rows) -> torch.Tensor:
+            inputs = torch.as_tensor(rows).to(device=device, dtype=dtype)
             if channels_last:  # the layout the model's convolutions run fastest in
                 inputs = inputs.contiguous(memory_format=torch.channels_last)
-            self._cache[key] = inputs
-        inputs = self._cache[key]
+            return inputs
+
+        lazy = not isinstance(points, np.ndarray)
+        if not lazy:
+            key = (name, device, dtype, channels_last)
+            if key not in self._cache:
+                self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
+                self._cache[key] = to_device(points)
+            inputs = self._cache[key]
+        else:  # rows made on demand (a grid too big to keep): each chunk is built, moved and evaluated in turn
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
+            inputs = points
         chunk = max(1, min(CHUNK_ROWS, CHUNK_VALUES // max(1, math.prod(points.shape[1:]))))
         model = model or eval_twin(self.model).model
         forward = forward or sequential_forward(model, self.X.shape[1:]) or model
         with torch.no_grad():
-            out = [self._forward(inputs[i : i + chunk], forward) for i in range(0, len(inputs), chunk)]
+            out = [
+                self._forward(to_device(inputs[i : i + chunk]) if lazy else inputs[i : i + chunk], forward)
+                for i in range(0, len(inputs), chunk)
+            ]
         return torch.cat(out).float().cpu().numpy()
 
     def _forward(self, inputs: torch.Tensor, forward) -> torch.Tensor:
@@ -547,6 +566,22 @@ def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
         raise ValueError(f"y has {len(order)} classes; the decision boundary view supports at most {MAX_CLASSES}")
     index = {str(c): i for i, c in enumerate(order)}
     return order, np.array([index[str(v)] for v in arr.tolist()], dtype=np.int64)
+
+
+class _PlaneRows:
+    """The plane's grid points as input rows of the model, made on demand: ``rows[i:j]`` maps only those plane
+    points back to input space (float32), so a grid over very wide data never exists whole in memory."""
+
+    def __init__(self, plane, points: np.ndarray, shape: tuple[int, ...]):
+        self.plane, self.points, self.shape = plane, points, (len(points), *shape)
+        self.ndim = len(self.shape)
+        self.nbytes = 4 * math.prod(self.shape)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        return self.plane.from_plane(self.points[rows]).reshape(-1, *self.shape[1:])
 
 
 def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
