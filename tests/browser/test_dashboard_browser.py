@@ -66,6 +66,9 @@ def together(s):
 
 
 def test_dashboard_one_player_curves_and_stop(lab):
+    # views draw (and update their data-epoch) only while on screen (lib/dom.js drawOncePerFrame): a window tall
+    # enough for the whole dashboard keeps the player and the views visible while a curve dot is clicked
+    lab.page.set_viewport_size({"width": 1280, "height": 2400})
     lab.open_notebook("dashboard", [SETUP, BACKGROUND, CHECK])
     lab.run_cell(0, timeout=120_000)
     wait_for(lab, 0, lambda s: s["frames"] == "31" and s["hasLoss"] and s["figures"] >= 2, 40, "dashboard ready")
