@@ -174,7 +174,7 @@ def test_report_page_summary_views_and_dark_theme(recorded, chromium, tmp_path):
         context, page, requests, errors = open_offline(chromium, path, dark=dark)
         assert not errors and not [u for u in requests if not u.startswith(("file:", "blob:", "data:"))]
         summary = page.locator("table.summary").inner_text()
-        assert "Linear 2→16" in summary and "300 points" in summary and f"0 to {len(recorded.run) - 1}" in summary
+        assert "Linear 2→16" in summary and "300 points" in summary and f"1 to {len(recorded.run)}" in summary
         assert page.locator("section.view p.hint").count() == 5  # one line per view: what to look for
         fg, bg = page.evaluate(
             "[getComputedStyle(document.body).color, getComputedStyle(document.body).backgroundColor]"

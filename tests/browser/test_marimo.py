@@ -148,7 +148,7 @@ def test_decision_boundary_renders_in_marimo(marimo_app, chromium):
                 return None
 
         state = poll(read, lambda s: s["label"] == f"frame {EPOCHS} / {EPOCHS}", 90, "every frame arrived")
-        assert f"epoch {EPOCHS - 1}" in state["title"] and "accuracy" in state["title"], state
+        assert f"epoch {EPOCHS}" in state["title"] and "accuracy" in state["title"], state
         ink = poll(lambda: canvas.evaluate(INK), lambda s: s["ink"] > 0.5, 10, "the plot is filled")
         assert ink["blue"] > 0.15 and ink["orange"] > 0.15, f"both class regions should be drawn: {ink}"
         (REPO / "artifacts" / "screenshots").mkdir(parents=True, exist_ok=True)
