@@ -315,5 +315,6 @@ def test_hostile_labels_cannot_close_the_script_or_inject_markup(tmp_path):
         assert name not in head, f"{name!r} reached the HTML unescaped"
     assert "&lt;svg onload=alert(3)&gt;" in head
     # the labels still arrive intact, as JSON data for the page's script
-    state = json.loads(re.search(r"const STATE = (.*);\n", page).group(1))
-    assert state["classes"] == sorted(HOSTILE[:2])
+    views = json.loads(re.search(r"const VIEWS = (.*);\n", page).group(1))
+    boundary = next(v for v in views if v["bundle"] == "boundary.js")
+    assert boundary["state"]["classes"] == sorted(HOSTILE[:2])

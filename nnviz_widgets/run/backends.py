@@ -30,8 +30,8 @@ class LocalStore:
     remote = False
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.url = str(self.path)
+        self.url = str(Path(path))  # as the user wrote it, for messages
+        self.path = Path(path).absolute()  # fixed now: a later chdir (a notebook's %cd) never moves the run
 
     def file(self, name: str) -> Path:
         return self.path / name
