@@ -101,7 +101,7 @@ def test_bad_layer_names(digits):
         nnv.Recorder(mlp(), *digits, layers=["fc9"])
     with pytest.raises(ValueError, match=r"'2' is a ReLU, which has no weights.*\['1', '3', '5'\]"):
         nnv.Recorder(mlp(), *digits, layers="2")
-    with pytest.raises(TypeError, match="module names"):
+    with pytest.raises(TypeError, match=r"layers must be a name or a list of names \(strings\)"):
         weight_layers(mlp(), [1])
 
 
