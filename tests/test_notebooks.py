@@ -43,7 +43,7 @@ def test_notebook_runs(path, tmp_path):
     if path.name.startswith("09_"):  # rank 0 alone recorded every epoch, followed from the (stand-in) bucket
         assert "120 frames followed; job exit status 0" in text, text
         assert "rank 0: recording=True" in text and "rank 1: recording=False" in text
-        assert re.search(r"^spiral\s+120\s+119\s.*\bended\b", text, flags=re.M), text
+        assert re.search(r"^spiral\s+120\s+120\s.*\bended\b", text, flags=re.M), text
     if path.name.startswith("01_"):
         assert "100 frames recorded" in text and (tmp_path / "moons.html").is_file()
     if path.name.startswith("02_"):

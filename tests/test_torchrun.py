@@ -69,7 +69,7 @@ def test_only_global_rank_zero_records_under_torchrun(tmp_path):
            f"--master_port={free_port()}", str(script), str(tmp_path)]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    reports = {r["rank"]: r for r in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))}
+    reports = {r["rank"]: r for r in _objects(done.stdout)}
     assert set(reports) == {0, 1}, done.stdout
     zero, one = reports[0], reports[1]
     assert zero["active"] and zero["writer"] and zero["frames"] == [True] * 4 and zero["evaluated"]
@@ -87,3 +87,18 @@ def test_only_global_rank_zero_records_under_torchrun(tmp_path):
     )
     assert len(nnv.open_run(tmp_path / "fit")) == 4
     assert {r.name: r.state for r in nnv.runs(tmp_path)} == {"fit": "ended", "loop": "ended"}
+
+
+def _objects(text: str) -> list[dict]:
+    """Every JSON object printed, whatever else the two ranks' lines were interleaved with."""
+    decoder, found, i = json.JSONDecoder(), [], text.find("{")
+    while i != -1:
+        try:
+            obj, end = decoder.raw_decode(text, i)
+        except ValueError:
+            end = i + 1
+        else:
+            if isinstance(obj, dict) and "rank" in obj:
+                found.append(obj)
+        i = text.find("{", end)
+    return found

@@ -294,7 +294,7 @@ def _write(run, path, title, subtitle, summary, sections, bundles, specs, blob, 
     )
     with atomic_path(path, "the HTML page") as tmp:
         tmp.write_text(page, encoding="utf-8")
-    return path
+    return Path(path)
 
 
 def write_compare(cmp, path: str | Path, *, title: str | None = None) -> Path:
