@@ -183,7 +183,9 @@ def test_binder_installs_what_the_notebooks_import():
     project = _pyproject()["project"]
     post = (REPO / "binder" / "postBuild").read_text()
     extras = re.findall(r'"\.\[([a-z,]+)\]"', post)[0].split(",")
-    reqs = list(project["dependencies"])
+    reqs = list(project["dependencies"])  # and what binder/requirements.txt itself installs first
+    lines = (REPO / "binder" / "requirements.txt").read_text().splitlines()
+    reqs += [r.strip() for r in lines if r.strip() and not r.startswith(("#", "-"))]
     for extra in extras:
         reqs += [r for r in project["optional-dependencies"][extra] if not r.startswith("nnviz_widgets")]
     provided = _distribution_modules(reqs) | {"nnviz_widgets", "IPython", "ipykernel"}  # the kernel itself
