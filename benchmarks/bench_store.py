@@ -3,6 +3,7 @@ memory over 1,000,000 captures of a disk-backed run; the open time of a 10 GB ru
 
     .venv/bin/python benchmarks/bench_store.py            # all three (the 10 GB run needs ~11 GB of free disk)
     .venv/bin/python benchmarks/bench_store.py --gb 1     # a smaller "large" run
+    .venv/bin/python benchmarks/bench_store.py --part follow   # only the S3-vs-local table (about a minute)
 
 Everything runs with one torch thread. Latency is from ``capture()`` in a writer process to the frame's arrival
 in a follower in this process, both on one machine (moto adds a local HTTP hop, not a network's).
@@ -201,14 +202,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--gb", type=float, default=10.0, help="size of the large run to open (default 10)")
     parser.add_argument("--captures", type=int, default=1_000_000)
+    parser.add_argument(
+        "--part",
+        choices=("all", "follow", "memory", "open"),
+        default="all",
+        help="one table only: follow (S3 vs local disk), memory (a long run) or open (a large run)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nnviz-bench-store-"))
+    parts = {
+        "follow": ("Write cost and follow latency: S3 (moto) vs local disk", lambda: write_and_follow(tmp)),
+        "memory": ("Memory over a long disk-backed run", lambda: memory_over_captures(tmp, args.captures)),
+        "open": (f"Opening a {args.gb:g} GB run", lambda: open_large(tmp, args.gb)),
+    }
     try:
-        for title, rows in (
-            ("Write cost and follow latency: S3 (moto) vs local disk", write_and_follow(tmp)),
-            ("Memory over a long disk-backed run", memory_over_captures(tmp, args.captures)),
-            (f"Opening a {args.gb:g} GB run", open_large(tmp, args.gb)),
-        ):
+        for part, (title, table) in parts.items():
+            if args.part not in ("all", part):
+                continue
+            rows = table()
             print(f"\n### {title}\n\n| measure | result | note |\n|---|---|---|")
             for r in rows:
                 print("| " + " | ".join(r) + " |")

@@ -320,8 +320,10 @@ class Recorder:
             probs = self._grid_probabilities(twin.model)
         with self._activations.hooked(twin) as sample_seen:  # activations of the sample rows: same pass
             point_probs = self._probabilities("points", lambda: self.X[self.rows], model=twin.model)
+        nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
+        boundary = encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0)
         # whole-array checks first: the per-row work is only needed once a model has diverged
-        grid_finite = bool(np.isfinite(probs).all())
+        grid_finite = boundary.header["nan"] is None  # the encoder's own check: no second pass over the grid
         points_finite = bool(np.isfinite(point_probs).all())
         predictions = _predictions(point_probs, points_finite)
         if "accuracy" not in metrics:
@@ -330,9 +332,8 @@ class Recorder:
                 metrics["accuracy"] = float(np.mean(_predictions(every, bool(np.isfinite(every).all())) == self.y))
             else:
                 metrics["accuracy"] = float(np.mean(predictions == self.y[self.rows]))
-        nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
         arrays = {
-            "boundary": encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0),
+            "boundary": boundary,
             "predictions": encode_classes(predictions),
             **self._weights.capture(),
             **self._outputs.encode(seen),

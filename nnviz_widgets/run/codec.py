@@ -71,8 +71,13 @@ def encode(
         hi = float(fin.max()) if hi is None and fin.size else (lo if hi is None else hi)
     lo, hi = float(lo), float(hi)
     scale = (hi - lo) / (top - 1) if hi > lo else 1.0
-    codes = np.rint((np.clip(a, lo, hi) - lo) / scale) if all_finite else np.zeros_like(a)
-    if not all_finite:
+    if all_finite:  # in place on clip's copy: the same arithmetic as rint((clip - lo) / scale), one array
+        codes = np.clip(a, lo, hi)
+        codes -= lo
+        codes /= scale
+        np.rint(codes, out=codes)
+    else:
+        codes = np.zeros_like(a)
         codes[finite] = np.rint((np.clip(a[finite], lo, hi) - lo) / scale)
         codes[~finite] = top
     header = {
@@ -122,8 +127,12 @@ def decode(header: dict, data: bytes | memoryview) -> np.ndarray:
 
 def encode_classes(indices: np.ndarray) -> Encoded:
     """Class indices (0..254; negative means "no prediction", e.g. a diverged model) as uint8 codes."""
-    a = np.asarray(indices, dtype=np.float64)
-    a = np.where(a < 0, np.nan, a)
+    a = np.asarray(indices)
+    if a.dtype.kind in "iu" and a.size and 0 <= a.min() and a.max() <= 254:
+        # what encode() below makes of them (scale 1, offset 0, no NaN code), without its float passes
+        header = {"dtype": "uint8", "shape": list(a.shape), "scale": 1.0, "offset": 0.0, "nan": None}
+        return Encoded(header, a.astype(np.uint8).tobytes())
+    a = np.where(a < 0, np.nan, a.astype(np.float64))
     return encode(a, "uint8", lo=0, hi=254)
 
 
