@@ -38,6 +38,18 @@ def test_pca_shapes_and_variance_order(blobs, dims):
     assert np.allclose(coords.mean(axis=0), 0, atol=1e-4)
 
 
+def test_pca_before_tsne_is_the_exact_pca():
+    """The reduction before t-SNE/UMAP (covariance eigenvectors, fast on many rows) gives the exact SVD's
+    coordinates, signs included."""
+    from nnviz_widgets.embed.core import _pca_reduce, pca_fit
+
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(2000, 120)) * np.linspace(6, 0.1, 120) + 3).astype(np.float32)
+    np.testing.assert_allclose(_pca_reduce(X, 50), pca_fit(X, 50)[0], atol=2e-4)
+    wide = X[:100]  # fewer rows than features: the SVD itself
+    np.testing.assert_array_equal(_pca_reduce(wide, 50), pca_fit(wide, 50)[0])
+
+
 def test_tsne_is_deterministic_with_a_seed_and_cached(blobs):
     cache_clear()
     a = nnv.embed(blobs, "tsne", seed=3, perplexity=10)

@@ -130,8 +130,25 @@ def _reduce(X: np.ndarray, options: dict) -> np.ndarray:
     """PCA to ``pca_dims`` (default 50) first when the data is wider: faster neighbours, same structure."""
     k = int(options.pop("pca_dims", 50) or 0)
     if k and X.shape[1] > k and len(X) > k:
-        return pca_fit(X, k)[0]
+        return _pca_reduce(X, k)
     return X.astype(np.float32)
+
+
+def _pca_reduce(X: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` principal-component coordinates, from the eigenvectors of the D x D covariance (float64)
+    when there are more rows than features: the same subspace as :func:`pca_fit`'s SVD of the N x D data, at a
+    fraction of its cost (70,000 x 784: one D x D product instead of an SVD of the whole matrix). Signs follow
+    :func:`pca_fit`'s rule (each component's largest entry positive)."""
+    n, d = X.shape
+    if n <= d:
+        return pca_fit(X, k)[0]
+    X64 = X.astype(np.float64)
+    X64 -= X64.mean(axis=0)
+    _, vecs = np.linalg.eigh(X64.T @ X64)
+    v = vecs[:, ::-1][:, :k]  # eigh sorts ascending
+    sign = np.sign(v[np.abs(v).argmax(axis=0), np.arange(k)])
+    sign[sign == 0] = 1
+    return (X64 @ (v * sign)).astype(np.float32)
 
 
 def _init(options: dict, ok, dims: int):
