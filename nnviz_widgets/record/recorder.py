@@ -239,7 +239,9 @@ class Recorder:
         weights = self._weights.describe()
         budget = "no time budget" if self.cost.budget is None else f"time budget {self.cost.budget:g} of training"
         hist = f"histograms: {len(self._histograms.layers)} layers" if self._histograms is not None else "no histograms"
-        return f"points: {rows} (stratified); weights: {weights}; {hist}; {budget}"
+        unsaved = self.writer.unsaved if self.writer is not None else 0
+        disk = f"; {unsaved} frames NOT SAVED to {self.writer.url!r} yet (a write failed)" if unsaved else ""
+        return f"points: {rows} (stratified); weights: {weights}; {hist}; {budget}{disk}"
 
     @property
     def activation_layers(self) -> list[str]:
