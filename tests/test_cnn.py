@@ -65,9 +65,9 @@ def softmax_on_grid(rec, module=None) -> np.ndarray:
     xs, ys = rec.run.grid
     P = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     inputs = torch.as_tensor(rec.plane.from_plane(P).reshape(-1, *rec.X.shape[1:]))
-    param = next(module.parameters())
+    param = next(module.parameters())  # on a GPU machine DataParallel moves even a CPU model there
     with torch.no_grad():
-        out = module.eval()(inputs.to(param.dtype)).float()
+        out = module.eval()(inputs.to(param.device, param.dtype)).float().cpu()
     return torch.softmax(out, 1).numpy().reshape(len(ys), len(xs), -1)
 
 
@@ -268,6 +268,19 @@ def test_no_host_device_round_trip_per_chunk(monkeypatch, model):
             rec.capture()
         counts[rows] = mode.calls
     assert counts[16] == counts[10_000], counts  # 1 chunk vs 36 + 19 chunks
+
+
+def test_a_grid_too_big_to_keep_is_made_chunk_by_chunk_on_the_device_with_the_same_result(monkeypatch):
+    X, y = images(200)
+    rec = nnv.Recorder(cnn(), X, y, grid=20, budget=None)
+    kept = rec.capture().boundary
+    assert any(key[0] == "grid" for key in rec._cache)
+    monkeypatch.setattr(recorder_module, "GRID_CACHE_BYTES", 4096)  # 400 grid rows of 3x8x8 float32: 307 KB
+    monkeypatch.setattr(recorder_module, "CHUNK_ROWS", 64)
+    made = rec.capture().boundary
+    assert not any(key[0] == "grid" for key in rec._cache)  # nothing of the grid kept
+    np.testing.assert_allclose(made, kept, atol=1 / 254)
+    np.testing.assert_allclose(made, softmax_on_grid(rec), atol=0.5 / 254 + 1e-5)
 
 
 # -- the weight byte budget ------------------------------------------------------------------------------------

@@ -248,7 +248,9 @@ class Recorder:
         weights = self._weights.describe()
         budget = "no time budget" if self.cost.budget is None else f"time budget {self.cost.budget:g} of training"
         hist = f"histograms: {len(self._histograms.layers)} layers" if self._histograms is not None else "no histograms"
-        return f"points: {rows} (stratified); weights: {weights}; {hist}; {budget}"
+        unsaved = self.writer.unsaved if self.writer is not None else 0
+        disk = f"; {unsaved} frames NOT SAVED to {self.writer.url!r} yet (a write failed)" if unsaved else ""
+        return f"points: {rows} (stratified); weights: {weights}; {hist}; {budget}{disk}"
 
     @property
     def activation_layers(self) -> list[str]:
@@ -328,7 +330,7 @@ class Recorder:
         with self._outputs.hooked(twin) as seen:  # neuron outputs come from this same grid evaluation
             probs = self._grid_probabilities(twin.model)
         with self._activations.hooked(twin) as sample_seen:  # activations of the sample rows: same pass
-            point_probs = self._probabilities("points", self.X[self.rows], model=twin.model)
+            point_probs = self._probabilities("points", lambda: self.X[self.rows], model=twin.model)
         # whole-array checks first: the per-row work is only needed once a model has diverged
         grid_finite = bool(np.isfinite(probs).all())
         points_finite = bool(np.isfinite(point_probs).all())
@@ -358,9 +360,9 @@ class Recorder:
         model = model or eval_twin(self.model).model
         split = first_linear(model, self.X.shape[1:]) if self._features > 2 else None
         if split is None:
+            # a grid up to GRID_CACHE_BYTES is made once and kept on the device; a bigger one chunk by chunk there
             rows = _PlaneRows(self.plane, self._plane_points, self.X.shape[1:])
-            small = rows.nbytes <= GRID_CACHE_BYTES  # kept whole on the device; a bigger grid is made chunk by chunk
-            return self._probabilities("grid", rows[:] if small else rows, model=model)
+            return self._probabilities("grid", rows, model=model)
         layer, rest = split
         w2, b2 = fold_linear(layer, self.plane)
 
@@ -382,11 +384,14 @@ class Recorder:
         """Class probabilities (N, K) as float32 NumPy from ``model``, an eval-mode twin of ``self.model``
         (default a fresh one; record/twin.py).
 
-        ``name`` keys a cache so the grid and the data move to the model's device once (again only if the
-        model moves or changes dtype or memory format). The rows run in chunks (``CHUNK_ROWS`` rows and
-        ``CHUNK_VALUES`` input values at most) that stay on the device: the probabilities come back to the
-        host once, after the last chunk. ``forward`` replaces the model on each chunk (the folded grid); by
-        default a plain Sequential runs layer by layer (``sequential_forward``)."""
+        ``points``: the input rows, a function that makes them, or a plane grid (``_PlaneRows``). ``name`` keys a
+        cache so the grid and the data are made and moved to the model's device once (again only if the model
+        moves or changes dtype or memory format): a capture on a GPU then does no host work per row. A plane grid
+        over ``GRID_CACHE_BYTES`` is never kept: each chunk of it is made on the device from its plane points.
+        The rows run in chunks (``CHUNK_ROWS`` rows and ``CHUNK_VALUES`` input values at most) that stay on the
+        device: the probabilities come back to the host once, after the last chunk. ``forward`` replaces the
+        model on each chunk (the folded grid); by default a plain Sequential runs layer by layer
+        (``sequential_forward``)."""
         param = next(self.model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
         if device.type == "meta":
@@ -395,7 +400,8 @@ class Recorder:
                 "device that computes, e.g. model.to_empty(device='cpu') then load_state_dict(...), or model.to('cuda')"
             )
         dtype = param.dtype if param is not None and param.dtype.is_floating_point else torch.float32
-        channels_last = points.ndim == 4 and _channels_last(self.model)
+        row_shape = points.shape[1:] if hasattr(points, "shape") else self.X.shape[1:]
+        channels_last = len(row_shape) == 3 and _channels_last(self.model)
 
         def to_device(rows) -> torch.Tensor:
             inputs = torch.as_tensor(rows).to(device=device, dtype=dtype)
@@ -403,17 +409,18 @@ class Recorder:
                 inputs = inputs.contiguous(memory_format=torch.channels_last)
             return inputs
 
-        lazy = not isinstance(points, np.ndarray)
+        lazy = isinstance(points, _PlaneRows) and points.nbytes > GRID_CACHE_BYTES
         if not lazy:
             key = (name, device, dtype, channels_last)
             if key not in self._cache:
                 self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
-                self._cache[key] = to_device(points)
+                rows = points() if callable(points) else points[:] if isinstance(points, _PlaneRows) else points
+                self._cache[key] = to_device(rows)
             inputs = self._cache[key]
-        else:  # rows made on demand (a grid too big to keep): each chunk is built, moved and evaluated in turn
+        else:  # a grid too big to keep: each chunk is made from its plane points on the device, then evaluated
             self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
-            inputs = points
-        chunk = max(1, min(CHUNK_ROWS, CHUNK_VALUES // max(1, math.prod(points.shape[1:]))))
+            inputs = points.on(device)
+        chunk = max(1, min(CHUNK_ROWS, CHUNK_VALUES // max(1, math.prod(row_shape))))
         model = model or eval_twin(self.model).model
         forward = forward or sequential_forward(model, self.X.shape[1:]) or model
         with torch.no_grad():
@@ -592,6 +599,29 @@ class _PlaneRows:
 
     def __getitem__(self, rows: slice) -> np.ndarray:
         return self.plane.from_plane(self.points[rows]).reshape(-1, *self.shape[1:])
+
+    def on(self, device: torch.device) -> _PlaneRowsOn:
+        """The same rows made on ``device`` (``origin + p @ basis`` there): only the plane points move."""
+        return _PlaneRowsOn(self, device)
+
+
+class _PlaneRowsOn:
+    """``_PlaneRows`` computed on a device: ``rows[i:j]`` is a float32 tensor there (float64 arithmetic on the CPU,
+    as ``Plane.from_plane``; float32 on accelerators, several of which have no float64)."""
+
+    def __init__(self, rows: _PlaneRows, device: torch.device):
+        wide = torch.float64 if device.type == "cpu" else torch.float32
+        self.shape = rows.shape
+        self.origin = torch.as_tensor(rows.plane.origin, dtype=wide).to(device)
+        self.basis = torch.as_tensor(rows.plane.basis, dtype=wide).to(device)
+        self.points = torch.as_tensor(rows.points, dtype=wide).to(device)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice) -> torch.Tensor:
+        made = torch.addmm(self.origin, self.points[rows], self.basis)
+        return made.float().reshape(-1, *self.shape[1:])
 
 
 def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:

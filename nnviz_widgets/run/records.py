@@ -34,6 +34,10 @@ class TornRecordWarning(UserWarning):
     """The frames end in an incomplete or damaged record (a writer stopped mid-write)."""
 
 
+class RunWriteWarning(UserWarning):
+    """Frames could not be written to the run's files (a full disk): they are kept in memory until they can."""
+
+
 @dataclass(frozen=True)
 class Torn:
     """Where the readable frames end: ``offset`` of the first bad byte, ``nbytes`` ignored after it, ``why``."""

@@ -26,6 +26,7 @@ import json
 import math
 import mmap
 import os
+import sys
 import threading
 import time
 import warnings
@@ -42,6 +43,7 @@ from .records import (
     MAGIC,
     NotARunError,
     RunVersionError,
+    RunWriteWarning,
     Torn,
     TornRecordWarning,
     decode_records,
@@ -51,8 +53,9 @@ from .records import (
 from .run import Frame, Grid, Run
 
 __all__ = [
-    "FRAMES", "MAGIC", "MANIFEST", "NotARunError", "RunInfo", "RunTable", "RunVersionError", "RunWriter", "Torn",
-    "TornRecordWarning", "decode_records", "disk_size", "encode_record", "open_run", "read_manifest", "runs",
+    "FRAMES", "MAGIC", "MANIFEST", "NotARunError", "RunInfo", "RunTable", "RunVersionError", "RunWriteWarning",
+    "RunWriter", "Torn", "TornRecordWarning", "decode_records", "disk_size", "encode_record", "open_run",
+    "read_manifest", "runs",
 ]  # fmt: skip
 
 FORMAT = "nnviz-run"
@@ -114,6 +117,14 @@ class IndexedFrames:
             location = (-1, -1, -1)
         self._add_entry(location, frame.epoch, frame.metrics, frame.diverged)
         self._remember(frame)
+
+    def place(self, index: int, location: tuple[int, int, int]) -> None:
+        """Frame ``index``, held in memory until now (a full disk), has been written at ``location``."""
+        if index >= self._n:  # not indexed yet (frames moving into the store): add() gets its place
+            return
+        entry = self._entries[index : index + 1]  # set before it leaves _held, so get() always finds it
+        entry["segment"], entry["offset"], entry["length"] = location
+        self._held.pop(index, None)
 
     def _add_entry(self, location, epoch: int, metrics: dict, diverged: bool) -> None:
         if self._n == len(self._entries):  # grow by doubling: amortised O(1), memory at most 2x the index
@@ -368,11 +379,16 @@ class RunWriter:
             self._uploaded_bytes: dict[int, bytes] = {}
             self._failed_once = False
             self._uploader = threading.Thread(target=self._upload_loop, name="nnviz-segments", daemon=True)
-        else:
-            self._file = open(self.store.file(FRAMES), "wb")  # noqa: SIM115 - held open for the run's life
-            self._index = open(self.store.file(INDEX), "wb")  # noqa: SIM115
-            self._offset = 0
+        else:  # unbuffered: each record is written at its own offset, so a failed write can be undone exactly
+            self._file = open(self.store.file(FRAMES), "wb", buffering=0)  # noqa: SIM115 - open for the run's life
+            self._index = open(self.store.file(INDEX), "wb", buffering=0)  # noqa: SIM115
+            self._offset = self._index_offset = 0
             self._mapped = _MappedFile(self.store.file(FRAMES))
+        # frames a failed write (a full disk) left unwritten, in order: each later frame queues behind them, and
+        # every capture (and the heartbeat, and close) tries again, so writing resumes once there is room
+        self._pending: list[Frame] = []
+        self._failure: OSError | None = None
+        self._indexed: IndexedFrames | None = None  # index_only: the run's index, told where held frames land
         self._locations: dict | None = {}  # where each frame lies, while existing frames move into the store
         with run._lock:
             existing = list(run)
@@ -381,9 +397,9 @@ class RunWriter:
             if index_only:
                 frames = IndexedFrames(self._read, self.url, sink=self._put)
                 for frame in existing:
-                    frames.expect(self._locations[frame.index])
+                    frames.expect(self._locations.get(frame.index))  # None: not written yet (held)
                     frames.add(frame)
-                run._frames = frames
+                run._frames = self._indexed = frames
                 self._unsubscribe = lambda: None
             else:
                 self._unsubscribe = run.subscribe(self._put)
@@ -431,20 +447,81 @@ class RunWriter:
                 while sum(len(s[1]) for s in self._sealed) > BACKLOG_BYTES and not self._closed:
                     self._lock.wait(0.1)  # uploads are this far behind: let them catch up before more frames
             else:
-                location = (0, self._offset, len(record))
-                self._file.write(record)
-                self._file.flush()
-                self._index.write(json.dumps(_entry_json(location, frame), separators=(",", ":")).encode() + b"\n")
-                self._index.flush()
-                self._offset += len(record)
-            self._written = frame.index + 1
-            self._bytes += len(record)
-            self._last = frame
-            if self._locations is not None:
-                self._locations[frame.index] = location
-            if not self.segmented and time.monotonic() - self._status_at > STATUS_EVERY:
-                self._write_status("live")
+                self._pending.append(frame)
+                written = self._write_pending(current=frame.index)
+                if time.monotonic() - self._status_at > STATUS_EVERY and not self._pending:
+                    self._write_status("live")
+                return written.get(frame.index)
+            self._wrote(frame, record, location)
             return location
+
+    def _wrote(self, frame: Frame, record: bytes, location) -> None:
+        self._written = frame.index + 1
+        self._bytes += len(record)
+        self._last = frame
+        if self._locations is not None:
+            self._locations[frame.index] = location
+
+    # -- local directory --
+    def _write_pending(self, current: int | None = None) -> dict:
+        """Write the queued frames in order (under the lock) until one fails; returns {index: location} of those
+        written (``current``: the frame being added now, which the run's index does not hold yet). A failure
+        warns once (the frames stay in memory, in the run); the first success after it says so too."""
+        written: dict = {}
+        while self._pending and not self._closed:
+            frame = self._pending[0]
+            record = encode_record(frame)
+            location = (0, self._offset, len(record))
+            line = json.dumps(_entry_json(location, frame), separators=(",", ":")).encode() + b"\n"
+            try:
+                _write_at(self._file, record, self._offset)
+                _write_at(self._index, line, self._index_offset)
+            except OSError as err:
+                self._undo_partial_write()
+                if self._failure is None:
+                    _warn_user(
+                        f"writing frame {frame.index} to {self.url!r} failed ({err.strerror or err}): it is NOT "
+                        "saved yet. Frames are kept in memory and written, in order, as soon as the disk has room "
+                        "again (every capture tries again, and rec.writer.close()); rec.writer.unsaved counts them",
+                    )
+                self._failure = err
+                return written
+            self._pending.pop(0)
+            self._offset += len(record)
+            self._index_offset += len(line)
+            self._wrote(frame, record, location)
+            written[frame.index] = location
+            if self._indexed is not None and frame.index != current:
+                self._indexed.place(frame.index, location)
+        if self._failure is not None and not self._pending:
+            _warn_user(
+                f"writing to {self.url!r} resumed: the {len(written)} frames held in memory are now on disk, in order"
+            )
+            self._failure = None
+        return written
+
+    def _undo_partial_write(self) -> None:
+        """Cut a half-written record or index line off, so the files stay whole records (truncating frees room,
+        so it works on a full disk; the next write goes to the same offset whatever happens here)."""
+        for f, size in ((self._file, self._offset), (self._index, self._index_offset)):
+            try:
+                f.truncate(size)
+            except OSError:
+                pass
+
+    @property
+    def unsaved(self) -> int:
+        """Frames captured but not written yet (a full disk or another write error): they are written, in order,
+        as soon as a write succeeds again; 0 when everything is on disk (or, remotely, handed to the uploader)."""
+        with self._lock:
+            return len(self._pending) if not self.segmented else 0
+
+    def retry(self) -> int:
+        """Try now to write the frames a failed write left in memory; returns how many are still unsaved."""
+        with self._lock:
+            if not self.segmented and self._pending:
+                self._write_pending()
+        return self.unsaved
 
     def _read(self, segment: int, offset: int, length: int) -> bytes:
         if not self.segmented:
@@ -531,14 +608,16 @@ class RunWriter:
         try:
             self.store.write(STATUS, json.dumps(status).encode())
         except Exception as err:  # noqa: BLE001 - the status is informative; the frames are what matter
-            warnings.warn(f"could not update {STATUS} of {self.url!r}: {err}", stacklevel=2)
+            if getattr(self, "_failure", None) is None:  # a failing disk has already been reported
+                warnings.warn(f"could not update {STATUS} of {self.url!r}: {err}", stacklevel=2)
 
     def _unflushed_frames(self) -> int:
         return len(self._buffer) + sum(len(s[2]) for s in self._sealed)
 
     def _heartbeat(self) -> None:
         if not self._closed:
-            self._write_status("live")
+            if self.retry() == 0:
+                self._write_status("live")
 
     def close(self) -> None:
         """Flush every frame, mark the run ended and stop writing (new frames then stay in memory only)."""
@@ -547,6 +626,11 @@ class RunWriter:
                 return
             if self.segmented:
                 self._seal()
+        if self.retry():
+            _warn_user(
+                f"{self.unsaved} frames could not be written to {self.url!r} ({self._failure}); they stay in this "
+                "process's memory only (rec.run still has them: rec.run.to_html(...) keeps a copy)"
+            )
         if not self.flush(timeout=60.0):
             warnings.warn(
                 f"{self._unflushed_frames()} frames could not be written to {self.url!r} within 60 s; they stay in "
@@ -568,7 +652,25 @@ class RunWriter:
         _OPEN_WRITERS.discard(self)
 
     def __repr__(self) -> str:
-        return f"<RunWriter {self.url!r}, {self._written} frames written>"
+        unsaved = self.unsaved
+        failing = f", {unsaved} NOT SAVED yet ({self._failure})" if unsaved else ""
+        return f"<RunWriter {self.url!r}, {self._written} frames written{failing}>"
+
+
+def _warn_user(message: str) -> None:
+    """A RunWriteWarning pointing at the user's line (a capture, a close), however deep in the package it arose."""
+    frame, level, package = sys._getframe(0), 1, str(Path(__file__).parents[1])
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, RunWriteWarning, stacklevel=level)
+
+
+def _write_at(f, data: bytes, offset: int) -> None:
+    """Write all of ``data`` at byte ``offset`` of the unbuffered file ``f`` (OSError, e.g. ENOSPC, if it cannot)."""
+    f.seek(offset)
+    view = memoryview(data)
+    while view:
+        view = view[f.write(view) :]
 
 
 def _npy(array: np.ndarray) -> bytes:
