@@ -7,13 +7,18 @@ Screenshots go to artifacts/screenshots/mosaic-*.png (gitignored).
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
 
+from nnviz_widgets.export.video import diverging_rgb
+
 pytestmark = pytest.mark.browser
 
 EPOCHS = 12
+_rng = np.random.default_rng(7)
+LIVE_PICKS = [[int(t), int(p)] for t, p in zip(_rng.integers(0, 100, 200), _rng.integers(0, 64, 200), strict=True)]
 
 SETUP = """\
 import json, time
@@ -41,14 +46,18 @@ for epoch in range({EPOCHS}):
 print(view.wait_sent(30))"""
 
 # tile, row, col and the recorded weight for a sample of the layer's weights at frame i; and the layer's scale
-SAMPLES = """\
+SAMPLES = (
+    f"LIVE_PICKS = {LIVE_PICKS}\n"
+    + """\
 def samples(i, layer="1", n=300):
     w = rec.run[i].weights[layer]
     scale = max(float(np.nanmax(np.abs(f.weights[layer]))) for f in rec.run)
     rng = np.random.default_rng(i)
     t, p = rng.integers(0, w.shape[0], n), rng.integers(0, w.shape[1], n)
     return {"scale": scale, "samples": [[int(a), int(b), float(w[a, b])] for a, b in zip(t, p)]}
-print(json.dumps({"last": samples(len(rec.run) - 1), "first": samples(0), "total": len(rec.run)}))"""
+live = {str(f.epoch): [float(f.weights["1"][t, p]) for t, p in LIVE_PICKS] for f in rec.run}
+print(json.dumps({"last": samples(len(rec.run) - 1), "first": samples(0), "total": len(rec.run), "live": live}))"""
+)
 
 PLAYER = """\
 m2 = nnv.WeightMosaic(rec, layer="3", width=300, follow=False, epoch=2)  # see the report: drive() races follow
@@ -109,6 +118,27 @@ def tile_pixels(lab, cell: int, picks: list[list[int]]) -> list[list[int]]:
     )
 
 
+def live_tiles(lab, cell: int, picks: list[list[int]]) -> dict | None:
+    """The mosaic's dataset and the RGB of ``picks`` read in one task, so both are of the same paint."""
+    return lab.page.evaluate(
+        """([i, picks]) => {
+            const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+            const root = cell.node.querySelector('div.nnviz-mosaic');
+            if (!root || !root.dataset.frames) return null;
+            const canvas = root.querySelector('canvas.nnviz-plot'), d = root.dataset, ctx = canvas.getContext('2d');
+            const cols = Number(d.cols), tw = Number(d.tilePx), th = Number(d.tileHeight), gap = Number(d.gap);
+            const rx = canvas.width / canvas.clientWidth;
+            const rgb = picks.map(([t, p]) => {
+                const x = (t % cols) * (tw + gap) + ((p % 8) + 0.5) * tw / 8;
+                const y = Math.floor(t / cols) * (th + gap) + (Math.floor(p / 8) + 0.5) * th / 8;
+                return Array.from(ctx.getImageData(Math.floor(x * rx), Math.floor(y * rx), 1, 1).data).slice(0, 3);
+            });
+            return {...d, rgb};
+        }""",
+        [cell, picks],
+    )
+
+
 def check_colours(rgb, weights, scale):
     """Sign: red above zero, blue below; magnitude: farther from white for larger |w| (on the layer's scale)."""
     rgb = np.asarray(rgb, dtype=float)
@@ -130,14 +160,24 @@ def test_mosaic_live_true_pixels_scrub_player_conv(lab):
     lab.open_notebook("mosaic", [SETUP, TRAIN, SAMPLES, PLAYER, CONV])
     lab.run_cell(0)
     lab.start_cell(1)
-    # frames arrive while the training cell still runs
-    seen_live = wait_mosaic(lab, 0, lambda s: int(s["frames"]) >= 2, 30, "live frames")
-    assert lab.cell_running(1) or int(seen_live["frames"]) >= 2
+    # frames arrive while the training cell still runs, and the tiles drawn then are that frame's weights
+    live = []
+    t0 = time.monotonic()
+    while lab.cell_running(1) and time.monotonic() - t0 < 60:
+        shown = live_tiles(lab, 0, LIVE_PICKS)
+        if shown and int(shown["frames"]) >= 2 and lab.cell_running(1):
+            live.append(shown)
+        time.sleep(0.05)
     lab.wait_cell(1, 90_000)
+    assert live, "no frame was drawn while the training cell ran"
     state = wait_mosaic(lab, 0, lambda s: int(s["frames"]) == EPOCHS and int(s["epoch"]) == EPOCHS - 1, 30, "all")
     assert state["tiles"] == "100" and state["cols"] == "10" and state["layer"] == "1"
     lab.run_cell(2)
     info = json.loads(lab.cell_stdout(2).strip().splitlines()[-1])
+    for shown in live[-3:]:  # the last few live paints: by then the layer's scale has settled less than at first
+        want = diverging_rgb(np.asarray(info["live"][shown["drawnEpochNumber"]]), float(shown["scaleMax"]))
+        close = np.abs(np.asarray(shown["rgb"], dtype=float) - want).max(axis=1) <= 3
+        assert close.mean() >= 0.98, f"live, epoch {shown['drawnEpochNumber']}: tiles are not its weights"
     assert abs(float(state["scaleMax"]) - info["last"]["scale"]) / info["last"]["scale"] < 1e-3
 
     picks = [[t, p, 8, 8] for t, p, _ in info["last"]["samples"]]
