@@ -232,6 +232,9 @@ class Recorder:
             return
         self._untrained = _fingerprint(self.model)  # capture()'s default epoch: did training start before frame 0?
         self._epoch_offset = 0
+        overwrite = flag("overwrite", overwrite)
+        if storage_options is not None and not isinstance(storage_options, dict):
+            raise TypeError(f"storage_options must be a dict of fsspec options (or None), got {storage_options!r}")
         if path is not None:
             self.writer = RunWriter(
                 self.run, path, overwrite=overwrite, storage_options=storage_options, index_only=True
@@ -298,6 +301,7 @@ class Recorder:
         if not self.active:  # another rank records: no evaluation, no metric conversion (a GPU sync), no write
             self.ticks += 1
             return None
+        force = flag("force", force)
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
         with self._lock:  # one capture at a time per recorder: ticks, frames, caches and costs stay consistent
@@ -557,6 +561,8 @@ def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
         y = y.detach().cpu().numpy()
     try:
         arr = np.asarray(y)
+        if arr.dtype.kind in "US" and not isinstance(y, np.ndarray):
+            arr = np.asarray(y, dtype=object)  # numpy reads [1, "1"] as two strings: keep each label's own kind
     except ValueError as err:  # ragged nested lists
         raise ValueError(f"y must be 1-D, one label per row of X; it could not be read as an array: {err}") from None
     if arr.ndim != 1:
@@ -691,16 +697,17 @@ def _labels(arr: np.ndarray) -> np.ndarray:
         return arr
     if arr.dtype.kind == "O":
         values = arr.tolist()
-        kinds = {"text" if isinstance(v, (str, np.str_)) else "number" if is_number(v) else "other" for v in values}
+        kinds = {"text" if isinstance(v, (str, bytes)) else "number" if is_number(v) else "other" for v in values}
         if "other" in kinds:
-            bad = next(v for v in values if not (isinstance(v, str) or is_number(v)))
+            bad = next(v for v in values if not (isinstance(v, (str, bytes)) or is_number(v)))
             raise ValueError(f"y holds {bad!r} (at row {values.index(bad)}); labels must be integers or strings")
         if kinds == {"text", "number"}:
             raise ValueError(
                 "y mixes numbers and strings (e.g. 1 and '1'), which would be merged or split silently; "
                 "use one kind, e.g. y = [str(v) for v in y]"
             )
-        arr = np.array(values, dtype=np.float64 if kinds == {"number"} else str) if values else arr
+        text = bytes if all(isinstance(v, bytes) for v in values) else str
+        arr = np.array(values, dtype=np.float64 if kinds == {"number"} else text) if values else arr
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise ValueError("y holds non-integer numbers (or NaN); labels must be integers or strings (class names)")

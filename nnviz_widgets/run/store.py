@@ -41,6 +41,7 @@ from .._check import flag, real
 from .backends import LOCK, FsspecStore, LocalStore, RemoteStoreError, is_url, store_for
 from .records import (
     MAGIC,
+    FrameSpec,
     NotARunError,
     RunVersionError,
     RunWriteWarning,
@@ -90,8 +91,8 @@ class IndexedFrames:
     frame's place with :meth:`expect` before appending it.
     """
 
-    def __init__(self, read, where: str, sink=None):
-        self._read, self._sink, self.where = read, sink, where
+    def __init__(self, read, where: str, sink=None, spec: FrameSpec | None = None):
+        self._read, self._sink, self.where, self.spec = read, sink, where, spec
         self._entries = np.zeros(64, _ENTRY)
         self._metrics: dict[str, np.ndarray] = {}
         self._n = 0
@@ -185,7 +186,7 @@ class IndexedFrames:
         segment, offset, length, epoch, diverged = self._entries[i].tolist()
         data = self._read(segment, offset, length)
         problems: list = []
-        records = list(iter_records(data, 0, problems))
+        records = list(iter_records(data, 0, problems, self.spec))
         if len(records) != 1 or records[0][1] != len(data):
             why = problems[0][1] if problems else "more than one record"
             raise NotARunError(f"frame {i} of the run at {self.where!r} is damaged on disk ({why})")
@@ -751,16 +752,20 @@ class StoredRun(Run):
 
     def __init__(self, store, manifest: dict, *, poll: float):
         grid = manifest["grid"]
+        points = _load_npy(store, manifest.get("points", POINTS))
+        labels = _load_npy(store, manifest.get("labels", LABELS))
+        _check_data(store, manifest, points, labels)
         super().__init__(
             grid=Grid(np.asarray(grid["xs"], dtype=np.float64), np.asarray(grid["ys"], dtype=np.float64)),
-            points=_load_npy(store, manifest.get("points", POINTS)),
-            labels=_load_npy(store, manifest.get("labels", LABELS)),
+            points=points,
+            labels=labels,
             classes=[str(c) for c in manifest["classes"]],
             axis_labels=manifest.get("axis_labels", ("x₁", "x₂")),
         )
         self.layers = dict(manifest.get("layers", {}))
         if manifest.get("sample"):
             self.sample = _load_sample(store, manifest["sample"], len(self.points))
+        self._spec = FrameSpec.of(self)  # every record read is checked against what the run declares
         self.store = store
         self.url = store.url
         self.path = store.path if isinstance(store, LocalStore) else store.url
@@ -773,12 +778,12 @@ class StoredRun(Run):
         self._thread: threading.Thread | None = None
         if self.segmented:
             self._segment = 0  # the next segment to read
-            self._frames = IndexedFrames(self._read_segment_range, self.url)
+            self._frames = IndexedFrames(self._read_segment_range, self.url, spec=self._spec)
         else:
             self._frames_name = manifest.get("frames", FRAMES)
             self._index_name = manifest.get("index")
             self._mapped = _MappedFile(store.inside(self._frames_name))
-            self._frames = IndexedFrames(self._mapped.read, self.url)
+            self._frames = IndexedFrames(self._mapped.read, self.url, spec=self._spec)
 
     # -- local directory --
     def _open_local(self, *, final: bool) -> None:
@@ -806,7 +811,7 @@ class StoredRun(Run):
             except FileNotFoundError:
                 data, base = b"", self._offset
         problems: list = []
-        for start, end, fields in iter_records(data, self._offset - base, problems):
+        for start, end, fields in iter_records(data, self._offset - base, problems, self._spec):
             self._frames.expect((0, base + start, end - start))
             self.append(**fields)
             self._offset = base + end
@@ -860,7 +865,7 @@ class StoredRun(Run):
             return False
         problems: list = []
         self._offset = 0
-        for start, end, fields in iter_records(data, 0, problems):
+        for start, end, fields in iter_records(data, 0, problems, self._spec):
             self._frames.expect((k, start, end - start))
             self.append(**fields)
             self._offset = end
@@ -871,34 +876,33 @@ class StoredRun(Run):
         return True
 
     # -- following --
-    def _follow(self) -> None:
-        wait, status_at = self._poll, time.monotonic()
-        size = -1
-        while not self._stop.wait(wait):
-            try:
-                if self.segmented:
-                    grew = self._read_segment(self._segment, final=False)
-                    if self.torn is not None:
-                        return
-                else:
-                    now = self.store.size(self._frames_name)
-                    grew = now is not None and now != size
-                    if grew:
-                        size = now
-                        self._read_local(final=False)
-                        if self.torn is not None and self.torn.why != "incomplete":
-                            return  # damaged, not just unfinished: nothing after it can be trusted
-            except OSError as err:  # a network hiccup: keep trying, slower
-                warnings.warn(f"following {self.url!r}: {err}", stacklevel=1)
-                grew = False
-            if grew:
-                wait = self._poll
-                continue
-            wait = min(wait * 1.5, max(MAX_POLL, self._poll)) if self.segmented else self._poll
-            if time.monotonic() - status_at > 5 * MAX_POLL:
-                status_at = time.monotonic()
-                if self._writer_ended():
-                    return
+    def _follow_once(self, state: dict) -> bool:
+        """One poll of a followed run: index what is new; False once following should end (see :func:`_follow`)."""
+        try:
+            if self.segmented:
+                grew = self._read_segment(self._segment, final=False)
+                if self.torn is not None:
+                    return False
+            else:
+                now = self.store.size(self._frames_name)
+                grew = now is not None and now != state["size"]
+                if grew:
+                    state["size"] = now
+                    self._read_local(final=False)
+                    if self.torn is not None and self.torn.why != "incomplete":
+                        return False  # damaged, not just unfinished: nothing after it can be trusted
+        except OSError as err:  # a network hiccup: keep trying, slower
+            warnings.warn(f"following {self.url!r}: {err}", stacklevel=1)
+            grew = False
+        if grew:
+            state["wait"] = self._poll
+            return True
+        state["wait"] = min(state["wait"] * 1.5, max(MAX_POLL, self._poll)) if self.segmented else self._poll
+        if time.monotonic() - state["status_at"] > 5 * MAX_POLL:
+            state["status_at"] = time.monotonic()
+            if self._writer_ended():
+                return False
+        return True
 
     def _writer_ended(self) -> bool:
         status = _read_status(self.store)
@@ -926,6 +930,17 @@ class StoredRun(Run):
 
 
 DiskRun = StoredRun  # the name this class had when runs lived only on a local disk
+
+
+def _follow(ref: weakref.ref, stop: threading.Event, poll: float) -> None:
+    """A followed run's thread. It holds the run only while it polls, so a run that nobody references any more
+    is collected (its finalizer sets ``stop``) and the thread ends with it, as it does on ``run.close()``."""
+    state = {"wait": poll, "size": -1, "status_at": time.monotonic()}
+    while not stop.wait(state["wait"]):
+        run = ref()
+        if run is None or not run._follow_once(state):
+            return
+        del run
 
 
 def _json_lines(lines: list[bytes]) -> list:
@@ -965,10 +980,27 @@ def _load_npy(store, name: str) -> np.ndarray:
         raise NotARunError(f"{store.url + '/' + name!r} is missing or not a readable .npy array: {err}") from None
 
 
-def _check_name(store, name) -> None:
-    """A file a manifest names must be a plain name inside the run (no folders, no way out of it)."""
+def _check_name(store, name, key: str | None = None) -> None:
+    """A file a manifest names (as ``key``) must be a plain name inside the run (no folders, no way out of it)."""
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name:
-        raise NotARunError(f"the manifest of {store.url!r} names {name!r}, which is not a file inside the run")
+        field = f' as "{key}"' if key else ""
+        raise NotARunError(f"the manifest of {store.url!r} names {name!r}{field}, which is not a file inside the run")
+
+
+def _check_data(store, manifest: dict, points: np.ndarray, labels: np.ndarray) -> None:
+    """The data as drawn: ``points`` (N, 2) finite, ``labels`` (N,) class indices of the manifest's classes."""
+    k = len(manifest["classes"])
+    points_name, labels_name = manifest.get("points", POINTS), manifest.get("labels", LABELS)
+    if points.dtype.kind not in "fiu" or points.ndim != 2 or points.shape[1] != 2 or not np.isfinite(points).all():
+        raise NotARunError(
+            f"{store.url + '/' + points_name!r} must hold finite (N, 2) points, got {points.dtype} {points.shape}"
+        )
+    fits = labels.dtype.kind in "iu" and labels.shape == (len(points),)
+    if not fits or (len(labels) and not 0 <= labels.min() <= labels.max() < k):
+        raise NotARunError(
+            f"{store.url + '/' + labels_name!r} must hold {len(points)} class indices within 0..{k - 1} (one per "
+            f"point of {points_name}, {k} classes in the manifest), got {labels.dtype} {labels.shape}"
+        )
 
 
 def _load_sample(store, name: str, n: int) -> np.ndarray:
@@ -1016,19 +1048,62 @@ def read_manifest(store) -> dict:
     if missing:
         raise NotARunError(f"{where!r} lacks {missing}")
     grid, layers = manifest["grid"], manifest.get("layers", {})
-    if not (isinstance(grid, dict) and all(isinstance(grid.get(k), list) and len(grid[k]) >= 2 for k in ("xs", "ys"))):
-        raise NotARunError(f'{where!r}: "grid" must hold lists "xs" and "ys" of at least 2 numbers')
-    if not isinstance(manifest["classes"], list) or not isinstance(layers, dict):
-        raise NotARunError(f'{where!r}: "classes" must be a list and "layers" an object')
+    if not (isinstance(grid, dict) and all(_axis(grid.get(k)) for k in ("xs", "ys"))):
+        raise NotARunError(f'{where!r}: "grid" must hold "xs" and "ys", each at least 2 increasing finite numbers')
+    classes = manifest["classes"]
+    if not (isinstance(classes, list) and 2 <= len(classes) <= 255 and all(_scalar(c) for c in classes)):
+        raise NotARunError(f'{where!r}: "classes" must be a list of 2 to 255 class names')
+    if not (isinstance(layers, dict) and all(_layer(v) for v in layers.values())):
+        raise NotARunError(
+            f'{where!r}: "layers" must map layer names to objects with a "shape" (a list of positive ints) and '
+            '"outputs" (null or [rows, cols])'
+        )
+    labels = manifest.get("axis_labels", ["x₁", "x₂"])
+    if not (isinstance(labels, list) and len(labels) == 2 and all(_scalar(c) for c in labels)):
+        raise NotARunError(f'{where!r}: "axis_labels" must be a list of 2 names')
+    for key in ("points", "labels", "sample"):
+        if manifest.get(key) is not None:
+            _check_name(store, manifest[key], key)
     for key in ("frames", "index"):
         if key in manifest:
-            _check_name(store, manifest[key])
+            _check_name(store, manifest[key], key)
     if "segments" in manifest and manifest["segments"] != SEGMENTS:
         raise NotARunError(f'{where!r}: "segments" must be {SEGMENTS!r}, got {manifest["segments"]!r}')
     if "frames" not in manifest and "segments" not in manifest:
         if version >= 2:
             raise NotARunError(f'{where!r} names neither "frames" nor "segments"')
     return manifest
+
+
+def _axis(values) -> bool:
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return (
+        isinstance(values, list)
+        and a.ndim == 1
+        and len(a) >= 2
+        and bool(np.isfinite(a).all() and (np.diff(a) > 0).all())
+    )
+
+
+def _scalar(value) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def _positive_ints(values, n: int | None = None) -> bool:
+    ints = isinstance(values, list) and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
+    return ints and len(values) >= 1 and (n is None or len(values) == n)
+
+
+def _layer(info) -> bool:
+    """A recorded layer as ``describe_layer`` writes it: the weights' shape, and its output maps' (rows, cols)."""
+    return (
+        isinstance(info, dict)
+        and _positive_ints(info.get("shape"))
+        and (info.get("outputs") is None or _positive_ints(info.get("outputs"), 2))
+    )
 
 
 def open_run(
@@ -1075,7 +1150,10 @@ def open_run(
     else:
         run._open_local(final=not follow)
     if follow and not (run.torn is not None and run.torn.why != "incomplete"):
-        run._thread = threading.Thread(target=run._follow, name="nnviz-follow", daemon=True)
+        run._thread = threading.Thread(
+            target=_follow, args=(weakref.ref(run), run._stop, poll), name="nnviz-follow", daemon=True
+        )
+        weakref.finalize(run, run._stop.set)
         run._thread.start()
     return run
 

@@ -52,6 +52,10 @@ class Dashboard(ipywidgets.VBox):
         keep_state: int | None = KEEP_STATE,
     ):
         run = source_run(source)
+        if training is not None and not all(hasattr(training, a) for a in ("subscribe", "stop")):
+            raise TypeError(
+                f"training must be the Training handle fit() returns (rec.training) or None, got {training!r}"
+            )
         stream = {"transport": transport, "keep_state": keep_state}  # for every view and the player
         wanted = _check_views(views)
         width, height = pixels("width", width), pixels("height", height)

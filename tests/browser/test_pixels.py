@@ -318,6 +318,26 @@ def test_exported_embedding_points_at_each_frames_coordinates_2d_and_3d(moons, c
     print(seen)  # points checked per frame, shown with -s
 
 
+def test_exported_scatter_of_data_points_at_their_coordinates_2d_and_3d(chromium, tmp_path):
+    """A scatter of fixed data (no recorder) exports too: a page without a player whose points sit at the data's
+    coordinates in their class colours, in 2-D and in 3-D."""
+    from sklearn.datasets import make_blobs
+
+    for dims in (2, 3):
+        X, y = make_blobs(300, n_features=dims, centers=3, cluster_std=1.2, random_state=dims)
+        view = nnv.EmbeddingScatter(X, y, method=None, dims=dims, width=520, height=420, title=f"blobs {dims}-D")
+        path = nnv.export.to_html(view, tmp_path / f"blobs-{dims}d.html")
+        view.close()
+        context, page, requests, errors = open_offline(chromium, path)
+        page.wait_for_function("() => Number(document.querySelector('div.nnviz-scatter').dataset.draws) > 0")
+        assert not errors and not [u for u in requests if not u.startswith(("file:", "blob:", "data:"))]
+        assert page.locator("div.nnviz-player").is_hidden(), "nothing to play: no player"
+        assert dataset(page, "div.nnviz-scatter")["points"] == "300"
+        check_scatter(page, X, np.asarray(y), view.colors, f"blobs-{dims}d")
+        shoot(page, f"blobs-{dims}d")
+        context.close()
+
+
 # -- the curves of a page --------------------------------------------------------------------------------------
 def near_colour(img: np.ndarray, x: float, y: float, rgb, reach: int = 1, tol: float = 80) -> bool:
     """Whether a pixel within ``reach`` px of (x, y) is close to ``rgb`` (an antialiased 1.8 px line)."""
