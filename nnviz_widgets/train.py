@@ -175,7 +175,13 @@ def fit(
             model.to(device)
         except (RuntimeError, TypeError) as err:
             raise ValueError(f"device={device!r} is not a device torch can use here: {err}") from None
+    if views is not None:
+        from .widgets.dashboard import _check_views
+
+        _check_views(views)  # refused now, not after training when a dashboard is first shown
     X, y, val = _split(X, y, val, seed)
+    if not hasattr(X, "__len__"):
+        raise TypeError(f"X must be an array of shape (N, features) or (N, C, H, W), got {type(X).__name__}")
     steps_per_epoch = math.ceil(len(X) / batch_size)
     if "expected" in recorder_options:
         raise TypeError("fit() got expected=: it counts its own capture() calls (epochs, or steps with every=)")
@@ -232,8 +238,11 @@ def watch(model: nn.Module, X, y, *, views=None, show: bool | None = None, **rec
     ...     ...                                     # your training step
     ...     rec.capture(loss=loss.item())
     """
-    from .widgets.dashboard import Dashboard
+    from .widgets.dashboard import Dashboard, _check_views
 
+    if show is not None:
+        show = flag("show", show)
+    _check_views(views)
     rec = Recorder(model, X, y, **recorder_options)
     dash = Dashboard(rec, views=views)
     if _in_notebook() if show is None else show:

@@ -47,6 +47,16 @@ def test_nan_and_inf_become_the_reserved_code():
     np.testing.assert_array_equal(np.isnan(enc.decode()), [False, True, True, False])
 
 
+def test_float32_values_near_its_limit_encode_without_overflow():
+    """A diverging model's activations reach ~3e38: x - lo must not overflow float32 into a garbage code."""
+    a = np.array([-3.3e38, -1.0, 0.0, 2.0, 3.3e38, np.nan], dtype=np.float32)
+    with np.errstate(all="raise"):
+        enc = codec.encode(a, "uint16")
+    codes = np.frombuffer(enc.data, np.uint16)
+    assert codes[0] == 0 and codes[4] == 65534 and codes[5] == 65535 and 32000 < codes[2] < 33500
+    np.testing.assert_allclose(enc.decode()[[0, 4]], [-3.3e38, 3.3e38], rtol=1e-6)
+
+
 def test_uint16_keeps_weights_precise():
     w = np.random.default_rng(2).normal(size=(128, 784))
     enc = codec.encode(w, "uint16")

@@ -239,6 +239,13 @@ def test_labels_of_mixed_or_missing_kinds_are_refused(labels, match):
         nnv.Recorder(mlp(), X, np.array(labels, dtype=object), grid=4)
 
 
+def test_a_plain_list_mixing_numbers_and_strings_is_refused():
+    X, _ = moons()  # numpy alone would read [1, "1", ...] as strings and merge the two kinds silently
+    with pytest.raises(ValueError, match="mixes numbers and strings"):
+        nnv.Recorder(mlp(), X, [1, "1"] * 30, grid=4)
+    assert nnv.Recorder(mlp(), X, ["a", "b"] * 30, grid=4).classes == ["a", "b"]
+
+
 def test_integral_float_and_object_labels_are_read_as_integers():
     X, y = moons()
     rec = nnv.Recorder(mlp(), X, np.array([float(v) for v in y], dtype=object), grid=4)

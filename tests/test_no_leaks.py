@@ -76,3 +76,41 @@ def test_a_re_run_background_fit_stops_the_earlier_one_and_running_lists_them():
     assert nnv.Training.running() == [other]  # another model's fit is left alone by a new fit
     other.stop()
     assert other.join(60) and nnv.Training.running() == []
+
+
+def followers() -> int:
+    return sum(t.name == "nnviz-follow" for t in threading.enumerate())
+
+
+def rss() -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+
+
+def test_followed_runs_dropped_without_close_end_their_threads_and_free_their_memory(tmp_path):
+    import gc
+
+    X, y = nnv.datasets.moons(300, seed=0)
+    rec = nnv.Recorder(model(), X, y, grid=120, path=tmp_path / "run")  # left live: followers never see it end
+    for _ in range(12):
+        rec.capture()
+    base, grown = followers(), []
+    for _ in range(4):
+        runs = [nnv.open_run(tmp_path / "run", follow=True) for _ in range(20)]
+        assert followers() == base + 20
+        assert all(len(r) == 12 and r[11].boundary.shape == (120, 120, 2) for r in runs)  # frames read: cached
+        del runs  # never closed
+        gc.collect()  # a run's frame index refers back to it: only the collector frees it
+        end = time.monotonic() + 10
+        while followers() > base and time.monotonic() < end:
+            time.sleep(0.02)
+        assert followers() == base
+        grown.append(rss())
+    assert grown[-1] - grown[0] < 20e6, [f"{g / 1e6:.0f} MB" for g in grown]  # rounds 2-4 reuse round 1's memory
+    rec.writer.close()
+
+
+@pytest.mark.parametrize(("option", "value"), [("timeout", float("nan")), ("poll", float("inf")), ("poll", 0)])
+def test_open_run_refuses_non_finite_timeouts_and_polls(tmp_path, option, value):
+    with pytest.raises(ValueError, match=option):
+        nnv.open_run(tmp_path, follow=True, **{option: value})

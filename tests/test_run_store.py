@@ -15,7 +15,7 @@ from torch import nn
 
 import nnviz_widgets as nnv
 from nnviz_widgets.run import store as st
-from nnviz_widgets.run.codec import encode
+from nnviz_widgets.run.codec import encode, encode_classes
 
 pytest.importorskip("fsspec")
 
@@ -42,7 +42,10 @@ def add(run: nnv.Run, i: int, grid: int = 8):
         epoch=i,
         metrics={"loss": 1.0 / (i + 1), **({"val": 0.5} if i % 2 else {})},
         diverged=False,
-        arrays={"boundary": encode(rng.random((grid, grid, 2)), "uint8", 0, 1), "predictions": encode(rng.random(5))},
+        arrays={
+            "boundary": encode(rng.random((grid, grid, 2)), "uint8", 0, 1),
+            "predictions": encode_classes(rng.integers(0, 2, 5)),
+        },
     )
 
 

@@ -138,3 +138,116 @@ def test_dashboard_video_shows_boundary_mosaic_and_curves(run, tmp_path):
     boundary = np.asarray(render_frame(run, -1)).astype(int)
     assert np.abs(frames[-1][:, : SIZE[0]].astype(int) - boundary).mean() < 4  # H.264 is lossy, not different
     assert frames[-1][:, SIZE[0] :].std() > 10  # the mosaic and curves drew something
+
+
+def _run_with_states(X, y, model, epochs, lr, **options):
+    """A recorded run and the model's weights at every capture, to ask the model itself what each frame shows."""
+    import torch
+    from torch import nn
+
+    import nnviz_widgets as nnv
+
+    rec = nnv.Recorder(model, X, y, **options)
+    opt = torch.optim.Adam(model.parameters(), lr)
+    Xt, yt = torch.as_tensor(rec.X), torch.as_tensor(rec.y)
+    states = []
+    for _ in range(epochs):
+        loss = nn.functional.cross_entropy(model(Xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rec.capture(loss=loss.item())
+        states.append({k: v.clone() for k, v in model.state_dict().items()})
+    return rec, states
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_boundary_video_pixels_are_the_models_argmax_and_a_diverged_frame_is_grey(tmp_path, suffix):
+    """Sampled plot pixels of every frame (GIF and MP4, decoded) show the class the model, loaded with that
+    frame's weights, predicts there; the frame of a model with NaN weights is grey."""
+    import copy
+
+    import torch
+    from torch import nn
+
+    import nnviz_widgets as nnv
+    from nnviz_widgets.export.video import DIVERGED_GREY, MARGIN
+
+    X, y = nnv.datasets.moons(150, noise=0.2, seed=3)
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    rec, states = _run_with_states(X, y, model, 4, 5e-2, grid=40)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(float("nan"))
+    rec.capture(loss=float("nan"))
+    run = rec.run
+    frames = iio.imread(run.to_video(tmp_path / f"b{suffix}", fps=5, progress=False)).astype(int)
+    assert len(frames) == len(run) == 5 and run[-1].diverged
+
+    xs, ys = run.grid
+    xmin, xmax, ymin, ymax = run.grid.extent
+    pw, ph = SIZE[0] - MARGIN["left"] - MARGIN["right"], SIZE[1] - MARGIN["top"] - MARGIN["bottom"]
+    gx, gy = np.meshgrid(xs, ys)
+    cx = MARGIN["left"] + (gx - xmin) / (xmax - xmin) * pw
+    cy = MARGIN["top"] + (ymax - gy) / (ymax - ymin) * ph
+    dots = np.stack([MARGIN["left"] + (run.points[:, 0] - xmin) / (xmax - xmin) * pw,
+                     MARGIN["top"] + (ymax - run.points[:, 1]) / (ymax - ymin) * ph], axis=1)  # fmt: skip
+    far = np.sqrt(((np.stack([cx, cy], -1)[..., None, :] - dots) ** 2).sum(-1)).min(-1) > 10
+    far[[0, -1]], far[:, [0, -1]] = False, False  # the plot's frame is drawn over the outermost cells
+    lut = band_lut(class_colors(2)).astype(int)
+    tolerance = 8 if suffix == ".gif" else 30  # GIF's palette; H.264's 4:2:0 chroma
+    probe = copy.deepcopy(model)
+    for k, state in enumerate(states):
+        probe.load_state_dict(state)
+        with torch.no_grad():
+            p = torch.softmax(probe(torch.as_tensor(np.stack([gx, gy], -1), dtype=torch.float32)), -1).numpy()
+        win = p.argmax(-1)
+        # one winning class in the cell's 5x5 neighbourhood: no boundary line, no blend of two hues
+        pad = np.pad(win, 2, mode="edge")
+        steady = np.all([pad[2 + a : 2 + a + win.shape[0], 2 + b : 2 + b + win.shape[1]] == win
+                         for a in range(-2, 3) for b in range(-2, 3)], axis=0)  # fmt: skip
+        ii, jj = np.nonzero(steady & far)
+        assert len(ii) >= 100
+        got = frames[k][cy[ii, jj].astype(int), cx[ii, jj].astype(int)]
+        shown = np.abs(lut[None] - got[:, None, None]).sum(-1).reshape(len(got), -1).argmin(1) // lut.shape[1]
+        assert (shown == win[ii, jj]).mean() >= 0.99, f"frame {k}: the pixels are not the model's classes"
+        want = fill_rgb(run[k].arrays["boundary"], class_colors(2))[ii, jj]
+        assert np.abs(got - want).max(1).mean() <= tolerance / 2 and np.median(np.abs(got - want)) <= tolerance
+    ii, jj = np.nonzero(far)
+    grey = frames[-1][cy[ii, jj].astype(int), cx[ii, jj].astype(int)]
+    assert np.abs(grey - np.array(DIVERGED_GREY)).max(1).mean() <= tolerance / 4, "the diverged frame is grey"
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_mosaic_video_tiles_are_the_weights_sign_and_size(tmp_path, suffix):
+    """On image data the mosaic video shows each neuron's incoming weights: the decoded tiles' colours are the
+    recorded weights on the run's scale (red above zero, blue below), frame by frame."""
+    import torch
+    from torch import nn
+
+    import nnviz_widgets as nnv
+
+    X, y = nnv.datasets.digits()
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(64, 12), nn.ReLU(), nn.Linear(12, 10))
+    rec, states = _run_with_states(X[:300], y[:300], model, 3, 2e-2, grid=10)
+    run = rec.run
+    frames = iio.imread(run.to_video(tmp_path / f"w{suffix}", view="mosaic", fps=5, progress=False)).astype(int)
+    layer, show, lay, m = mosaic_layer(run)
+    assert (layer, show, lay["h"], lay["w"]) == ("0", "weights", 8, 8)
+    assert m == pytest.approx(max(np.abs(s["0.weight"].numpy()).max() for s in states), rel=1e-3)
+    cols, rows = lay["cols"], lay["rows"]
+    tile = min((MOSAIC_SIZE[0] - 16) // cols, (MOSAIC_SIZE[1] - 34 - 44) // rows) - 2
+    t, p = np.meshgrid(np.arange(12), np.arange(64), indexing="ij")
+    t, p = t.ravel(), p.ravel()
+    x = 8 + (t % cols) * (tile + 2) + ((p % 8 + 0.5) * tile / 8).astype(int)
+    yy = 34 + (t // cols) * (tile + 2) + ((p // 8 + 0.5) * tile / 8).astype(int)
+    tolerance = 6 if suffix == ".gif" else 40
+    for k, state in enumerate(states):
+        w = state["0.weight"].numpy()[t, p]  # the model's own weights at that capture
+        got = frames[k][yy, x]
+        want = diverging_rgb(w, m).astype(int)
+        assert np.median(np.abs(got - want).max(1)) <= tolerance / 2 and np.abs(got - want).max(1).mean() <= tolerance
+        strong = np.abs(w) > 0.3 * m
+        assert strong.sum() >= 20 and (np.sign(got[strong, 0] - got[strong, 2]) == np.sign(w[strong])).all()

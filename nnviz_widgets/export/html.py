@@ -76,7 +76,7 @@ canvas {{ outline: 1px solid var(--line); }}
 section.view {{ background: var(--card); padding: 10px 12px; border-radius: 6px; max-width: 100%; overflow-x: auto; }}
 section.view .hint {{ max-width: {hint_width}px; font-size: 13px; }}
 </style></head>
-<body><h1>{title}</h1><p class="sub">{subtitle}</p>{summary}<div id="player"></div>
+<body><h1>{title}</h1><p class="sub">{subtitle}</p>{summary}<div id="player"{player_hidden}></div>
 <div class="views">{sections}</div>
 <script type="module">
 const BUNDLES = {bundles};
@@ -236,8 +236,12 @@ def write_page(
     if subtitle is not None:
         subtitle = text("subtitle", subtitle)
     run = source.run if isinstance(source, FrameView) else source_run(source)
-    if not len(run):
+    still = isinstance(source, FrameView) and getattr(source, "source_kind", "") == "data"  # a scatter of data X
+    if not len(run) and not still:
         raise ValueError("the run has no frames yet: capture at least one before exporting")
+    if still and not len(run):  # nothing to play: the page names the data instead of the final epoch
+        title = title or source.title or type(source).__name__
+        subtitle = subtitle if subtitle is not None else f"nnviz_widgets · {source.n_points} points"
     run, shown = page_views(source, views, width=width, height=height)
     entries = [(name, NAMES.get(name, name), widget, None) for name, widget in shown.items()]
     try:
@@ -276,8 +280,8 @@ def _views_page(run: Run, entries, *, hints: bool = False):
 
 
 def _write(run, path, title, subtitle, summary, sections, bundles, specs, blob, width) -> Path:
-    final = run[-1]
-    metrics = " · ".join(f"{k} {v:.3g}" for k, v in final.metrics.items())
+    final = run[-1] if len(run) else None
+    metrics = " · ".join(f"{k} {v:.3g}" for k, v in final.metrics.items()) if final else ""
     title = title or f"{len(run)} epochs, {len(run.classes)} classes"
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in summary or [])
     page = _PAGE.format(
@@ -286,6 +290,7 @@ def _write(run, path, title, subtitle, summary, sections, bundles, specs, blob, 
             subtitle if subtitle is not None else f"nnviz_widgets · final epoch {final.epoch}: {metrics}"
         ),
         summary=f'<table class="summary">{rows}</table>' if rows else "",
+        player_hidden="" if len(run) else " hidden",  # fixed data: nothing to play
         sections="".join(sections),
         hint_width=max(300, width),
         bundles=_js(bundles),

@@ -18,11 +18,13 @@ import torch
 from torch import nn
 
 from .._check import flag, integer, is_number, real
+from .._columns import feature_names
 from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe, choose_sample
 from .budget import Cost, check_budget
+from .class_order import ClassOrderCheck
 from .distributed import global_rank
 from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
@@ -62,8 +64,13 @@ class Recorder:
         as they were.
     X : (N, D) array or tensor of features, or images (N, C, H, W) as a CNN takes them. With more than 2 values per
         row the boundary is drawn on a plane through the data (an image is one point): by default its first two
-        principal components (axes labelled with their explained variance).
-    y : (N,) labels, integers or strings.
+        principal components (axes labelled with their explained variance). With 2 features the axes are labelled
+        with X's column names when it has them (``nnv.datasets.load_csv``'s X, a pandas DataFrame; kept as
+        ``rec.feature_names``), else x₁, x₂.
+    y : (N,) labels, integers or strings. ``rec.y`` holds them as class indices (``rec.y[i]`` is the position of
+        row i's label in ``rec.classes``): the targets a training loop of your own must use, so that output
+        column ``k`` means class ``rec.classes[k]`` (the recorder warns when the model's outputs consistently
+        match another class order).
     grid : points per side of the evaluation grid (an int, or ``(nx, ny)``). Default 200 for 2-D data; 64 on a
         plane through higher-dimensional data, where each grid point is a full input row for the model (unless
         the model is an ``nn.Sequential`` starting with a ``Linear`` on its input: that layer is then folded into
@@ -175,8 +182,10 @@ class Recorder:
         self.schedule = CaptureSchedule(every, max_frames, expected)
         self._cost = Cost(*check_budget(budget))
         self.ticks = 0  # capture() calls so far, kept or not
+        self.feature_names = feature_names(X)  # X's own column names, or None
         self.X = check_X(X)  # (N, D) rows, or (N, C, H, W) images: as the model takes them
         self.classes, self.y = check_y(y, len(self.X), classes)
+        self._class_order = ClassOrderCheck(self.classes)
         # the rows every capture evaluates (record/points.py); an explicit activation sample is always among them
         rows = stratified_rows(self.y, points)
         if not isinstance(sample, (int, np.integer)):
@@ -185,7 +194,7 @@ class Recorder:
             sample = np.searchsorted(rows, sample)
         self.rows = rows
         flat = self.X[rows].reshape(len(rows), -1)
-        self.plane = choose_plane(flat, plane)
+        self.plane = choose_plane(flat, plane, self.feature_names)
         shown = self.plane.to_plane(flat)  # where each drawn point is
         if grid is None:
             grid = 200 if flat.shape[1] == 2 else PLANE_GRID
@@ -223,6 +232,9 @@ class Recorder:
             return
         self._untrained = _fingerprint(self.model)  # capture()'s default epoch: did training start before frame 0?
         self._epoch_offset = 0
+        overwrite = flag("overwrite", overwrite)
+        if storage_options is not None and not isinstance(storage_options, dict):
+            raise TypeError(f"storage_options must be a dict of fsspec options (or None), got {storage_options!r}")
         if path is not None:
             self.writer = RunWriter(
                 self.run, path, overwrite=overwrite, storage_options=storage_options, index_only=True
@@ -239,7 +251,9 @@ class Recorder:
         weights = self._weights.describe()
         budget = "no time budget" if self.cost.budget is None else f"time budget {self.cost.budget:g} of training"
         hist = f"histograms: {len(self._histograms.layers)} layers" if self._histograms is not None else "no histograms"
-        return f"points: {rows} (stratified); weights: {weights}; {hist}; {budget}"
+        unsaved = self.writer.unsaved if self.writer is not None else 0
+        disk = f"; {unsaved} frames NOT SAVED to {self.writer.url!r} yet (a write failed)" if unsaved else ""
+        return f"points: {rows} (stratified); weights: {weights}; {hist}; {budget}{disk}"
 
     @property
     def activation_layers(self) -> list[str]:
@@ -287,6 +301,7 @@ class Recorder:
         if not self.active:  # another rank records: no evaluation, no metric conversion (a GPU sync), no write
             self.ticks += 1
             return None
+        force = flag("force", force)
         metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
         with self._lock:  # one capture at a time per recorder: ticks, frames, caches and costs stay consistent
@@ -326,6 +341,7 @@ class Recorder:
         grid_finite = boundary.header["nan"] is None  # the encoder's own check: no second pass over the grid
         points_finite = bool(np.isfinite(point_probs).all())
         predictions = _predictions(point_probs, points_finite)
+        self._class_order.see(predictions, self.y[self.rows], stacklevel=3)  # the warning points at capture()'s caller
         if "accuracy" not in metrics:
             if self.accuracy == "full":
                 every = self._probabilities("data", self.X, model=twin.model)
@@ -546,6 +562,8 @@ def check_y(y, n: int, classes: Sequence | None) -> tuple[list, np.ndarray]:
         y = y.detach().cpu().numpy()
     try:
         arr = np.asarray(y)
+        if arr.dtype.kind in "US" and not isinstance(y, np.ndarray):
+            arr = np.asarray(y, dtype=object)  # numpy reads [1, "1"] as two strings: keep each label's own kind
     except ValueError as err:  # ragged nested lists
         raise ValueError(f"y must be 1-D, one label per row of X; it could not be read as an array: {err}") from None
     if arr.ndim != 1:
@@ -680,16 +698,17 @@ def _labels(arr: np.ndarray) -> np.ndarray:
         return arr
     if arr.dtype.kind == "O":
         values = arr.tolist()
-        kinds = {"text" if isinstance(v, (str, np.str_)) else "number" if is_number(v) else "other" for v in values}
+        kinds = {"text" if isinstance(v, (str, bytes)) else "number" if is_number(v) else "other" for v in values}
         if "other" in kinds:
-            bad = next(v for v in values if not (isinstance(v, str) or is_number(v)))
+            bad = next(v for v in values if not (isinstance(v, (str, bytes)) or is_number(v)))
             raise ValueError(f"y holds {bad!r} (at row {values.index(bad)}); labels must be integers or strings")
         if kinds == {"text", "number"}:
             raise ValueError(
                 "y mixes numbers and strings (e.g. 1 and '1'), which would be merged or split silently; "
                 "use one kind, e.g. y = [str(v) for v in y]"
             )
-        arr = np.array(values, dtype=np.float64 if kinds == {"number"} else str) if values else arr
+        text = bytes if all(isinstance(v, bytes) for v in values) else str
+        arr = np.array(values, dtype=np.float64 if kinds == {"number"} else text) if values else arr
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise ValueError("y holds non-integer numbers (or NaN); labels must be integers or strings (class names)")

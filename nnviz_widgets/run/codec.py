@@ -70,6 +70,8 @@ def encode(
         lo = float(fin.min()) if lo is None and fin.size else (0.0 if lo is None else lo)
         hi = float(fin.max()) if hi is None and fin.size else (lo if hi is None else hi)
     lo, hi = float(lo), float(hi)
+    if a.dtype == np.float32 and max(abs(lo), abs(hi), hi - lo) > 1e37:
+        a = a.astype(np.float64)  # a diverging model's values near float32's limit: x - lo would overflow
     scale = (hi - lo) / (top - 1) if hi > lo else 1.0
     if all_finite:  # in place on clip's copy: the same arithmetic as rint((clip - lo) / scale), one array
         codes = np.clip(a, lo, hi)
@@ -117,9 +119,13 @@ def decode(header: dict, data: bytes | memoryview) -> np.ndarray:
     codes = np.frombuffer(data, dtype=dt).reshape(shape)
     if header["dtype"] == "float32":
         return codes.astype(np.float32)
-    out = codes.astype(np.float32)  # in place from here, so a 0-d array stays an array
-    out *= np.float32(scale)
-    out += np.float32(offset)
+    if max(abs(offset), abs(scale) * float(np.iinfo(dt).max)) > 1e37:  # a range near float32's limit: in float64
+        with np.errstate(over="ignore"):  # a value beyond float32 (only from float64 data) decodes to inf
+            out = np.asarray(codes * float(scale) + float(offset)).astype(np.float32)
+    else:
+        out = codes.astype(np.float32)  # in place from here, so a 0-d array stays an array
+        out *= np.float32(scale)
+        out += np.float32(offset)
     if nan is not None:
         out[codes == nan] = np.nan
     return out

@@ -14,8 +14,10 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
+
 from .codec import Encoded, check
-from .run import Frame
+from .run import Frame, Histogram
 
 MAGIC = b"NNVF"
 _U32 = struct.Struct("<I")
@@ -34,6 +36,10 @@ class TornRecordWarning(UserWarning):
     """The frames end in an incomplete or damaged record (a writer stopped mid-write)."""
 
 
+class RunWriteWarning(UserWarning):
+    """Frames could not be written to the run's files (a full disk): they are kept in memory until they can."""
+
+
 @dataclass(frozen=True)
 class Torn:
     """Where the readable frames end: ``offset`` of the first bad byte, ``nbytes`` ignored after it, ``why``."""
@@ -41,6 +47,69 @@ class Torn:
     offset: int
     nbytes: int
     why: str
+
+
+# -- what a run declares its frames hold -------------------------------------------------------------------
+@dataclass(frozen=True)
+class FrameSpec:
+    """What every frame of a run must hold, from the run's own header (manifest, points, sample): a record can
+    pass its checksum and still be hand-made or written by another run, and its arrays must not reach a view
+    unless they fit the run they are drawn in. :meth:`check` raises ``ValueError`` saying what does not fit.
+
+    ``grid`` is (H, W), ``classes`` K, ``points`` N, ``sample`` S (rows whose activations frames carry),
+    ``layers`` the recorded weight layers (name -> ``{"shape": [...], "outputs": [rows, cols] | None}``).
+    """
+
+    grid: tuple[int, int]
+    classes: int
+    points: int
+    sample: int
+    layers: dict
+
+    @classmethod
+    def of(cls, run) -> FrameSpec:
+        return cls((len(run.grid.ys), len(run.grid.xs)), len(run.classes), len(run.points), len(run.sample), run.layers)
+
+    def check(self, arrays: dict) -> None:
+        if "boundary" not in arrays or "predictions" not in arrays:
+            raise ValueError(f"a frame needs 'boundary' and 'predictions' arrays, got {sorted(arrays)[:8]}")
+        shape = lambda name: tuple(arrays[name].header["shape"])  # noqa: E731 - checked by codec.check already
+        k = self.classes
+        if shape("boundary") != (*self.grid, k):
+            raise ValueError(f"'boundary' has shape {list(shape('boundary'))}; the run's grid and {k} classes "
+                             f"need {[*self.grid, k]}")  # fmt: skip
+        probs = arrays["boundary"].decode()
+        if probs.size and not (np.nanmin(probs, initial=0) >= -1e-3 and np.nanmax(probs, initial=0) <= 1 + 1e-3):
+            raise ValueError("'boundary' holds values outside 0..1, so they are not class probabilities")
+        if shape("predictions") != (self.points,):
+            raise ValueError(f"'predictions' has shape {list(shape('predictions'))}; the run has {self.points} points")
+        predicted = arrays["predictions"].decode()
+        predicted = predicted[~np.isnan(predicted)]
+        if predicted.size and (predicted.min() < 0 or predicted.max() > k - 1 or (predicted % 1).any()):
+            raise ValueError(f"'predictions' holds values outside the {k} class indices 0..{k - 1}")
+        for name in arrays:
+            kind, _, rest = name.partition("/")
+            if kind in ("weights", "outputs"):
+                self._check_layer(kind, rest, shape(name))
+            elif kind == "activations" and (len(shape(name)) != 2 or shape(name)[0] != self.sample):
+                raise ValueError(f"{name!r} has shape {list(shape(name))}; the run's sample needs ({self.sample}, F)")
+            elif kind == "hist":
+                stats = "stats/" + rest
+                if len(shape(name)) != 1 or stats not in arrays or shape(stats) != (len(Histogram.STATS),):
+                    raise ValueError(f"{name!r} needs a 1-D histogram and {stats!r} of {len(Histogram.STATS)} values")
+
+    def _check_layer(self, kind: str, layer: str, shape: tuple) -> None:
+        info = self.layers.get(layer)
+        if not isinstance(info, dict):
+            raise ValueError(f"'{kind}/{layer}' is not one of the run's recorded layers {sorted(self.layers)[:8]}")
+        weights = tuple(info.get("shape") or ())
+        if kind == "weights" and shape != weights:
+            raise ValueError(f"'weights/{layer}' has shape {list(shape)}; the run declares {list(weights)}")
+        maps = info.get("outputs")
+        if kind == "outputs" and (not maps or not weights or shape != (weights[0], *maps)):
+            raise ValueError(
+                f"'outputs/{layer}' has shape {list(shape)}; the run declares {weights[:1]} neurons on {maps} maps"
+            )
 
 
 # -- records ----------------------------------------------------------------------------------------------
@@ -67,13 +136,14 @@ def encode_record(frame: Frame) -> bytes:
     return MAGIC + _U32.pack(len(head)) + body + _U32.pack(zlib.crc32(body))
 
 
-def iter_records(data: bytes | memoryview, start: int = 0, problems: list | None = None):
+def iter_records(data: bytes | memoryview, start: int = 0, problems: list | None = None, spec: FrameSpec | None = None):
     """Yield ``(offset, end, fields)`` for each complete, checked record in ``data[start:]``.
 
     ``fields`` are ``Run.append`` keywords (``epoch``, ``metrics``, ``diverged``, ``arrays``). When the data
     does not end exactly after a record, one entry is added to ``problems``: ``(offset, "incomplete")`` when a
     record is cut short (a writer may still be writing it), else ``(offset, description)`` of the damage (bad
-    magic, bad header, CRC mismatch, a hand-made header whose fields do not check).
+    magic, bad header, CRC mismatch, a hand-made header whose fields do not check, or, given the run's ``spec``,
+    arrays that do not fit the run: a record that passed its checksum is still checked before it is trusted).
     """
     view = memoryview(data)
     at = start
@@ -111,6 +181,12 @@ def iter_records(data: bytes | memoryview, start: int = 0, problems: list | None
             fields = _frame_fields(header, specs, body[hlen:])
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as err:
             problems.append((at, f"unreadable record at byte {at} ({err})"))
+            return
+        try:
+            if spec is not None:
+                spec.check(fields["arrays"])
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as err:
+            problems.append((at, f"the record at byte {at} does not fit the run ({err})"))
             return
         yield at, end, fields
         at = end

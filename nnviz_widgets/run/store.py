@@ -26,6 +26,7 @@ import json
 import math
 import mmap
 import os
+import sys
 import threading
 import time
 import warnings
@@ -40,8 +41,10 @@ from .._check import flag, real
 from .backends import LOCK, FsspecStore, LocalStore, RemoteStoreError, is_url, store_for
 from .records import (
     MAGIC,
+    FrameSpec,
     NotARunError,
     RunVersionError,
+    RunWriteWarning,
     Torn,
     TornRecordWarning,
     decode_records,
@@ -51,8 +54,9 @@ from .records import (
 from .run import Frame, Grid, Run
 
 __all__ = [
-    "FRAMES", "MAGIC", "MANIFEST", "NotARunError", "RunInfo", "RunTable", "RunVersionError", "RunWriter", "Torn",
-    "TornRecordWarning", "decode_records", "disk_size", "encode_record", "open_run", "read_manifest", "runs",
+    "FRAMES", "MAGIC", "MANIFEST", "NotARunError", "RunInfo", "RunTable", "RunVersionError", "RunWriteWarning",
+    "RunWriter", "Torn", "TornRecordWarning", "decode_records", "disk_size", "encode_record", "open_run",
+    "read_manifest", "runs",
 ]  # fmt: skip
 
 FORMAT = "nnviz-run"
@@ -87,8 +91,8 @@ class IndexedFrames:
     frame's place with :meth:`expect` before appending it.
     """
 
-    def __init__(self, read, where: str, sink=None):
-        self._read, self._sink, self.where = read, sink, where
+    def __init__(self, read, where: str, sink=None, spec: FrameSpec | None = None):
+        self._read, self._sink, self.where, self.spec = read, sink, where, spec
         self._entries = np.zeros(64, _ENTRY)
         self._metrics: dict[str, np.ndarray] = {}
         self._n = 0
@@ -114,6 +118,14 @@ class IndexedFrames:
             location = (-1, -1, -1)
         self._add_entry(location, frame.epoch, frame.metrics, frame.diverged)
         self._remember(frame)
+
+    def place(self, index: int, location: tuple[int, int, int]) -> None:
+        """Frame ``index``, held in memory until now (a full disk), has been written at ``location``."""
+        if index >= self._n:  # not indexed yet (frames moving into the store): add() gets its place
+            return
+        entry = self._entries[index : index + 1]  # set before it leaves _held, so get() always finds it
+        entry["segment"], entry["offset"], entry["length"] = location
+        self._held.pop(index, None)
 
     def _add_entry(self, location, epoch: int, metrics: dict, diverged: bool) -> None:
         if self._n == len(self._entries):  # grow by doubling: amortised O(1), memory at most 2x the index
@@ -174,7 +186,7 @@ class IndexedFrames:
         segment, offset, length, epoch, diverged = self._entries[i].tolist()
         data = self._read(segment, offset, length)
         problems: list = []
-        records = list(iter_records(data, 0, problems))
+        records = list(iter_records(data, 0, problems, self.spec))
         if len(records) != 1 or records[0][1] != len(data):
             why = problems[0][1] if problems else "more than one record"
             raise NotARunError(f"frame {i} of the run at {self.where!r} is damaged on disk ({why})")
@@ -368,11 +380,16 @@ class RunWriter:
             self._uploaded_bytes: dict[int, bytes] = {}
             self._failed_once = False
             self._uploader = threading.Thread(target=self._upload_loop, name="nnviz-segments", daemon=True)
-        else:
-            self._file = open(self.store.file(FRAMES), "wb")  # noqa: SIM115 - held open for the run's life
-            self._index = open(self.store.file(INDEX), "wb")  # noqa: SIM115
-            self._offset = 0
+        else:  # unbuffered: each record is written at its own offset, so a failed write can be undone exactly
+            self._file = open(self.store.file(FRAMES), "wb", buffering=0)  # noqa: SIM115 - open for the run's life
+            self._index = open(self.store.file(INDEX), "wb", buffering=0)  # noqa: SIM115
+            self._offset = self._index_offset = 0
             self._mapped = _MappedFile(self.store.file(FRAMES))
+        # frames a failed write (a full disk) left unwritten, in order: each later frame queues behind them, and
+        # every capture (and the heartbeat, and close) tries again, so writing resumes once there is room
+        self._pending: list[Frame] = []
+        self._failure: OSError | None = None
+        self._indexed: IndexedFrames | None = None  # index_only: the run's index, told where held frames land
         self._locations: dict | None = {}  # where each frame lies, while existing frames move into the store
         with run._lock:
             existing = list(run)
@@ -381,9 +398,9 @@ class RunWriter:
             if index_only:
                 frames = IndexedFrames(self._read, self.url, sink=self._put)
                 for frame in existing:
-                    frames.expect(self._locations[frame.index])
+                    frames.expect(self._locations.get(frame.index))  # None: not written yet (held)
                     frames.add(frame)
-                run._frames = frames
+                run._frames = self._indexed = frames
                 self._unsubscribe = lambda: None
             else:
                 self._unsubscribe = run.subscribe(self._put)
@@ -431,20 +448,81 @@ class RunWriter:
                 while sum(len(s[1]) for s in self._sealed) > BACKLOG_BYTES and not self._closed:
                     self._lock.wait(0.1)  # uploads are this far behind: let them catch up before more frames
             else:
-                location = (0, self._offset, len(record))
-                self._file.write(record)
-                self._file.flush()
-                self._index.write(json.dumps(_entry_json(location, frame), separators=(",", ":")).encode() + b"\n")
-                self._index.flush()
-                self._offset += len(record)
-            self._written = frame.index + 1
-            self._bytes += len(record)
-            self._last = frame
-            if self._locations is not None:
-                self._locations[frame.index] = location
-            if not self.segmented and time.monotonic() - self._status_at > STATUS_EVERY:
-                self._write_status("live")
+                self._pending.append(frame)
+                written = self._write_pending(current=frame.index)
+                if time.monotonic() - self._status_at > STATUS_EVERY and not self._pending:
+                    self._write_status("live")
+                return written.get(frame.index)
+            self._wrote(frame, record, location)
             return location
+
+    def _wrote(self, frame: Frame, record: bytes, location) -> None:
+        self._written = frame.index + 1
+        self._bytes += len(record)
+        self._last = frame
+        if self._locations is not None:
+            self._locations[frame.index] = location
+
+    # -- local directory --
+    def _write_pending(self, current: int | None = None) -> dict:
+        """Write the queued frames in order (under the lock) until one fails; returns {index: location} of those
+        written (``current``: the frame being added now, which the run's index does not hold yet). A failure
+        warns once (the frames stay in memory, in the run); the first success after it says so too."""
+        written: dict = {}
+        while self._pending and not self._closed:
+            frame = self._pending[0]
+            record = encode_record(frame)
+            location = (0, self._offset, len(record))
+            line = json.dumps(_entry_json(location, frame), separators=(",", ":")).encode() + b"\n"
+            try:
+                _write_at(self._file, record, self._offset)
+                _write_at(self._index, line, self._index_offset)
+            except OSError as err:
+                self._undo_partial_write()
+                if self._failure is None:
+                    _warn_user(
+                        f"writing frame {frame.index} to {self.url!r} failed ({err.strerror or err}): it is NOT "
+                        "saved yet. Frames are kept in memory and written, in order, as soon as the disk has room "
+                        "again (every capture tries again, and rec.writer.close()); rec.writer.unsaved counts them",
+                    )
+                self._failure = err
+                return written
+            self._pending.pop(0)
+            self._offset += len(record)
+            self._index_offset += len(line)
+            self._wrote(frame, record, location)
+            written[frame.index] = location
+            if self._indexed is not None and frame.index != current:
+                self._indexed.place(frame.index, location)
+        if self._failure is not None and not self._pending:
+            _warn_user(
+                f"writing to {self.url!r} resumed: the {len(written)} frames held in memory are now on disk, in order"
+            )
+            self._failure = None
+        return written
+
+    def _undo_partial_write(self) -> None:
+        """Cut a half-written record or index line off, so the files stay whole records (truncating frees room,
+        so it works on a full disk; the next write goes to the same offset whatever happens here)."""
+        for f, size in ((self._file, self._offset), (self._index, self._index_offset)):
+            try:
+                f.truncate(size)
+            except OSError:
+                pass
+
+    @property
+    def unsaved(self) -> int:
+        """Frames captured but not written yet (a full disk or another write error): they are written, in order,
+        as soon as a write succeeds again; 0 when everything is on disk (or, remotely, handed to the uploader)."""
+        with self._lock:
+            return len(self._pending) if not self.segmented else 0
+
+    def retry(self) -> int:
+        """Try now to write the frames a failed write left in memory; returns how many are still unsaved."""
+        with self._lock:
+            if not self.segmented and self._pending:
+                self._write_pending()
+        return self.unsaved
 
     def _read(self, segment: int, offset: int, length: int) -> bytes:
         if not self.segmented:
@@ -531,14 +609,16 @@ class RunWriter:
         try:
             self.store.write(STATUS, json.dumps(status).encode())
         except Exception as err:  # noqa: BLE001 - the status is informative; the frames are what matter
-            warnings.warn(f"could not update {STATUS} of {self.url!r}: {err}", stacklevel=2)
+            if getattr(self, "_failure", None) is None:  # a failing disk has already been reported
+                warnings.warn(f"could not update {STATUS} of {self.url!r}: {err}", stacklevel=2)
 
     def _unflushed_frames(self) -> int:
         return len(self._buffer) + sum(len(s[2]) for s in self._sealed)
 
     def _heartbeat(self) -> None:
         if not self._closed:
-            self._write_status("live")
+            if self.retry() == 0:
+                self._write_status("live")
 
     def close(self) -> None:
         """Flush every frame, mark the run ended and stop writing (new frames then stay in memory only)."""
@@ -547,6 +627,11 @@ class RunWriter:
                 return
             if self.segmented:
                 self._seal()
+        if self.retry():
+            _warn_user(
+                f"{self.unsaved} frames could not be written to {self.url!r} ({self._failure}); they stay in this "
+                "process's memory only (rec.run still has them: rec.run.to_html(...) keeps a copy)"
+            )
         if not self.flush(timeout=60.0):
             warnings.warn(
                 f"{self._unflushed_frames()} frames could not be written to {self.url!r} within 60 s; they stay in "
@@ -568,7 +653,25 @@ class RunWriter:
         _OPEN_WRITERS.discard(self)
 
     def __repr__(self) -> str:
-        return f"<RunWriter {self.url!r}, {self._written} frames written>"
+        unsaved = self.unsaved
+        failing = f", {unsaved} NOT SAVED yet ({self._failure})" if unsaved else ""
+        return f"<RunWriter {self.url!r}, {self._written} frames written{failing}>"
+
+
+def _warn_user(message: str) -> None:
+    """A RunWriteWarning pointing at the user's line (a capture, a close), however deep in the package it arose."""
+    frame, level, package = sys._getframe(0), 1, str(Path(__file__).parents[1])
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, RunWriteWarning, stacklevel=level)
+
+
+def _write_at(f, data: bytes, offset: int) -> None:
+    """Write all of ``data`` at byte ``offset`` of the unbuffered file ``f`` (OSError, e.g. ENOSPC, if it cannot)."""
+    f.seek(offset)
+    view = memoryview(data)
+    while view:
+        view = view[f.write(view) :]
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -649,16 +752,20 @@ class StoredRun(Run):
 
     def __init__(self, store, manifest: dict, *, poll: float):
         grid = manifest["grid"]
+        points = _load_npy(store, manifest.get("points", POINTS))
+        labels = _load_npy(store, manifest.get("labels", LABELS))
+        _check_data(store, manifest, points, labels)
         super().__init__(
             grid=Grid(np.asarray(grid["xs"], dtype=np.float64), np.asarray(grid["ys"], dtype=np.float64)),
-            points=_load_npy(store, manifest.get("points", POINTS)),
-            labels=_load_npy(store, manifest.get("labels", LABELS)),
+            points=points,
+            labels=labels,
             classes=[str(c) for c in manifest["classes"]],
             axis_labels=manifest.get("axis_labels", ("x₁", "x₂")),
         )
         self.layers = dict(manifest.get("layers", {}))
         if manifest.get("sample"):
             self.sample = _load_sample(store, manifest["sample"], len(self.points))
+        self._spec = FrameSpec.of(self)  # every record read is checked against what the run declares
         self.store = store
         self.url = store.url
         self.path = store.path if isinstance(store, LocalStore) else store.url
@@ -671,12 +778,12 @@ class StoredRun(Run):
         self._thread: threading.Thread | None = None
         if self.segmented:
             self._segment = 0  # the next segment to read
-            self._frames = IndexedFrames(self._read_segment_range, self.url)
+            self._frames = IndexedFrames(self._read_segment_range, self.url, spec=self._spec)
         else:
             self._frames_name = manifest.get("frames", FRAMES)
             self._index_name = manifest.get("index")
             self._mapped = _MappedFile(store.inside(self._frames_name))
-            self._frames = IndexedFrames(self._mapped.read, self.url)
+            self._frames = IndexedFrames(self._mapped.read, self.url, spec=self._spec)
 
     # -- local directory --
     def _open_local(self, *, final: bool) -> None:
@@ -704,7 +811,7 @@ class StoredRun(Run):
             except FileNotFoundError:
                 data, base = b"", self._offset
         problems: list = []
-        for start, end, fields in iter_records(data, self._offset - base, problems):
+        for start, end, fields in iter_records(data, self._offset - base, problems, self._spec):
             self._frames.expect((0, base + start, end - start))
             self.append(**fields)
             self._offset = base + end
@@ -758,7 +865,7 @@ class StoredRun(Run):
             return False
         problems: list = []
         self._offset = 0
-        for start, end, fields in iter_records(data, 0, problems):
+        for start, end, fields in iter_records(data, 0, problems, self._spec):
             self._frames.expect((k, start, end - start))
             self.append(**fields)
             self._offset = end
@@ -769,34 +876,33 @@ class StoredRun(Run):
         return True
 
     # -- following --
-    def _follow(self) -> None:
-        wait, status_at = self._poll, time.monotonic()
-        size = -1
-        while not self._stop.wait(wait):
-            try:
-                if self.segmented:
-                    grew = self._read_segment(self._segment, final=False)
-                    if self.torn is not None:
-                        return
-                else:
-                    now = self.store.size(self._frames_name)
-                    grew = now is not None and now != size
-                    if grew:
-                        size = now
-                        self._read_local(final=False)
-                        if self.torn is not None and self.torn.why != "incomplete":
-                            return  # damaged, not just unfinished: nothing after it can be trusted
-            except OSError as err:  # a network hiccup: keep trying, slower
-                warnings.warn(f"following {self.url!r}: {err}", stacklevel=1)
-                grew = False
-            if grew:
-                wait = self._poll
-                continue
-            wait = min(wait * 1.5, max(MAX_POLL, self._poll)) if self.segmented else self._poll
-            if time.monotonic() - status_at > 5 * MAX_POLL:
-                status_at = time.monotonic()
-                if self._writer_ended():
-                    return
+    def _follow_once(self, state: dict) -> bool:
+        """One poll of a followed run: index what is new; False once following should end (see :func:`_follow`)."""
+        try:
+            if self.segmented:
+                grew = self._read_segment(self._segment, final=False)
+                if self.torn is not None:
+                    return False
+            else:
+                now = self.store.size(self._frames_name)
+                grew = now is not None and now != state["size"]
+                if grew:
+                    state["size"] = now
+                    self._read_local(final=False)
+                    if self.torn is not None and self.torn.why != "incomplete":
+                        return False  # damaged, not just unfinished: nothing after it can be trusted
+        except OSError as err:  # a network hiccup: keep trying, slower
+            warnings.warn(f"following {self.url!r}: {err}", stacklevel=1)
+            grew = False
+        if grew:
+            state["wait"] = self._poll
+            return True
+        state["wait"] = min(state["wait"] * 1.5, max(MAX_POLL, self._poll)) if self.segmented else self._poll
+        if time.monotonic() - state["status_at"] > 5 * MAX_POLL:
+            state["status_at"] = time.monotonic()
+            if self._writer_ended():
+                return False
+        return True
 
     def _writer_ended(self) -> bool:
         status = _read_status(self.store)
@@ -824,6 +930,17 @@ class StoredRun(Run):
 
 
 DiskRun = StoredRun  # the name this class had when runs lived only on a local disk
+
+
+def _follow(ref: weakref.ref, stop: threading.Event, poll: float) -> None:
+    """A followed run's thread. It holds the run only while it polls, so a run that nobody references any more
+    is collected (its finalizer sets ``stop``) and the thread ends with it, as it does on ``run.close()``."""
+    state = {"wait": poll, "size": -1, "status_at": time.monotonic()}
+    while not stop.wait(state["wait"]):
+        run = ref()
+        if run is None or not run._follow_once(state):
+            return
+        del run
 
 
 def _json_lines(lines: list[bytes]) -> list:
@@ -863,10 +980,27 @@ def _load_npy(store, name: str) -> np.ndarray:
         raise NotARunError(f"{store.url + '/' + name!r} is missing or not a readable .npy array: {err}") from None
 
 
-def _check_name(store, name) -> None:
-    """A file a manifest names must be a plain name inside the run (no folders, no way out of it)."""
+def _check_name(store, name, key: str | None = None) -> None:
+    """A file a manifest names (as ``key``) must be a plain name inside the run (no folders, no way out of it)."""
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", "..") or ":" in name:
-        raise NotARunError(f"the manifest of {store.url!r} names {name!r}, which is not a file inside the run")
+        field = f' as "{key}"' if key else ""
+        raise NotARunError(f"the manifest of {store.url!r} names {name!r}{field}, which is not a file inside the run")
+
+
+def _check_data(store, manifest: dict, points: np.ndarray, labels: np.ndarray) -> None:
+    """The data as drawn: ``points`` (N, 2) finite, ``labels`` (N,) class indices of the manifest's classes."""
+    k = len(manifest["classes"])
+    points_name, labels_name = manifest.get("points", POINTS), manifest.get("labels", LABELS)
+    if points.dtype.kind not in "fiu" or points.ndim != 2 or points.shape[1] != 2 or not np.isfinite(points).all():
+        raise NotARunError(
+            f"{store.url + '/' + points_name!r} must hold finite (N, 2) points, got {points.dtype} {points.shape}"
+        )
+    fits = labels.dtype.kind in "iu" and labels.shape == (len(points),)
+    if not fits or (len(labels) and not 0 <= labels.min() <= labels.max() < k):
+        raise NotARunError(
+            f"{store.url + '/' + labels_name!r} must hold {len(points)} class indices within 0..{k - 1} (one per "
+            f"point of {points_name}, {k} classes in the manifest), got {labels.dtype} {labels.shape}"
+        )
 
 
 def _load_sample(store, name: str, n: int) -> np.ndarray:
@@ -914,19 +1048,62 @@ def read_manifest(store) -> dict:
     if missing:
         raise NotARunError(f"{where!r} lacks {missing}")
     grid, layers = manifest["grid"], manifest.get("layers", {})
-    if not (isinstance(grid, dict) and all(isinstance(grid.get(k), list) and len(grid[k]) >= 2 for k in ("xs", "ys"))):
-        raise NotARunError(f'{where!r}: "grid" must hold lists "xs" and "ys" of at least 2 numbers')
-    if not isinstance(manifest["classes"], list) or not isinstance(layers, dict):
-        raise NotARunError(f'{where!r}: "classes" must be a list and "layers" an object')
+    if not (isinstance(grid, dict) and all(_axis(grid.get(k)) for k in ("xs", "ys"))):
+        raise NotARunError(f'{where!r}: "grid" must hold "xs" and "ys", each at least 2 increasing finite numbers')
+    classes = manifest["classes"]
+    if not (isinstance(classes, list) and 2 <= len(classes) <= 255 and all(_scalar(c) for c in classes)):
+        raise NotARunError(f'{where!r}: "classes" must be a list of 2 to 255 class names')
+    if not (isinstance(layers, dict) and all(_layer(v) for v in layers.values())):
+        raise NotARunError(
+            f'{where!r}: "layers" must map layer names to objects with a "shape" (a list of positive ints) and '
+            '"outputs" (null or [rows, cols])'
+        )
+    labels = manifest.get("axis_labels", ["x₁", "x₂"])
+    if not (isinstance(labels, list) and len(labels) == 2 and all(_scalar(c) for c in labels)):
+        raise NotARunError(f'{where!r}: "axis_labels" must be a list of 2 names')
+    for key in ("points", "labels", "sample"):
+        if manifest.get(key) is not None:
+            _check_name(store, manifest[key], key)
     for key in ("frames", "index"):
         if key in manifest:
-            _check_name(store, manifest[key])
+            _check_name(store, manifest[key], key)
     if "segments" in manifest and manifest["segments"] != SEGMENTS:
         raise NotARunError(f'{where!r}: "segments" must be {SEGMENTS!r}, got {manifest["segments"]!r}')
     if "frames" not in manifest and "segments" not in manifest:
         if version >= 2:
             raise NotARunError(f'{where!r} names neither "frames" nor "segments"')
     return manifest
+
+
+def _axis(values) -> bool:
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return (
+        isinstance(values, list)
+        and a.ndim == 1
+        and len(a) >= 2
+        and bool(np.isfinite(a).all() and (np.diff(a) > 0).all())
+    )
+
+
+def _scalar(value) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def _positive_ints(values, n: int | None = None) -> bool:
+    ints = isinstance(values, list) and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)
+    return ints and len(values) >= 1 and (n is None or len(values) == n)
+
+
+def _layer(info) -> bool:
+    """A recorded layer as ``describe_layer`` writes it: the weights' shape, and its output maps' (rows, cols)."""
+    return (
+        isinstance(info, dict)
+        and _positive_ints(info.get("shape"))
+        and (info.get("outputs") is None or _positive_ints(info.get("outputs"), 2))
+    )
 
 
 def open_run(
@@ -973,7 +1150,10 @@ def open_run(
     else:
         run._open_local(final=not follow)
     if follow and not (run.torn is not None and run.torn.why != "incomplete"):
-        run._thread = threading.Thread(target=run._follow, name="nnviz-follow", daemon=True)
+        run._thread = threading.Thread(
+            target=_follow, args=(weakref.ref(run), run._stop, poll), name="nnviz-follow", daemon=True
+        )
+        weakref.finalize(run, run._stop.set)
         run._thread.start()
     return run
 

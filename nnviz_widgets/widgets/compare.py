@@ -42,6 +42,8 @@ class Compare(ipywidgets.VBox):
             raise TypeError(f"Compare needs two or more runs (Recorders or Runs), got {len(runs)}")
         if view not in VIEWS:
             raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+        if layer is not None and not isinstance(layer, str):
+            raise TypeError(f"layer must be a recorded layer's name (a string) or None, got {layer!r}")
         self.sources = list(runs)
         self.runs: list[Run] = [source_run(r) for r in runs]
         if not all(len(r) for r in self.runs):

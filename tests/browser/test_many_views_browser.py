@@ -144,12 +144,10 @@ HOSTILE_STATE = """() => {
 }""".replace("VIEWS", VIEWS)
 
 
-@pytest.mark.xfail(
-    reason="known regression, not yet found: a Player and an EmbeddingScatter displayed beside a Dashboard of the "
-    "same recorder in the training cell receive no frames (the Dashboard's own views get all of them)",
-    strict=False,
-)
 def test_hostile_labels_and_a_diverging_model_in_every_view(lab):
+    # views draw (and update their data-frames) only while on screen (lib/dom.js drawOncePerFrame): a window tall
+    # enough for the dashboard and the player and scatter below it
+    lab.page.set_viewport_size({"width": 1280, "height": 2400})
     dialogs = []
     lab.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     lab.open_notebook("hostile", HOSTILE)

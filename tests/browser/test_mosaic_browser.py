@@ -1,5 +1,6 @@
 """WeightMosaic in a real JupyterLab + Chromium: trained live on digits, tile pixels true to the recorded weights,
-scrubbing changes the tiles, a Player drives it, and a conv model shows its filters.
+scrubbing changes the tiles, a Player drives it, a conv model shows its filters, and ``nnv.Compare(...,
+view="mosaic")`` shows each run's own weights.
 
 Screenshots go to artifacts/screenshots/mosaic-*.png (gitignored).
 """
@@ -7,13 +8,18 @@ Screenshots go to artifacts/screenshots/mosaic-*.png (gitignored).
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
 
+from nnviz_widgets.export.video import diverging_rgb
+
 pytestmark = pytest.mark.browser
 
 EPOCHS = 12
+_rng = np.random.default_rng(7)
+LIVE_PICKS = [[int(t), int(p)] for t, p in zip(_rng.integers(0, 100, 200), _rng.integers(0, 64, 200), strict=True)]
 
 SETUP = """\
 import json, time
@@ -41,14 +47,18 @@ for epoch in range({EPOCHS}):
 print(view.wait_sent(30))"""
 
 # tile, row, col and the recorded weight for a sample of the layer's weights at frame i; and the layer's scale
-SAMPLES = """\
+SAMPLES = (
+    f"LIVE_PICKS = {LIVE_PICKS}\n"
+    + """\
 def samples(i, layer="1", n=300):
     w = rec.run[i].weights[layer]
     scale = max(float(np.nanmax(np.abs(f.weights[layer]))) for f in rec.run)
     rng = np.random.default_rng(i)
     t, p = rng.integers(0, w.shape[0], n), rng.integers(0, w.shape[1], n)
     return {"scale": scale, "samples": [[int(a), int(b), float(w[a, b])] for a, b in zip(t, p)]}
-print(json.dumps({"last": samples(len(rec.run) - 1), "first": samples(0), "total": len(rec.run)}))"""
+live = {str(f.epoch): [float(f.weights["1"][t, p]) for t, p in LIVE_PICKS] for f in rec.run}
+print(json.dumps({"last": samples(len(rec.run) - 1), "first": samples(0), "total": len(rec.run), "live": live}))"""
+)
 
 PLAYER = """\
 m2 = nnv.WeightMosaic(rec, layer="3", width=300, follow=False, epoch=2)  # see the report: drive() races follow
@@ -109,6 +119,27 @@ def tile_pixels(lab, cell: int, picks: list[list[int]]) -> list[list[int]]:
     )
 
 
+def live_tiles(lab, cell: int, picks: list[list[int]]) -> dict | None:
+    """The mosaic's dataset and the RGB of ``picks`` read in one task, so both are of the same paint."""
+    return lab.page.evaluate(
+        """([i, picks]) => {
+            const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+            const root = cell.node.querySelector('div.nnviz-mosaic');
+            if (!root || !root.dataset.frames) return null;
+            const canvas = root.querySelector('canvas.nnviz-plot'), d = root.dataset, ctx = canvas.getContext('2d');
+            const cols = Number(d.cols), tw = Number(d.tilePx), th = Number(d.tileHeight), gap = Number(d.gap);
+            const rx = canvas.width / canvas.clientWidth;
+            const rgb = picks.map(([t, p]) => {
+                const x = (t % cols) * (tw + gap) + ((p % 8) + 0.5) * tw / 8;
+                const y = Math.floor(t / cols) * (th + gap) + (Math.floor(p / 8) + 0.5) * th / 8;
+                return Array.from(ctx.getImageData(Math.floor(x * rx), Math.floor(y * rx), 1, 1).data).slice(0, 3);
+            });
+            return {...d, rgb};
+        }""",
+        [cell, picks],
+    )
+
+
 def check_colours(rgb, weights, scale):
     """Sign: red above zero, blue below; magnitude: farther from white for larger |w| (on the layer's scale)."""
     rgb = np.asarray(rgb, dtype=float)
@@ -130,14 +161,24 @@ def test_mosaic_live_true_pixels_scrub_player_conv(lab):
     lab.open_notebook("mosaic", [SETUP, TRAIN, SAMPLES, PLAYER, CONV])
     lab.run_cell(0)
     lab.start_cell(1)
-    # frames arrive while the training cell still runs
-    seen_live = wait_mosaic(lab, 0, lambda s: int(s["frames"]) >= 2, 30, "live frames")
-    assert lab.cell_running(1) or int(seen_live["frames"]) >= 2
+    # frames arrive while the training cell still runs, and the tiles drawn then are that frame's weights
+    live = []
+    t0 = time.monotonic()
+    while lab.cell_running(1) and time.monotonic() - t0 < 60:
+        shown = live_tiles(lab, 0, LIVE_PICKS)
+        if shown and int(shown["frames"]) >= 2 and lab.cell_running(1):
+            live.append(shown)
+        time.sleep(0.05)
     lab.wait_cell(1, 90_000)
+    assert live, "no frame was drawn while the training cell ran"
     state = wait_mosaic(lab, 0, lambda s: int(s["frames"]) == EPOCHS and int(s["epoch"]) == EPOCHS - 1, 30, "all")
     assert state["tiles"] == "100" and state["cols"] == "10" and state["layer"] == "1"
     lab.run_cell(2)
     info = json.loads(lab.cell_stdout(2).strip().splitlines()[-1])
+    for shown in live[-3:]:  # the last few live paints: by then the layer's scale has settled less than at first
+        want = diverging_rgb(np.asarray(info["live"][shown["drawnEpochNumber"]]), float(shown["scaleMax"]))
+        close = np.abs(np.asarray(shown["rgb"], dtype=float) - want).max(axis=1) <= 3
+        assert close.mean() >= 0.98, f"live, epoch {shown['drawnEpochNumber']}: tiles are not its weights"
     assert abs(float(state["scaleMax"]) - info["last"]["scale"]) / info["last"]["scale"] < 1e-3
 
     picks = [[t, p, 8, 8] for t, p, _ in info["last"]["samples"]]
@@ -229,6 +270,43 @@ print(json.dumps({"w": rrec.run[-1].weights["1"].tolist(),
 rview"""
 
 
+# two runs of different widths side by side; the notebook's SETUP cell has imported torch, nn, np and nnv
+COMPARE = """\
+recs = []
+for seed, width in ((0, 16), (1, 9)):
+    torch.manual_seed(seed)
+    cmodel = nn.Sequential(nn.Linear(64, width), nn.ReLU(), nn.Linear(width, 10))
+    crec2 = nnv.Recorder(cmodel, X[:400], y[:400], grid=10)
+    cmp_opt = torch.optim.Adam(cmodel.parameters(), 1e-2)
+    for _ in range(4):
+        loss = nn.functional.cross_entropy(cmodel(Xt[:400]), yt[:400])
+        cmp_opt.zero_grad(); loss.backward(); cmp_opt.step()
+        crec2.capture(loss=loss.item())
+    recs.append(crec2)
+cmp = nnv.Compare(*recs, view="mosaic", names=["16 wide", "9 wide"], width=300)
+cmp"""
+
+COMPARE_WEIGHTS = """\
+print(json.dumps([{"weights": [f.weights["0"].tolist() for f in r.run],
+                   "scale": max(float(np.abs(f.weights["0"]).max()) for f in r.run)} for r in recs]))"""
+
+# every mosaic of cell i: its dataset and the RGB at the centre of weight p of tile t, read in one task
+COMPARE_TILES = """([i, picks]) => {
+    const cell = window.jupyterapp.shell.currentWidget.content.widgets[i].node;
+    return [...cell.querySelectorAll('div.nnviz-mosaic')].map((root) => {
+        const canvas = root.querySelector('canvas.nnviz-plot'), d = root.dataset, ctx = canvas.getContext('2d');
+        const cols = Number(d.cols), tw = Number(d.tilePx), th = Number(d.tileHeight), gap = Number(d.gap);
+        const rx = canvas.width / canvas.clientWidth;
+        const rgb = picks.map(([t, p]) => {
+            const x = (t % cols) * (tw + gap) + ((p % 8) + 0.5) * tw / 8;
+            const y = Math.floor(t / cols) * (th + gap) + (Math.floor(p / 8) + 0.5) * th / 8;
+            return Array.from(ctx.getImageData(Math.floor(x * rx), Math.floor(y * rx), 1, 1).data).slice(0, 3);
+        });
+        return {...d, rgb};
+    });
+}"""
+
+
 def wait_nth_mosaic(lab, cell: int, k: int, predicate, timeout: float, what: str) -> dict:
     """The dataset of the k-th mosaic of a cell (scrolled into view: an off-screen view does not draw)."""
     script = """async ([i, k]) => {
@@ -252,6 +330,8 @@ def test_mosaic_paging_tile_size_outputs_and_colour_filters(lab):
             "print(wview.tile_size)",
             MOONS,
             RGB,
+            COMPARE,
+            COMPARE_WEIGHTS,
         ],
     )
     lab.run_cell(0)
@@ -335,3 +415,43 @@ def test_mosaic_paging_tile_size_outputs_and_colour_filters(lab):
     assert np.abs(rgb - expected).max() <= 1.5  # red, green, blue each from black (-max) to full (+max)
     assert rgb.std(axis=1).mean() > 10  # in colour, not grey
     lab.screenshot("mosaic-conv-rgb", lab.page.locator("div.nnviz-mosaic").last)
+
+    # -- nnv.Compare(view="mosaic"): each run's tiles from its own weights ------------------------------------------
+    check_compare_mosaic(lab, 6)
+
+
+def check_compare_mosaic(lab, cell: int) -> None:
+    """Cell ``cell`` shows ``nnv.Compare(..., view="mosaic")`` of two runs, cell ``cell + 1`` prints their weights:
+    each run's tiles are its own weights (not the other run's), at the last frame and after the shared player is
+    moved in the browser (the views follow it through jslink, no kernel round trip)."""
+    lab.run_cell(cell, timeout=120_000)
+    lab.run_cell(cell + 1)
+    runs = json.loads(lab.cell_stdout(cell + 1).strip().splitlines()[-1])
+    rng = np.random.default_rng(0)
+    picks = [[int(t), int(p)] for t, p in zip(rng.integers(0, 9, 200), rng.integers(0, 64, 200), strict=True)]
+    t, p = np.array(picks).T
+
+    def shown(frame: int) -> list[dict]:
+        return lab.poll(
+            lambda: lab.page.evaluate(COMPARE_TILES, [cell, picks]),
+            lambda views: len(views) == 2 and all(v["frames"] == "4" and v["epoch"] == str(frame) for v in views),
+            30,
+            f"both mosaics on frame {frame}",
+        )
+
+    for frame in (3, 1):
+        if frame != 3:  # the shared player, moved in the browser
+            lab.page.locator(".nnviz-compare .nnviz-player input.nnviz-scrub").first.evaluate(
+                "(s, v) => { s.value = String(v); s.dispatchEvent(new Event('input', {bubbles: true})); }", frame
+            )
+        views = shown(frame)
+        lab.screenshot(f"compare-mosaic-frame-{frame}", lab.page.locator(".nnviz-compare").first)
+        for k, (view, run) in enumerate(zip(views, runs, strict=True)):
+            assert view["tiles"] == str(len(run["weights"][0])), view
+            assert float(view["scaleMax"]) == pytest.approx(run["scale"], rel=1e-3), "each run on its own scale"
+            got = np.asarray(view["rgb"], dtype=float)
+            own = diverging_rgb(np.asarray(run["weights"][frame])[t, p], run["scale"])
+            assert np.abs(got - own).max() <= 3, f"frame {frame}, run {k}: the tiles are this run's weights"
+            other = runs[1 - k]
+            theirs = diverging_rgb(np.asarray(other["weights"][frame])[t, p], other["scale"])
+            assert np.abs(got - theirs).max(axis=1).mean() > 20, f"frame {frame}, run {k}: not the other run's"

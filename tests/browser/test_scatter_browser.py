@@ -11,6 +11,8 @@ import time
 import numpy as np
 import pytest
 
+from .scatter_pixels import check_scatter
+
 pytestmark = pytest.mark.browser
 
 SETUP = """\
@@ -22,6 +24,13 @@ X, y, images = d.data[:500], d.target[:500], d.images[:500]
 view = nnv.EmbeddingScatter(X, y, method="tsne", images=images, width=520, height=420, title="digits t-SNE")
 view"""
 READ = "import json; print(json.dumps({'selection': view.selection, 'y': y.tolist()}))"
+# a view's coordinates, labels and class colours as the kernel holds them
+COORDS = """\
+import json
+def drawn(v):
+    coords = np.frombuffer(v.coords, "<f4").reshape(-1, v.dims)
+    return {"coords": coords.tolist(), "labels": np.frombuffer(v.labels, np.uint8).tolist(), "colors": list(v.colors)}
+print(json.dumps(drawn(%s)))"""
 SET = "view.selection = [0, 1, 2]"
 BIG = """\
 rng = np.random.default_rng(0)
@@ -49,9 +58,16 @@ def overlay_box(lab, n):
 
 
 def test_digits_hover_lasso_and_100k(lab):
-    lab.open_notebook("scatter", [SETUP, READ, SET, BIG])
+    lab.open_notebook("scatter", [SETUP, READ, SET, BIG, COORDS % "view"])
     lab.run_cell(0, timeout=180_000)
     state = wait_for(lab, 0, lambda s: s.get("points") == "500" and int(s.get("draws", 0)) > 0, 30, "digits drawn")
+
+    # every point where its t-SNE coordinates are, in its class's colour (before any hover or selection)
+    lab.run_cell(4)
+    kernel = json.loads(lab.cell_stdout(4).strip().splitlines()[-1])
+    drawn = check_scatter(lab.page, np.asarray(kernel["coords"]), np.asarray(kernel["labels"]), kernel["colors"],
+                          "lab-digits-tsne")  # fmt: skip
+    assert drawn["checked"] >= 250, drawn
     renderer = state["renderer"]
     root = lab.page.locator(".jp-OutputArea-output div.nnviz-scatter").first
     root.scroll_into_view_if_needed()
@@ -154,12 +170,16 @@ widgets.VBox([widgets.HBox([dens, cube]), player, widgets.HBox([acts, boundary])
 
 
 def test_density_3d_and_activations_over_epochs(lab):
-    lab.open_notebook("scatter-epochs", [EPOCHS])
+    lab.open_notebook("scatter-epochs", [EPOCHS, COORDS % "cube"])
     lab.run_cell(0, timeout=180_000)
     dens = wait_for(lab, 0, lambda s: int(s.get("draws", 0)) > 0 and s["points"] == "1797", 30, "density view")
     assert dens["density"] == "over"
     cube = wait_for(lab, 1, lambda s: s["dims"] == "3" and int(s.get("draws", 0)) > 0, 30, "3-D view")
     root3 = lab.page.locator(".jp-OutputArea-output div.nnviz-scatter").nth(1)
+    lab.run_cell(1)
+    kernel = json.loads(lab.cell_stdout(1).strip().splitlines()[-1])
+    cube_points = (np.asarray(kernel["coords"]), np.asarray(kernel["labels"]), kernel["colors"])
+    drawn = check_scatter(lab.page, *cube_points, "lab-digits-pca-3d", k=1)
     before = root3.evaluate("(r) => r.nnvizScatter.screenOf(0)")
     box = overlay_box(lab, 1)
     lab.page.mouse.move(box["x"] + 100, box["y"] + 150)
@@ -168,6 +188,8 @@ def test_density_3d_and_activations_over_epochs(lab):
     lab.page.mouse.up()
     after = root3.evaluate("(r) => r.nnvizScatter.screenOf(0)")
     assert abs(after[0] - before[0]) + abs(after[1] - before[1]) > 2, f"orbit moved nothing: {before} {after}"
+    orbited = check_scatter(lab.page, *cube_points, "lab-digits-pca-3d-orbited", k=1)
+    assert min(drawn["checked"], orbited["checked"]) >= 100, (drawn, orbited)
     assert cube["renderer"] in ("webgl", "canvas2d")
 
     # 3-D density: "only" keeps each class's core (the densest 60 % of its points): fewer coloured pixels
