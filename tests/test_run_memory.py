@@ -1,6 +1,7 @@
-"""Runs of any length in bounded memory, measured in a fresh process (resident anonymous memory; Linux): with ``path=`` frames live on disk and
-memory holds their index; ``every=`` keeps a long loop's captures from growing anything; ``open_run`` of a run
-holds the index, not the frames. benchmarks/bench_store.py measures the same at 1,000,000 captures and 10 GB."""
+"""Runs of any length in bounded memory, measured in a fresh process (resident anonymous memory; Linux): with
+``path=`` frames live on disk and memory holds their index; ``every=`` keeps a long loop's captures from growing
+anything; ``open_run`` of a run holds the index, not the frames. benchmarks/bench_store.py measures the same at
+1,000,000 captures and 10 GB."""
 
 from __future__ import annotations
 
