@@ -18,6 +18,7 @@ from sklearn import datasets as _sk
 
 from ._check import integer, real, text
 from ._check import names as check_names
+from ._columns import Columns
 
 __all__ = ["blobs", "circles", "digits", "load_csv", "mnist", "moons", "spiral", "xor"]
 
@@ -114,23 +115,29 @@ def blobs(n: int = 500, *, centers: int = 3, std: float = 1.0, seed: int | None 
 
 
 def load_csv(
-    path: str | Path, *, x: list[str] | None = None, y: str = "cluster", encoding: str = "utf-8"
+    path: str | Path, *, x: list[str] | None = None, y: str | None = None, encoding: str = "utf-8"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read a CSV with a header row: ``x`` feature columns (default: every column but ``y`` and an unnamed
-    index column) and a label column ``y``. Labels stay integers when they all are, else strings.
+    index column) and a label column ``y`` (default: the column named ``"cluster"`` when there is one, else the
+    last column). Labels stay integers when they all are, else strings: ``Recorder(model, X, y)`` encodes them,
+    and its ``rec.y`` holds the class indices (in the order of ``rec.classes``) a training loop needs.
+
+    ``X`` keeps the CSV's column names (``X.columns``), so the views label their axes with them.
 
     ``encoding`` is the file's text encoding (a UTF-8 byte-order mark is skipped). Blank lines are skipped;
     duplicate column names, rows of the wrong length, empty label cells and non-numeric features are refused
     with the line they are on.
 
-    >>> X, y = load_csv("../shared/seed-data/moons.csv", x=["x", "y"], y="cluster")  # doctest: +SKIP
+    >>> X, y = load_csv("../shared/seed-data/moons.csv")  # doctest: +SKIP
+    >>> X.columns                                          # doctest: +SKIP
+    ('x', 'y')
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"load_csv: path must be a file path (str or pathlib.Path), got {type(path).__name__}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_csv: no file at path={str(path)!r}")
-    y = text("y", y)
+    y = None if y is None else text("y", y)
     if x is not None:
         x = check_names("x", x)
     encoding = text("encoding", encoding)
@@ -157,6 +164,8 @@ def load_csv(
         if c in index and c != "":
             raise ValueError(f"load_csv: path={str(path)!r} has the column {c!r} twice; give columns distinct names")
         index.setdefault(c, i)
+    if y is None:
+        y = _label_column(header, x, path)
     if y not in index:
         raise ValueError(f"load_csv: y={y!r} is not a column of {path}; columns are {header[:50]}")
     x = [c for c in header if c not in (y, "")] if x is None else x
@@ -182,10 +191,26 @@ def load_csv(
         if not label:
             raise ValueError(f"load_csv: the label (column y={y!r}) on line {line} of path={str(path)!r} is empty")
         labels.append(label)
+    X = Columns(X, x)
     try:
         return X, np.array([int(v) for v in labels], dtype=np.int64)
     except ValueError:
         return X, np.array(labels, dtype=object)
+
+
+def _label_column(header: list[str], x: list[str] | None, path: Path) -> str:
+    """load_csv's default label column: "cluster" (the seed data's name), else the last column."""
+    if "cluster" in header:
+        return "cluster"
+    last = header[-1]
+    features = [c for c in header if c not in (last, "")] if x is None else x
+    why = "is unnamed" if last == "" else "is one of x" if last in features else "would leave no feature columns"
+    if last == "" or last in features or not features:
+        raise ValueError(
+            f"load_csv: {path} has no column named 'cluster', and its last column ({last!r}) {why}; name the "
+            f"label column with y=..., one of {header[:50]}"
+        )
+    return last
 
 
 UTF8 = ("utf-8", "utf8", "utf-8-sig")

@@ -50,6 +50,22 @@ def test_load_csv_reads_seed_style_files(tmp_path):
     assert X.shape == (1, 2)
 
 
+def test_load_csv_label_column_defaults_and_column_names(tmp_path):
+    X, y = nnv.datasets.load_csv(_csv(tmp_path, ",x,y,cluster\n0,0.5,1.5,1\n1,-2,3,0\n"))  # the seed data's name
+    assert y.tolist() == [1, 0] and X.columns == ("x", "y")
+    X, y = nnv.datasets.load_csv(_csv(tmp_path, "sepal,petal,species\n1,2,setosa\n3,4,virginica\n"))  # last column
+    assert y.tolist() == ["setosa", "virginica"] and X.columns == ("sepal", "petal")
+    np.testing.assert_allclose(X, [[1, 2], [3, 4]])
+    X, _ = nnv.datasets.load_csv(_csv(tmp_path, "a,label,b\n1,u,2\n3,v,4\n"), y="label")
+    assert X.columns == ("a", "b") and X[:, [1]].columns == ("b",) and X[1:].columns == ("a", "b")
+    with pytest.raises(ValueError, match=r"no column named 'cluster', and its last column \('b'\) is one of x"):
+        nnv.datasets.load_csv(_csv(tmp_path, "a,label,b\n1,u,2\n"), x=["a", "b"])
+    with pytest.raises(ValueError, match=r"last column \(''\) is unnamed; name the label column with y="):
+        nnv.datasets.load_csv(_csv(tmp_path, "a,b,\n1,2,3\n"))
+    with pytest.raises(ValueError, match="would leave no feature columns"):
+        nnv.datasets.load_csv(_csv(tmp_path, "kind\na\n"))
+
+
 def test_load_csv_string_labels(tmp_path):
     _, y = nnv.datasets.load_csv(_csv(tmp_path, "a,b,kind\n1,2,cat\n3,4,dog\n"), y="kind")
     assert y.tolist() == ["cat", "dog"]
@@ -78,3 +94,16 @@ def test_load_csv_errors(tmp_path, text, kwargs, match):
 def test_load_csv_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no file"):
         nnv.datasets.load_csv(tmp_path / "nope.csv")
+
+
+def test_column_names_follow_rows_and_never_label_another_column(tmp_path):
+    from sklearn.model_selection import train_test_split
+
+    X, _ = nnv.datasets.load_csv(_csv(tmp_path, "a,b,c,kind\n1,2,3,u\n4,5,6,v\n7,8,9,u\n"))
+    train, _ = train_test_split(X, test_size=1, random_state=0)
+    assert train.columns == ("a", "b", "c")  # rows chosen: the names stay
+    assert ((X - X.mean(0)) / X.std(0)).columns == ("a", "b", "c")  # per-column scaling too
+    assert X[:, [2, 0]].columns == ("c", "a") and X[..., 1:].columns == ("b", "c")
+    assert X.astype(np.float64).columns == ("a", "b", "c")
+    for moved in (X @ np.ones((3, 3)), X.T, X.reshape(-1, 3)[::-1].reshape(3, 3).T, np.c_[X, X], X[:, 0]):
+        assert getattr(moved, "columns", None) is None, "an array whose columns may have moved loses the names"

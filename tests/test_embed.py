@@ -224,3 +224,20 @@ def test_pca_plane_round_trip():
     plane = choose_plane(X, None)
     P = np.random.default_rng(1).normal(size=(30, 2)).astype(np.float32)
     np.testing.assert_allclose(plane.to_plane(plane.from_plane(P)), P, atol=1e-4)
+
+
+def test_projections_made_beside_training_use_one_blas_thread(monkeypatch):
+    """Multi-threaded BLAS in the projector's thread spins against the training thread (bench_live.py)."""
+    from threadpoolctl import threadpool_info
+
+    from nnviz_widgets.embed import align
+
+    seen, real = [], align.pca_fit
+
+    def spy(X, dims):
+        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        return real(X, dims)
+
+    monkeypatch.setattr(align, "pca_fit", spy)
+    align.EpochProjector("pca", 2).project(np.random.default_rng(0).normal(size=(50, 8)))
+    assert seen == [{1}]

@@ -11,6 +11,7 @@ from torch import nn
 
 import nnviz_widgets as nnv
 from nnviz_widgets.run.store import NotARunError
+from nnviz_widgets.widgets.scatter import DataScatter, EpochScatter
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,37 @@ def test_static_scatter_sends_coordinates_once_as_float32(digits):
     assert view.image_shape == [8, 8] and len(view.images) == 300 * 64
     assert view.axis_labels == ["PC 1", "PC 2"]
     assert len(view.run) == 0, "static data has no frames"
+
+
+def test_both_sources_are_embedding_scatters_with_their_own_class(digits):
+    """One public class picks the subclass its source needs: data has no frames (its run is empty and has no grid),
+    a recorder's activations become the view's own frames (a run of projections, no grid either)."""
+    X, y, _ = digits
+    still = nnv.EmbeddingScatter(X[:60], y[:60])
+    model = nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 10))
+    rec = nnv.Recorder(model, X[:60], y[:60], grid=8, activations="1", histograms=False)
+    rec.capture()
+    moving = nnv.EmbeddingScatter(rec, layer="1")
+    assert isinstance(still, DataScatter) and isinstance(moving, EpochScatter)
+    assert isinstance(still, nnv.EmbeddingScatter) and isinstance(moving, nnv.EmbeddingScatter)
+    assert still.run.grid is None and len(still.run) == 0
+    assert moving.wait_sent(30) and moving.run.grid is None and len(moving.run) == 1
+    assert moving.run is not rec.run and "embedding" in moving.run[0].arrays
+    with pytest.raises(TypeError, match="y: a recorder"):
+        nnv.EmbeddingScatter(rec, y[:60], layer="1")
+    with pytest.raises(TypeError, match="layer: only a recorder"):
+        nnv.EmbeddingScatter(X[:60], y[:60], layer="1")
+    moving.close()
+
+
+def test_named_columns_label_the_axes(tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("age,income,kind\n30,2.5,a\n41,3.0,b\n25,1.0,a\n")
+    X, y = nnv.datasets.load_csv(path)
+    view = nnv.EmbeddingScatter(X, y, method=None)
+    assert view.axis_labels == ["age", "income"]
+    assert nnv.EmbeddingScatter(X[:, ::-1], y, method=None).axis_labels == ["income", "age"]
+    assert nnv.EmbeddingScatter(X, y, method="pca").axis_labels == ["PC 1", "PC 2"]  # not the columns any more
 
 
 def test_coordinates_given_directly_and_3d():

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -275,3 +277,48 @@ def test_default_epoch_counts_epochs_trained_in_both_common_loops(moons):
     assert [f.epoch for f in fitted.run] == [0, 1, 2, 3]
     explicit = nnv.Recorder(nn.Linear(2, 2), X, y, grid=8)
     assert explicit.capture(epoch=7).epoch == 7  # an epoch given is kept as given
+
+
+def test_column_names_label_the_boundary_axes(mlp, tmp_path):
+    path = tmp_path / "moons.csv"
+    X, y = nnv.datasets.moons(60)
+    path.write_text("temperature,pressure,label\n" + "".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, y, strict=True)))
+    X, y = nnv.datasets.load_csv(path)
+    rec = nnv.Recorder(mlp, X, y, grid=10)
+    assert rec.feature_names == ["temperature", "pressure"]
+    assert rec.run.axis_labels == ["temperature", "pressure"]
+    assert nnv.DecisionBoundary(rec).axis_labels == ["temperature", "pressure"]
+    assert nnv.Recorder(mlp, np.asarray(X), y, grid=10).run.axis_labels == ["x₁", "x₂"]
+
+
+def _train_and_capture(targets, X, rec, steps=60):
+    torch.manual_seed(0)
+    opt = torch.optim.Adam(rec.model.parameters(), 0.05)
+    Xt, yt = torch.as_tensor(X), torch.as_tensor(targets)
+    for _ in range(steps):
+        loss = nn.functional.cross_entropy(rec.model(Xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rec.capture(loss=loss.item())
+
+
+def test_a_loop_with_another_class_order_is_warned_once_with_the_fix():
+    X, codes = nnv.datasets.blobs(300, centers=3, std=0.6, seed=1)
+    names = np.array(["cat", "dog", "emu"])
+    y = names[codes]
+    torch.manual_seed(0)
+    rec = nnv.Recorder(nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3)), X, y, grid=10)
+    own = {"emu": 0, "cat": 1, "dog": 2}  # the user's own numbering, not rec.classes's sorted one
+    with pytest.warns(RuntimeWarning, match=r"order \['emu', 'cat', 'dog'\].*Train on rec\.y") as seen:
+        _train_and_capture(np.array([own[v] for v in y]), X, rec)
+    assert len([w for w in seen if "rec.y" in str(w.message)]) == 1, "warned once"
+    assert seen[0].filename == __file__, "the warning points at the loop's capture() call"
+    assert rec.run[-1].metrics["accuracy"] < 0.2
+
+    torch.manual_seed(0)
+    rec = nnv.Recorder(nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3)), X, y, grid=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _train_and_capture(rec.y, X, rec)  # the recorder's encoded targets: nothing to warn about
+    assert rec.run[-1].metrics["accuracy"] > 0.9

@@ -1,7 +1,7 @@
 // WeightHistograms view: one heat strip per layer, epochs across, values up, darker where more weights lie;
 // the player's frame is marked, and beside it that frame's histogram as bars. Layers that died or blew up are
 // flagged in their header. The numbers behind each pixel come from lib/histograms.js.
-import { niceTicks, formatMetric } from "./lib/axes.js";
+import { fitText, formatMetric, niceTicks } from "./lib/axes.js";
 import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
 import { drawOncePerFrame, make } from "./lib/dom.js";
 import { STAT, health, layerStrip, layersOf, stripRGBA } from "./lib/histograms.js";
@@ -69,8 +69,13 @@ function render({ model, el }) {
     const cssH = MARGIN.top + Math.max(1, layers.size) * (HEADER + rowH + GAP) + MARGIN.bottom;
     root.style.width = `${cssW}px`;
     const ctx = sizeCanvas(canvas, cssW, cssH);
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, cssW, cssH);
+    // The names, numbers and axes sit on the page, in the theme's text colours; only the strips are light
+    // pictures, each in a frame of the theme's border colour.
+    const style = getComputedStyle(root);
+    const ink = style.color;
+    const muted = style.getPropertyValue("--nnviz-fg-muted").trim() || ink;
+    const border = style.getPropertyValue("--nnviz-border").trim() || "#444";
+    ctx.clearRect(0, 0, cssW, cssH);
     const left = MARGIN.left, plotW = Math.max(10, cssW - MARGIN.left - MARGIN.right);
     const total = Math.max(1, store.total);
     const { index, frame, loading } = session.current();
@@ -87,13 +92,14 @@ function render({ model, el }) {
       offscreen.getContext("2d").putImageData(new ImageData(stripRGBA(strip, total), total, Math.max(1, strip.bins)), 0, 0);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(offscreen, left, y0, plotW, rowH);
-      ctx.strokeStyle = "#444";
+      ctx.strokeStyle = border;
       ctx.lineWidth = 1;
       ctx.strokeRect(left + 0.5, y0 + 0.5, plotW, rowH);
       // value ticks
       const sy = (v) => y0 + ((strip.hi - v) / (strip.hi - strip.lo)) * rowH;
       const ticks = niceTicks(strip.lo, strip.hi, Math.max(2, Math.round(rowH / 28)));
-      ctx.fillStyle = "#333";
+      ctx.fillStyle = ink;
+      ctx.strokeStyle = muted;
       ctx.textAlign = "right";
       ctx.textBaseline = "middle";
       for (const t of ticks.ticks) {
@@ -125,7 +131,7 @@ function render({ model, el }) {
           if (w > 0) ctx.fillRect(barsX, y0 + rowH - (b + 1) * binH, Math.max(0.5, w), binH);
         }
       }
-      ctx.strokeStyle = "#bbb";
+      ctx.strokeStyle = border;
       ctx.lineWidth = 1;
       ctx.beginPath();
       ctx.moveTo(barsX + 0.5, y0);
@@ -142,14 +148,16 @@ function render({ model, el }) {
       ctx.textAlign = "left";
       ctx.textBaseline = "alphabetic";
       ctx.font = "600 11px sans-serif";
-      ctx.fillStyle = flag ? FLAG_COLOR[flag] : "#222";
-      const text = parts.join(" · ");
+      ctx.fillStyle = flag ? FLAG_COLOR[flag] : ink;
+      // the header starts over the strip and ends at the canvas's edge, cut with an ellipsis (never clipped
+      // mid-letter), leaving room for the flag
+      const label = flag ? flag.toUpperCase() : "";
+      const w = flag ? ctx.measureText(label).width + 8 : 0;
+      const text = fitText(parts.join(" · "), cssW - left - 4 - (flag ? w + 8 : 0), (t) => ctx.measureText(t).width);
       ctx.fillText(text, left, y0 - 5);
       if (flag) {
         const x = left + ctx.measureText(text).width + 8;
         ctx.fillStyle = FLAG_COLOR[flag];
-        const label = flag.toUpperCase();
-        const w = ctx.measureText(label).width + 8;
         ctx.fillRect(x, y0 - 15, w, 13);
         ctx.fillStyle = "#fff";
         ctx.fillText(label, x + 4, y0 - 5);
@@ -158,7 +166,7 @@ function render({ model, el }) {
         ctx.strokeRect(left - 1, y0 - 1, plotW + 2, rowH + 2);
       }
       ctx.font = "11px sans-serif";
-      rows.push({ name, top: y0, height: rowH, lo: strip.lo, hi: strip.hi, bins: strip.bins, peak: strip.peak, flag });
+      rows.push({ name, header: text, top: y0, height: rowH, lo: strip.lo, hi: strip.hi, bins: strip.bins, peak: strip.peak, flag });
       top = y0 + rowH + GAP;
     }
     // epochs along the bottom, at the frames' centres
@@ -166,7 +174,7 @@ function render({ model, el }) {
     if (held.length) {
       const epochOf = (i) => store.get(i)?.epoch ?? i;
       const ticks = niceTicks(0, total - 1, Math.max(2, Math.round(plotW / 80)));
-      ctx.fillStyle = "#333";
+      ctx.fillStyle = ink;
       ctx.textAlign = "center";
       ctx.textBaseline = "top";
       for (const t of ticks.ticks) {
@@ -177,7 +185,7 @@ function render({ model, el }) {
       ctx.fillText("epoch", left + plotW / 2, top + 13);
     }
     if (!layers.size) {
-      ctx.fillStyle = "#555";
+      ctx.fillStyle = muted;
       ctx.textAlign = "left";
       ctx.fillText(held.length ? `no ${kind === "grads" ? "gradient" : "weight"} histograms in these frames` : "waiting for frames", left, MARGIN.top + 20);
     }

@@ -10,6 +10,20 @@ import numpy as np
 
 from .core import _check_dims, _check_method, embed, pca_fit
 
+_blas = None  # threadpoolctl's controller, made on first use (it scans the loaded libraries once)
+
+
+def one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread. A projection runs beside training: a multi-threaded
+    OpenBLAS SVD of 1,000 x 64 activations spins its helper threads against the training thread and cost 300 ms
+    of CPU instead of 6 ms on a loaded two-core machine (benchmarks/bench_live.py measures the whole effect)."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
+
 
 def procrustes(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
     """``moving`` (N, d) rotated/reflected and translated to best match ``reference`` (N, d) in least squares
@@ -53,6 +67,10 @@ class EpochProjector:
 
     def project(self, activations: np.ndarray) -> np.ndarray:
         """Project one epoch's (S, features) activations to (S, dims), aligned with the previous epoch's layout."""
+        with one_blas_thread():
+            return self._project(activations)
+
+    def _project(self, activations: np.ndarray) -> np.ndarray:
         A = np.asarray(activations, dtype=np.float32).reshape(len(activations), -1)
         if self.method == "pca":
             ok = np.isfinite(A).all(axis=1)

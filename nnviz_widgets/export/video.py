@@ -1,7 +1,7 @@
 """A recorded run as a video (MP4 or GIF): frames drawn in Python from the same encoded arrays the browser draws.
 
 The picture follows the browser view (js/src/boundary.js and js/src/lib/colormap.js): each grid cell is the
-winning class's colour mixed with white, alpha = 0.15 + 0.65 * band / 9 over 10 confidence bands (grey where
+winning class's colour mixed with white, alpha = 0.15 + 0.65 * step / 63 over 64 confidence steps (grey where
 the model diverged), smoothed bilinearly between cell centres; the decision boundary where the top class
 changes; the data by true class with misclassified points ringed; axes with ticks; a title with the epoch and
 metrics; a legend. Frames are drawn at twice the size and halved, which anti-aliases lines, dots and text.
@@ -37,7 +37,7 @@ DIVERGING_STOPS = [
 ]  # fmt: skip
 LUT_SIZE = 256
 MARGIN = {"left": 58, "right": 16, "top": 34, "bottom": 76}  # the legend sits under the x-axis label
-LEVELS = 10
+LEVELS = 64  # confidence steps, as js/src/lib/colormap.js: a ramp that reads as continuous
 DIVERGED_GREY = (187, 187, 187)
 SUPERSAMPLE = 2
 EXTRA = "pip install 'nnviz_widgets[video]'"

@@ -32,13 +32,14 @@ class Plane:
         return {"origin": self.origin.tolist(), "basis": self.basis.tolist(), "axis_labels": list(self.axis_labels)}
 
 
-def choose_plane(X: np.ndarray, plane) -> Plane:
-    """``plane``: None (the two features of 2-D data, else PCA components 1 and 2), a pair of 0-based component
-    indices ``(i, j)``, or a (2, D) array of basis vectors (drawn through the data mean)."""
+def choose_plane(X: np.ndarray, plane, names: list[str] | None = None) -> Plane:
+    """``plane``: None (the two features of 2-D data, labelled with their ``names`` when given, else PCA
+    components 1 and 2), a pair of 0-based component indices ``(i, j)``, or a (2, D) array of basis vectors
+    (drawn through the data mean)."""
     n, d = X.shape
     X64 = X.astype(np.float64)
     if plane is None and d == 2:
-        return Plane(np.zeros(2), np.eye(2), ("x₁", "x₂"))
+        return Plane(np.zeros(2), np.eye(2), tuple(names) if names is not None and len(names) == 2 else ("x₁", "x₂"))
     if plane is None:
         plane = (0, 1)
     arr = np.asarray(plane)

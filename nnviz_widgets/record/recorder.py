@@ -18,11 +18,13 @@ import torch
 from torch import nn
 
 from .._check import flag, integer, is_number, real
+from .._columns import feature_names
 from ..run import Frame, Grid, Run
 from ..run.codec import encode, encode_classes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe, choose_sample
 from .budget import Cost, check_budget
+from .class_order import ClassOrderCheck
 from .distributed import global_rank
 from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
@@ -62,8 +64,13 @@ class Recorder:
         as they were.
     X : (N, D) array or tensor of features, or images (N, C, H, W) as a CNN takes them. With more than 2 values per
         row the boundary is drawn on a plane through the data (an image is one point): by default its first two
-        principal components (axes labelled with their explained variance).
-    y : (N,) labels, integers or strings.
+        principal components (axes labelled with their explained variance). With 2 features the axes are labelled
+        with X's column names when it has them (``nnv.datasets.load_csv``'s X, a pandas DataFrame; kept as
+        ``rec.feature_names``), else x₁, x₂.
+    y : (N,) labels, integers or strings. ``rec.y`` holds them as class indices (``rec.y[i]`` is the position of
+        row i's label in ``rec.classes``): the targets a training loop of your own must use, so that output
+        column ``k`` means class ``rec.classes[k]`` (the recorder warns when the model's outputs consistently
+        match another class order).
     grid : points per side of the evaluation grid (an int, or ``(nx, ny)``). Default 200 for 2-D data; 64 on a
         plane through higher-dimensional data, where each grid point is a full input row for the model (unless
         the model is an ``nn.Sequential`` starting with a ``Linear`` on its input: that layer is then folded into
@@ -175,8 +182,10 @@ class Recorder:
         self.schedule = CaptureSchedule(every, max_frames, expected)
         self._cost = Cost(*check_budget(budget))
         self.ticks = 0  # capture() calls so far, kept or not
+        self.feature_names = feature_names(X)  # X's own column names, or None
         self.X = check_X(X)  # (N, D) rows, or (N, C, H, W) images: as the model takes them
         self.classes, self.y = check_y(y, len(self.X), classes)
+        self._class_order = ClassOrderCheck(self.classes)
         # the rows every capture evaluates (record/points.py); an explicit activation sample is always among them
         rows = stratified_rows(self.y, points)
         if is_number(sample) or isinstance(sample, (bool, np.bool_)):  # checked even when no activations use it
@@ -189,7 +198,7 @@ class Recorder:
             sample = np.searchsorted(rows, sample)
         self.rows = rows
         flat = self.X[rows].reshape(len(rows), -1)
-        self.plane = choose_plane(flat, plane)
+        self.plane = choose_plane(flat, plane, self.feature_names)
         shown = self.plane.to_plane(flat)  # where each drawn point is
         if grid is None:
             grid = 200 if flat.shape[1] == 2 else PLANE_GRID
@@ -334,6 +343,7 @@ class Recorder:
         grid_finite = bool(np.isfinite(probs).all())
         points_finite = bool(np.isfinite(point_probs).all())
         predictions = _predictions(point_probs, points_finite)
+        self._class_order.see(predictions, self.y[self.rows], stacklevel=3)  # the warning points at capture()'s caller
         if "accuracy" not in metrics:
             if self.accuracy == "full":
                 every = self._probabilities("data", self.X, model=twin.model)

@@ -181,7 +181,8 @@ class Run(Sequence):
     """Frames in capture order, plus what every view needs to draw them (grid, data as drawn on the plane,
     class names, axis labels).
 
-    ``run[i]`` is a :class:`Frame`; ``run.grid`` is ``(xs, ys)``. Appending is cheap and thread-safe;
+    ``run[i]`` is a :class:`Frame`; ``run.grid`` is ``(xs, ys)``, or None for a run whose frames hold no
+    boundary (a view's own frames, such as an embedding's projections). Appending is cheap and thread-safe;
     listeners added with :meth:`subscribe` are called with each new frame on the appending thread and
     must return quickly (widgets only wake their sender thread).
 
@@ -198,7 +199,7 @@ class Run(Sequence):
     def __init__(
         self,
         *,
-        grid: Grid,
+        grid: Grid | None,
         points: np.ndarray,
         labels: np.ndarray,
         classes: list[str],
@@ -245,7 +246,8 @@ class Run(Sequence):
             return self._frames.metric(name)
 
     def __repr__(self) -> str:
-        return f"<Run {len(self)} frames, {len(self.classes)} classes, grid {len(self.grid.ys)}x{len(self.grid.xs)}>"
+        grid = "no grid" if self.grid is None else f"grid {len(self.grid.ys)}x{len(self.grid.xs)}"
+        return f"<Run {len(self)} frames, {len(self.classes)} classes, {grid}>"
 
     def append(self, *, epoch: int, metrics: dict, diverged: bool, arrays: dict[str, Encoded]) -> Frame:
         """Add one frame of encoded ``arrays`` (what ``Recorder.capture`` does) and tell every listener."""

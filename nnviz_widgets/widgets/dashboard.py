@@ -22,7 +22,9 @@ from .player import Player
 from .scatter import EmbeddingScatter
 
 VIEWS = ("boundary", "mosaic", "embedding", "histograms", "curves")
-ONE_LINE = "white-space: nowrap; overflow: hidden; text-overflow: ellipsis"
+# One line cut with an ellipsis. Width 0 growing to 100 %: the line never widens the flex boxes ipywidgets' HTML
+# widget wraps it in (their minimum width is their content's), so they shrink to the header and the cut shows.
+ONE_LINE = "white-space: nowrap; overflow: hidden; text-overflow: ellipsis; width: 0; min-width: 100%"
 
 
 class Dashboard(ipywidgets.VBox):
@@ -173,7 +175,7 @@ def _make(name, source, run, width, height, stream: dict, *, explicit: bool):
             if explicit:
                 raise ValueError("views: 'histograms' needs recorded histograms: Recorder(..., histograms=True)")
             return None
-        return WeightHistograms(source, width=width, **stream)
+        return WeightHistograms(source, width=width, title="weight histograms", **stream)
     if name == "mosaic":
         if not run.layers:
             if explicit:

@@ -1,12 +1,13 @@
 """EmbeddingScatter: points in 2-D or 3-D (PCA, t-SNE, UMAP), drawn with WebGL, coloured by class.
 
-Two sources:
+Two sources, one subclass each (``EmbeddingScatter(...)`` returns the one its source needs):
 
-- data, ``EmbeddingScatter(X, y, method="tsne")``: X is embedded once (``nnv.embed``, cached) and the
-  coordinates travel once as a binary trait (``coords``, float32 little-endian, (N, dims)); no frames.
-- a recorder, ``EmbeddingScatter(rec, layer="2")``: the recorder captured that layer's activations on a fixed
-  sample every frame (``Recorder(..., activations="2")``); each frame is projected here, aligned with the
-  previous one (``embed.EpochProjector``) on a background thread, and streamed as frame arrays
+- data, ``EmbeddingScatter(X, y, method="tsne")`` (a ``DataScatter``): X is embedded once (``nnv.embed``,
+  cached) and the coordinates travel once as a binary trait (``coords``, float32 little-endian, (N, dims)); no
+  frames.
+- a recorder, ``EmbeddingScatter(rec, layer="2")`` (an ``EpochScatter``): the recorder captured that layer's
+  activations on a fixed sample every frame (``Recorder(..., activations="2")``); each frame is projected here,
+  aligned with the previous one (``embed.EpochProjector``) on a background thread, and streamed as frame arrays
   (``embedding``, uint16) through the same sender as every view, so the shared Player moves it.
 
 ``selection`` (row indices) is synced both ways: lasso or box in the browser, or set it from Python.
@@ -14,6 +15,7 @@ Two sources:
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import warnings
 
@@ -21,11 +23,12 @@ import numpy as np
 import traitlets as t
 
 from .._check import flag, integer, is_number, real, text
+from .._columns import feature_names
 from ..embed import EpochProjector, embed
-from ..run import Grid, Run
+from ..run import Run
 from ..run.codec import encode
 from . import _stream
-from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, Float, FrameView, Int, pixels
+from ._base import PALETTE, PLAYER_TRAITS, STREAM_OPTIONS, Float, FrameView, Int, pixels, source_run
 
 MAX_CLASSES = 64  # colours the shader holds
 NO_LABEL = 255
@@ -74,6 +77,13 @@ class EmbeddingScatter(FrameView):
     height = Int(420).tag(sync=True)
     title = t.Unicode("").tag(sync=True)
 
+    def __new__(cls, *args, **kwargs):
+        # One public class for both sources; the subclass says which one this is (see DataScatter, EpochScatter).
+        if cls is EmbeddingScatter:
+            source = args[0] if args else kwargs.get("source")
+            cls = EpochScatter if isinstance(getattr(source, "run", source), Run) else DataScatter
+        return super().__new__(cls, *args, **kwargs)
+
     def __init__(
         self,
         source,
@@ -101,139 +111,32 @@ class EmbeddingScatter(FrameView):
         width, height = pixels("width", width), pixels("height", height)
         point_size = real("point_size", point_size, lo=0, what="px; 0 chooses from the number of points")
         controls, title = flag("controls", controls), text("title", title)
-        run = getattr(source, "run", source)
-        self._projector_thread = None
-        if isinstance(run, Run):
-            if y is not None:
-                raise TypeError("y: a recorder's view takes its labels from the recorder; pass y only with data X")
-            known = getattr(source, "activation_layers", None)  # a Recorder knows its layers before any frame
-            frames_run, n, labels, class_names = self._from_run(run, layer, method, dims, seed, options, known)
-            coords, kind = b"", "frames"
-            axis = [f"{_method_name(method)} {i + 1}" for i in range(dims)]
-        else:
-            if layer is not None:
-                raise TypeError("layer: only a recorder (or run) has layers; with data X leave layer out")
-            if not hasattr(source, "__len__"):
-                raise TypeError(f"source must be data X of shape (N, D), a Recorder or a Run, got {source!r}")
-            X = np.asarray(source.detach().cpu().numpy() if hasattr(source, "detach") else source)
-            points, axis = _coordinates(X, method, dims, seed, options)
-            n = len(points)
-            labels, class_names = _labels(y, n, classes)
-            frames_run, coords, kind = _still_run(), points.astype("<f4").tobytes(), "data"
         if density not in DENSITY:
             raise ValueError(f"density must be one of {DENSITY}, got {density!r}")
         if fit not in FITS:
             raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
-        rows = None
-        if kind == "frames":  # the sample's rows of the recorder's X (a run alone: of its drawn points)
-            rows = np.asarray(getattr(run, "sample", np.zeros(0, np.int64)))
-            if getattr(source, "rows", None) is not None and len(rows):
-                rows = np.asarray(source.rows)[rows]
-        image_bytes, image_shape = _images(images, n, rows)
+        points = self._points(source, y, layer=layer, method=method, dims=dims, seed=seed, classes=classes,
+                              options=options)  # fmt: skip
+        image_bytes, image_shape = _images(images, points.n, points.rows)
         super().__init__(
-            frames_run,
-            dims=int(dims), coords=coords, n_points=n, labels=labels.astype(np.uint8).tobytes(),
-            classes=class_names, colors=[PALETTE[k % len(PALETTE)] for k in range(len(class_names))],
+            points.run,
+            dims=dims, coords=points.coords, n_points=points.n, labels=points.labels.astype(np.uint8).tobytes(),
+            classes=points.classes, colors=[PALETTE[k % len(PALETTE)] for k in range(len(points.classes))],
             images=image_bytes, image_shape=image_shape, density=density, fit=fit, point_size=float(point_size),
-            axis_labels=axis, source_kind=kind, width=width, height=height, title=title,
+            axis_labels=points.axis_labels, source_kind=self._kind, width=width, height=height, title=title,
             controls=controls, **player,
         )  # fmt: skip
-        if getattr(self, "_projects", False):
-            with self._cond:
-                self._start_projecting()
 
-    # -- a recorder's activations, frame by frame ----------------------------------------------------------
-    def _from_run(self, run: Run, layer, method, dims, seed, options, known=None):
-        recorded = sorted({name[12:] for f in run[:1] for name in f.arrays if name.startswith("activations/")})
-        recorded = recorded or known or []  # before the first frame, the recorder's own list
-        sample = getattr(run, "sample", np.zeros(0))
-        if layer is None:
-            hint = f" (this one records {recorded})" if recorded else ""
-            raise TypeError(
-                f"EmbeddingScatter(rec, layer=...) needs the name of a layer recorded with activations={hint}"
-            )
-        if not len(sample):
-            raise ValueError(
-                "the recorder records no activations: create it with Recorder(model, X, y, activations="
-                f"{str(layer)!r}) to show that layer here"
-            )
-        if recorded and str(layer) not in recorded:
-            raise ValueError(f"layer {layer!r} was not recorded; recorded activation layers are {recorded}")
-        self._projector = EpochProjector(method or "pca", dims, seed=seed, **options)
-        self._source, self._name = run, f"activations/{layer}"
-        out = _still_run(run.classes)
-        self._todo: list[int] = []
-        self._cond = threading.Condition()
-        self._unsubscribe_source = run.subscribe(self._on_source_frame)
-        with self._cond:
-            self._todo.extend(range(len(run)))
-        self._projects = True
-        self._projector_thread = None  # runs while frames wait to be projected (see _start_projecting)
-        self._projected = out
-        labels = np.asarray(run.labels)[sample]
-        return out, len(sample), labels, list(run.classes)
-
-    def _on_source_frame(self, frame) -> None:
-        with self._cond:
-            self._todo.append(frame.index)
-            self._start_projecting()
-
-    def _start_projecting(self) -> None:
-        """Under ``_cond``: wake the projector thread, starting one if none runs (it ends when idle, so views no
-        longer shown hold no thread)."""
-        if self._todo and self._todo[0] >= 0 and self._projector_thread is None:
-            self._projector_thread = threading.Thread(target=self._project_loop, name="nnviz-embed", daemon=True)
-            self._projector_thread.start()
-        self._cond.notify_all()
-
-    def _project_loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._todo:
-                    if not self._cond.wait(_stream.IDLE_EXIT) and not self._todo:
-                        self._projector_thread = None
-                        return
-                index = self._todo[0]
-                if index < 0:
-                    self._projector_thread = None
-                    return
-            frame = self._source[index]
-            try:
-                coords = self._projector.project(frame.arrays[self._name].decode())
-            except (ValueError, KeyError, np.linalg.LinAlgError):  # a diverged frame: nothing to place
-                coords = np.full((self.n_points, self.dims), np.nan, np.float32)
-            self._projected.append(epoch=frame.epoch, metrics=frame.metrics, diverged=frame.diverged,
-                                   arrays={"embedding": encode(coords, "uint16")})  # fmt: skip
-            with self._cond:
-                self._todo.pop(0)
-                self._cond.notify_all()
-
-    def wait_sent(self, timeout: float = 30.0) -> bool:
-        """Block until every frame is projected and handed to the front-end (scripts and tests)."""
-        if getattr(self, "_projects", False):
-            with self._cond:
-                if not self._cond.wait_for(lambda: not self._todo, timeout):
-                    return False
-        return super().wait_sent(timeout)
-
-    def close(self) -> None:
-        if getattr(self, "_projects", False):  # False too when construction failed
-            self._unsubscribe_source()
-            with self._cond:
-                self._todo.insert(0, -1)
-                self._cond.notify()
-        super().close()
+    # What each source does differently, in its subclass: ``_kind`` (the ``source_kind`` trait), ``_points(...)``
+    # (what the source gives the view, as _Points) and ``_shown_coords()`` (the coordinates shown now, or None).
+    _kind = ""
 
     def _picture(self):
-        """The points of the frame shown (or the static coordinates), coloured by class, on white: the first two
-        axes, each scaled to the points' range; classes toggled off in the legend are left out."""
-        if self.source_kind == "frames":
-            index = self.current_index()
-            if index is None:
-                return None
-            coords = self.run[index].arrays["embedding"].decode()
-        else:
-            coords = np.frombuffer(self.coords, "<f4").reshape(-1, self.dims)
+        """The points shown, coloured by class, on white: the first two axes, each scaled to the points' range;
+        classes toggled off in the legend are left out."""
+        coords = self._shown_coords()
+        if coords is None:
+            return None
         from PIL import Image, ImageDraw  # noqa: PLC0415 - Pillow is optional (the video extra)
 
         labels = np.frombuffer(self.labels, np.uint8)
@@ -274,13 +177,149 @@ class EmbeddingScatter(FrameView):
         return proposal["value"]
 
 
+@dataclasses.dataclass
+class _Points:
+    """What a source gives the view: the run it streams, N points, their class labels and names, axis titles;
+    static coordinates (float32 bytes) for data, and for a recorder the rows of its X the points are."""
+
+    run: Run
+    n: int
+    labels: np.ndarray
+    classes: list[str]
+    axis_labels: list[str]
+    coords: bytes = b""
+    rows: np.ndarray | None = None
+
+
+class DataScatter(EmbeddingScatter):
+    """``EmbeddingScatter(X, y)``: X embedded once; the coordinates travel once, as the ``coords`` trait. There
+    are no frames (the view's run stays empty), so a player has nothing to move here."""
+
+    _kind = "data"
+
+    def _points(self, source, y, *, layer, method, dims, seed, classes, options) -> _Points:
+        if layer is not None:
+            raise TypeError("layer: only a recorder (or run) has layers; with data X leave layer out")
+        if not hasattr(source, "__len__"):
+            raise TypeError(f"source must be data X of shape (N, D), a Recorder or a Run, got {source!r}")
+        columns = feature_names(source)
+        X = np.asarray(source.detach().cpu().numpy() if hasattr(source, "detach") else source)
+        points, axis = _coordinates(X, method, dims, seed, options)
+        if method is None and columns is not None and len(columns) == dims:
+            axis = list(columns)  # coordinates given as named columns: the axes are those columns
+        labels, names = _labels(y, len(points), classes)
+        run = Run(grid=None, points=np.zeros((0, 2)), labels=np.zeros(0), classes=names, axis_labels=axis)
+        return _Points(run, len(points), labels, names, axis, coords=points.astype("<f4").tobytes())
+
+    def _shown_coords(self) -> np.ndarray:
+        return np.frombuffer(self.coords, "<f4").reshape(-1, self.dims)
+
+
+class EpochScatter(EmbeddingScatter):
+    """``EmbeddingScatter(rec, layer=...)``: the recorder captured that layer's activations on a fixed sample
+    every frame; each frame is projected here, aligned with the previous one (``embed.EpochProjector``), on a
+    background thread that runs while frames wait, into this view's own run of ``embedding`` frames (uint16),
+    which travels like every view's frames, so the shared Player moves it."""
+
+    _kind = "frames"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        with self._cond:
+            self._start_projecting()
+
+    def _points(self, source, y, *, layer, method, dims, seed, classes, options) -> _Points:
+        if y is not None:
+            raise TypeError("y: a recorder's view takes its labels from the recorder; pass y only with data X")
+        run = source_run(source)
+        known = getattr(source, "activation_layers", None)  # a Recorder knows its layers before any frame
+        recorded = sorted({name[12:] for f in run[:1] for name in f.arrays if name.startswith("activations/")})
+        recorded = recorded or known or []  # before the first frame, the recorder's own list
+        sample = getattr(run, "sample", np.zeros(0))
+        if layer is None:
+            hint = f" (this one records {recorded})" if recorded else ""
+            raise TypeError(
+                f"EmbeddingScatter(rec, layer=...) needs the name of a layer recorded with activations={hint}"
+            )
+        if not len(sample):
+            raise ValueError(
+                "the recorder records no activations: create it with Recorder(model, X, y, activations="
+                f"{str(layer)!r}) to show that layer here"
+            )
+        if recorded and str(layer) not in recorded:
+            raise ValueError(f"layer {layer!r} was not recorded; recorded activation layers are {recorded}")
+        axis = [f"{_method_name(method)} {i + 1}" for i in range(dims)]
+        self._projector = EpochProjector(method or "pca", dims, seed=seed, **options)
+        self._source, self._name = run, f"activations/{layer}"
+        self._projected = Run(grid=None, points=np.zeros((0, 2)), labels=np.zeros(0), classes=list(run.classes),
+                              axis_labels=axis)  # fmt: skip
+        self._todo: list[int] = list(range(len(run)))
+        self._cond = threading.Condition()
+        self._projector_thread = None  # runs while frames wait to be projected (see _start_projecting)
+        self._unsubscribe_source = run.subscribe(self._on_source_frame)
+        rows = np.asarray(sample)  # the sample's rows of the recorder's X (a run alone: of its drawn points)
+        if getattr(source, "rows", None) is not None and len(rows):
+            rows = np.asarray(source.rows)[rows]
+        labels = np.asarray(run.labels)[sample]
+        return _Points(self._projected, len(sample), labels, list(run.classes), axis, rows=rows)
+
+    def _shown_coords(self) -> np.ndarray | None:
+        index = self.current_index()
+        return None if index is None else self.run[index].arrays["embedding"].decode()
+
+    def _on_source_frame(self, frame) -> None:
+        with self._cond:
+            self._todo.append(frame.index)
+            self._start_projecting()
+
+    def _start_projecting(self) -> None:
+        """Under ``_cond``: wake the projector thread, starting one if none runs (it ends when idle, so views no
+        longer shown hold no thread)."""
+        if self._todo and self._todo[0] >= 0 and self._projector_thread is None:
+            self._projector_thread = threading.Thread(target=self._project_loop, name="nnviz-embed", daemon=True)
+            self._projector_thread.start()
+        self._cond.notify_all()
+
+    def _project_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._todo:
+                    if not self._cond.wait(_stream.IDLE_EXIT) and not self._todo:
+                        self._projector_thread = None
+                        return
+                index = self._todo[0]
+                if index < 0:
+                    self._projector_thread = None
+                    return
+            frame = self._source[index]
+            try:
+                coords = self._projector.project(frame.arrays[self._name].decode())
+            except (ValueError, KeyError, np.linalg.LinAlgError):  # a diverged frame: nothing to place
+                coords = np.full((self.n_points, self.dims), np.nan, np.float32)
+            self._projected.append(epoch=frame.epoch, metrics=frame.metrics, diverged=frame.diverged,
+                                   arrays={"embedding": encode(coords, "uint16")})  # fmt: skip
+            with self._cond:
+                self._todo.pop(0)
+                self._cond.notify_all()
+
+    def wait_sent(self, timeout: float = 30.0) -> bool:
+        """Block until every frame is projected and handed to the front-end (scripts and tests)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: not self._todo, timeout):
+                return False
+        return super().wait_sent(timeout)
+
+    def close(self) -> None:
+        if hasattr(self, "_unsubscribe_source"):  # absent when construction failed before subscribing
+            self._unsubscribe_source()
+            with self._cond:
+                self._todo.insert(0, -1)
+                self._cond.notify()
+        super().close()
+
+
 def _method_name(method) -> str:
     return {"pca": "PC", "tsne": "t-SNE", "umap": "UMAP", None: "x"}[method]
-
-
-def _still_run(classes=()) -> Run:
-    """A Run to hold frames that are not boundaries (an empty one for static data)."""
-    return Run(grid=Grid(np.zeros(1), np.zeros(1)), points=np.zeros((0, 2)), labels=np.zeros(0), classes=list(classes))
 
 
 def _coordinates(X: np.ndarray, method, dims: int, seed: int, options: dict) -> tuple[np.ndarray, list[str]]:

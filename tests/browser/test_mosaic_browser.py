@@ -1,5 +1,6 @@
 """WeightMosaic in a real JupyterLab + Chromium: trained live on digits, tile pixels true to the recorded weights,
-scrubbing changes the tiles, a Player drives it, and a conv model shows its filters.
+scrubbing changes the tiles, a Player drives it, a conv model shows its filters, and ``nnv.Compare(...,
+view="mosaic")`` shows each run's own weights.
 
 Screenshots go to artifacts/screenshots/mosaic-*.png (gitignored).
 """
@@ -118,23 +119,29 @@ def tile_pixels(lab, cell: int, picks: list[list[int]]) -> list[list[int]]:
     )
 
 
+# A mosaic root's dataset and the RGB at the centre of weight p (row-major in an 8x8 tile) of tile t, read in the
+# same task, so both are of the same paint.
+TILE_RGB = """(root, picks) => {
+    const canvas = root.querySelector('canvas.nnviz-plot'), d = root.dataset, ctx = canvas.getContext('2d');
+    const cols = Number(d.cols), tw = Number(d.tilePx), th = Number(d.tileHeight), gap = Number(d.gap);
+    const rx = canvas.width / canvas.clientWidth;
+    const rgb = picks.map(([t, p]) => {
+        const x = (t % cols) * (tw + gap) + ((p % 8) + 0.5) * tw / 8;
+        const y = Math.floor(t / cols) * (th + gap) + (Math.floor(p / 8) + 0.5) * th / 8;
+        return Array.from(ctx.getImageData(Math.floor(x * rx), Math.floor(y * rx), 1, 1).data).slice(0, 3);
+    });
+    return {...d, rgb};
+}"""
+
+
 def live_tiles(lab, cell: int, picks: list[list[int]]) -> dict | None:
-    """The mosaic's dataset and the RGB of ``picks`` read in one task, so both are of the same paint."""
+    """:data:`TILE_RGB` of cell ``cell``'s mosaic, or None before it has drawn."""
     return lab.page.evaluate(
-        """([i, picks]) => {
-            const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
-            const root = cell.node.querySelector('div.nnviz-mosaic');
-            if (!root || !root.dataset.frames) return null;
-            const canvas = root.querySelector('canvas.nnviz-plot'), d = root.dataset, ctx = canvas.getContext('2d');
-            const cols = Number(d.cols), tw = Number(d.tilePx), th = Number(d.tileHeight), gap = Number(d.gap);
-            const rx = canvas.width / canvas.clientWidth;
-            const rgb = picks.map(([t, p]) => {
-                const x = (t % cols) * (tw + gap) + ((p % 8) + 0.5) * tw / 8;
-                const y = Math.floor(t / cols) * (th + gap) + (Math.floor(p / 8) + 0.5) * th / 8;
-                return Array.from(ctx.getImageData(Math.floor(x * rx), Math.floor(y * rx), 1, 1).data).slice(0, 3);
-            });
-            return {...d, rgb};
-        }""",
+        f"""([i, picks]) => {{
+            const cell = window.jupyterapp.shell.currentWidget.content.widgets[i].node;
+            const root = cell.querySelector('div.nnviz-mosaic');
+            return root && root.dataset.frames ? ({TILE_RGB})(root, picks) : null;
+        }}""",
         [cell, picks],
     )
 
@@ -269,6 +276,32 @@ print(json.dumps({"w": rrec.run[-1].weights["1"].tolist(),
 rview"""
 
 
+# two runs of different widths side by side; the notebook's SETUP cell has imported torch, nn, np and nnv
+COMPARE = """\
+recs = []
+for seed, width in ((0, 16), (1, 9)):
+    torch.manual_seed(seed)
+    cmodel = nn.Sequential(nn.Linear(64, width), nn.ReLU(), nn.Linear(width, 10))
+    crec2 = nnv.Recorder(cmodel, X[:400], y[:400], grid=10)
+    cmp_opt = torch.optim.Adam(cmodel.parameters(), 1e-2)
+    for _ in range(4):
+        loss = nn.functional.cross_entropy(cmodel(Xt[:400]), yt[:400])
+        cmp_opt.zero_grad(); loss.backward(); cmp_opt.step()
+        crec2.capture(loss=loss.item())
+    recs.append(crec2)
+cmp = nnv.Compare(*recs, view="mosaic", names=["16 wide", "9 wide"], width=300)
+cmp"""
+
+COMPARE_WEIGHTS = """\
+print(json.dumps([{"weights": [f.weights["0"].tolist() for f in r.run],
+                   "scale": max(float(np.abs(f.weights["0"]).max()) for f in r.run)} for r in recs]))"""
+
+# :data:`TILE_RGB` of every mosaic of cell i
+COMPARE_TILES = f"""([i, picks]) => [
+    ...window.jupyterapp.shell.currentWidget.content.widgets[i].node.querySelectorAll('div.nnviz-mosaic')
+].map((root) => ({TILE_RGB})(root, picks))"""
+
+
 def wait_nth_mosaic(lab, cell: int, k: int, predicate, timeout: float, what: str) -> dict:
     """The dataset of the k-th mosaic of a cell (scrolled into view: an off-screen view does not draw)."""
     script = """async ([i, k]) => {
@@ -292,6 +325,8 @@ def test_mosaic_paging_tile_size_outputs_and_colour_filters(lab):
             "print(wview.tile_size)",
             MOONS,
             RGB,
+            COMPARE,
+            COMPARE_WEIGHTS,
         ],
     )
     lab.run_cell(0)
@@ -375,3 +410,43 @@ def test_mosaic_paging_tile_size_outputs_and_colour_filters(lab):
     assert np.abs(rgb - expected).max() <= 1.5  # red, green, blue each from black (-max) to full (+max)
     assert rgb.std(axis=1).mean() > 10  # in colour, not grey
     lab.screenshot("mosaic-conv-rgb", lab.page.locator("div.nnviz-mosaic").last)
+
+    # -- nnv.Compare(view="mosaic"): each run's tiles from its own weights ------------------------------------------
+    check_compare_mosaic(lab, 6)
+
+
+def check_compare_mosaic(lab, cell: int) -> None:
+    """Cell ``cell`` shows ``nnv.Compare(..., view="mosaic")`` of two runs, cell ``cell + 1`` prints their weights:
+    each run's tiles are its own weights (not the other run's), at the last frame and after the shared player is
+    moved in the browser (the views follow it through jslink, no kernel round trip)."""
+    lab.run_cell(cell, timeout=120_000)
+    lab.run_cell(cell + 1)
+    runs = json.loads(lab.cell_stdout(cell + 1).strip().splitlines()[-1])
+    rng = np.random.default_rng(0)
+    picks = [[int(t), int(p)] for t, p in zip(rng.integers(0, 9, 200), rng.integers(0, 64, 200), strict=True)]
+    t, p = np.array(picks).T
+
+    def shown(frame: int) -> list[dict]:
+        return lab.poll(
+            lambda: lab.page.evaluate(COMPARE_TILES, [cell, picks]),
+            lambda views: len(views) == 2 and all(v["frames"] == "4" and v["epoch"] == str(frame) for v in views),
+            30,
+            f"both mosaics on frame {frame}",
+        )
+
+    for frame in (3, 1):
+        if frame != 3:  # the shared player, moved in the browser
+            lab.page.locator(".nnviz-compare .nnviz-player input.nnviz-scrub").first.evaluate(
+                "(s, v) => { s.value = String(v); s.dispatchEvent(new Event('input', {bubbles: true})); }", frame
+            )
+        views = shown(frame)
+        lab.screenshot(f"compare-mosaic-frame-{frame}", lab.page.locator(".nnviz-compare").first)
+        for k, (view, run) in enumerate(zip(views, runs, strict=True)):
+            assert view["tiles"] == str(len(run["weights"][0])), view
+            assert float(view["scaleMax"]) == pytest.approx(run["scale"], rel=1e-3), "each run on its own scale"
+            got = np.asarray(view["rgb"], dtype=float)
+            own = diverging_rgb(np.asarray(run["weights"][frame])[t, p], run["scale"])
+            assert np.abs(got - own).max() <= 3, f"frame {frame}, run {k}: the tiles are this run's weights"
+            other = runs[1 - k]
+            theirs = diverging_rgb(np.asarray(other["weights"][frame])[t, p], other["scale"])
+            assert np.abs(got - theirs).max(axis=1).mean() > 20, f"frame {frame}, run {k}: not the other run's"

@@ -9,7 +9,12 @@ VS Code draws every widget output on a white box (vscode-jupyter's renderer styl
 ``.cell-output-ipywidget-background``) with JupyterLab's light variables (labvariables.css), so there the views
 stay light in a dark theme; what is checked is that nothing takes the dark theme's light text onto that box.
 
-Screenshots: artifacts/screenshots/theme-{lab-light,lab-dark,vscode-dark}.png (gitignored).
+The weight histograms panel draws its layer names, numbers and axes on a canvas: they take the theme's text colour
+on the page's own background (only the strips stay light pictures), and each layer's header fits the panel. At
+800 px (JupyterLab's file browser open) in the dark theme, the player's controls stay on one line and a header with
+long metric names is cut with an ellipsis instead of running off the page.
+
+Screenshots: artifacts/screenshots/theme-{lab-light,lab-dark,vscode-dark,lab-dark-800}.png (gitignored).
 """
 
 from __future__ import annotations
@@ -97,7 +102,24 @@ PROBE = """(root) => {
         const d = getComputedStyle(p).strokeDasharray; return d && d !== 'none'; });
     const dashed = cursor && {stroke: parse(getComputedStyle(cursor).stroke),
                                bg: background(cursor.closest('.bqplot'))};
-    return {text, pixels: pixels.map(({what, skip}) => ({what, skip})), frames, pageBg, cursor: dashed || null};
+    // the histograms panel: its canvas's own background (a corner nothing is drawn on) and each layer's header
+    // band, where the names and numbers are painted, in the canvas's px; and whether each header fits the canvas
+    const hist = root.querySelector('.nnviz-histograms canvas.nnviz-plot');
+    let histograms = null;
+    if (hist && shown(hist)) {
+        const r = hist.getBoundingClientRect(), dataset = hist.closest('.nnviz-histograms').dataset;
+        const ctx = hist.getContext('2d');
+        ctx.save();
+        ctx.font = '600 11px sans-serif';
+        const left = Number(dataset.plotLeft);
+        const layers = JSON.parse(dataset.layers || '[]').map((l) => ({
+            header: l.header, width: ctx.measureText(l.header).width + left,
+            band: [l.top - 17, l.top - 2, left, r.width]}));
+        ctx.restore();
+        histograms = {layers, canvasWidth: r.width, pageBg: background(hist.parentElement)};
+    }
+    return {text, pixels: pixels.map(({what, skip}) => ({what, skip})), frames, pageBg, cursor: dashed || null,
+            histograms};
 }"""
 
 
@@ -153,7 +175,25 @@ def measure(page, root, name: str) -> dict:
     cursor = probe["cursor"]
     if cursor is None or contrast(cursor["stroke"], cursor["bg"]) < GRAPHICS:
         low.append(f"the curves' dashed cursor: {cursor}")
-    counted = len(probe["text"]) + len(probe["pixels"])
+    hist = probe["histograms"]
+    if hist is None or not hist["layers"]:
+        low.append("no weight histograms panel with layers to measure")
+    else:
+        shot = root.locator(".nnviz-histograms canvas.nnviz-plot").screenshot(timeout=10_000)
+        pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB"))  # device scale 1: one pixel per CSS px
+        corner = pixels[3, 3]  # nothing is drawn there: the panel's own background
+        if contrast(corner, hist["pageBg"]) > 1.1:
+            low.append(f"the histograms panel's background {corner.tolist()} is not the page's {hist['pageBg'][:3]}")
+        for layer in hist["layers"]:
+            top, bottom, left, right = (int(round(v)) for v in layer["band"])
+            band = io.BytesIO()
+            Image.fromarray(pixels[top:bottom, left:right]).save(band, format="PNG")
+            r = pixel_contrast(band.getvalue())
+            if r < AA:
+                low.append(f"histograms header {layer['header']!r}: {r:.2f}:1 from pixels")
+            if layer["width"] > hist["canvasWidth"]:
+                low.append(f"histograms header {layer['header']!r} runs past the panel ({layer['width']:.0f} px)")
+    counted = len(probe["text"]) + len(probe["pixels"]) + (len(hist["layers"]) if hist else 0)
     return {"low": low, "counted": counted, "svg": len(probe["pixels"]) - 1, "pageBg": probe["pageBg"]}
 
 
@@ -200,3 +240,69 @@ def test_dashboard_legible_in_vscode_dark(browser, jupyter_server, harness_url):
         if page.kernel_id:
             jupyter_server.api(f"/api/kernels/{page.kernel_id}", method="DELETE")
         page.close()
+
+
+NARROW = """\
+import torch
+from torch import nn
+import nnviz_widgets as nnv
+
+torch.manual_seed(0)
+torch.set_num_threads(1)
+X, y = nnv.datasets.moons(200, noise=0.2, seed=0)
+model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+rec = nnv.Recorder(model, X, y, grid=40)
+opt = torch.optim.Adam(model.parameters(), 1e-2)
+Xt, yt = torch.as_tensor(X), torch.as_tensor(rec.y)
+for epoch in range(6):
+    loss = nn.functional.cross_entropy(model(Xt), yt)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    rec.capture(loss=loss.item(), validation_cross_entropy_loss=loss.item() * 1.1,
+                balanced_accuracy_on_held_out_rows=0.5 + epoch / 20)
+dash = nnv.Dashboard(rec)
+dash"""
+
+NARROW_LAYOUT = """(root) => {
+    const out = root.closest('.jp-OutputArea-output');
+    const right = out.getBoundingClientRect().right;
+    const controls = [...root.querySelectorAll('.nnviz-player .nnviz-controls > *')]
+        .filter((el) => el.getBoundingClientRect().width > 0);
+    const tops = controls.map((el) => Math.round(el.getBoundingClientRect().top));
+    const middles = controls.map((el) => { const r = el.getBoundingClientRect(); return r.top + r.height / 2; });
+    const status = root.querySelector('.nnviz-status div[title]');
+    const header = root.querySelector('.nnviz-header');
+    return {n: controls.length, spread: Math.max(...middles) - Math.min(...middles), tops,
+            controlsRight: Math.max(...controls.map((el) => el.getBoundingClientRect().right)), right,
+            clipped: controls.filter((el) => el.scrollWidth > el.clientWidth + 1 && el.tagName !== 'INPUT')
+                .map((el) => el.className),
+            headerRight: header.getBoundingClientRect().right, headerHeight: header.getBoundingClientRect().height,
+            cut: status.scrollWidth > status.clientWidth, overflow: getComputedStyle(status).textOverflow,
+            title: status.title, scroll: out.scrollWidth - out.clientWidth};
+}"""
+
+
+def test_player_and_header_fit_at_800px_in_jupyterlab_dark(lab):
+    lab.page.set_viewport_size({"width": 800, "height": 1000})
+    lab.open_notebook("themes-800", [NARROW])
+    lab.run_cell(0, timeout=120_000)
+    root = lab.cell(0).locator(".nnviz-dashboard")
+    lab.poll(lambda: root.locator(".nnviz-player").get_attribute("data-frames"), lambda n: n == "6", 30, "6 frames")
+    try:
+        set_lab_theme(lab, "JupyterLab Dark")
+        s = root.evaluate(NARROW_LAYOUT)
+        root.screenshot(path=str(SCREENSHOTS / "theme-lab-dark-800.png"), timeout=15_000)
+        dark = measure(lab.page, root, "lab-dark-800")
+    finally:
+        set_lab_theme(lab, "JupyterLab Light")
+        lab.page.set_viewport_size({"width": 1280, "height": 1000})
+    print(f"800 px: {s}")
+    assert s["n"] >= 8 and s["spread"] <= 4, f"the player's controls wrap onto several lines: tops {s['tops']}"
+    assert s["controlsRight"] <= s["right"] + 1 and s["headerRight"] <= s["right"] + 1, s
+    assert not s["clipped"], f"controls narrower than their text: {s['clipped']}"
+    assert s["headerHeight"] < 40, f"the header wraps ({s['headerHeight']} px tall)"
+    assert s["cut"] and s["overflow"] == "ellipsis", f"the long header is not cut with an ellipsis: {s}"
+    assert "balanced_accuracy_on_held_out_rows" in s["title"], "the whole line is the header's tooltip"
+    assert s["scroll"] <= 1, f"the output scrolls sideways by {s['scroll']} px"
+    assert not dark["low"], "below AA at 800 px in JupyterLab Dark:\n" + "\n".join(dark["low"])

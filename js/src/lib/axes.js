@@ -20,3 +20,23 @@ export function formatMetric(value) {
   if (!Number.isFinite(value)) return String(value);
   return String(Number(value.toPrecision(3)));
 }
+
+/**
+ * `text` cut to fit `maxWidth` (as `measure` reports widths, e.g. a canvas context's measureText), ending with
+ * an ellipsis when cut; "" when not even the ellipsis fits.
+ * @param {string} text
+ * @param {number} maxWidth
+ * @param {(s: string) => number} measure
+ * @returns {string}
+ */
+export function fitText(text, maxWidth, measure) {
+  if (measure(text) <= maxWidth) return text;
+  let lo = 0, hi = text.length; // the longest prefix that fits with the ellipsis: binary search
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (measure(`${text.slice(0, mid).trimEnd()}…`) <= maxWidth) lo = mid;
+    else hi = mid - 1;
+  }
+  if (lo === 0) return measure("…") <= maxWidth ? "…" : "";
+  return `${text.slice(0, lo).trimEnd()}…`;
+}

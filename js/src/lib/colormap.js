@@ -1,4 +1,6 @@
-// Probability → colour. The hue says which class wins; the strength (in `levels` bands) says how sure.
+// Probability → colour. The hue says which class wins; the strength says how sure, in LEVELS steps: fine enough
+// that the ramp reads as continuous (a step is about 1 % of opacity), so low-confidence regions shade smoothly
+// instead of showing a staircase of bands along the grid's cells.
 
 export const PALETTE = [
   "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -6,6 +8,8 @@ export const PALETTE = [
 ];
 
 export const DIVERGED_GREY = [187, 187, 187];
+
+export const LEVELS = 64;
 
 export function hexToRgb(hex) {
   let h = String(hex).trim().replace(/^#/, "");
@@ -35,7 +39,7 @@ function blend(rgb, b, levels) {
 }
 
 /** Colour of one grid cell from its K class probabilities. */
-export function fillColor(probs, colors, levels = 10) {
+export function fillColor(probs, colors, levels = LEVELS) {
   let k = 0;
   for (let j = 0; j < probs.length; j++) {
     if (Number.isNaN(probs[j])) return DIVERGED_GREY.slice();
@@ -50,7 +54,7 @@ export function fillColor(probs, colors, levels = 10) {
  * band → colour) instead of decoding every value: the codec's scale is positive, so the largest
  * code is the largest probability.
  */
-export function renderGridRGBA(boundary, colors, levels = 10) {
+export function renderGridRGBA(boundary, colors, levels = LEVELS) {
   const [H, W, K] = boundary.shape;
   const out = new Uint8ClampedArray(H * W * 4);
   const { codes, nan, scale, offset } = boundary;

@@ -18,15 +18,22 @@ describe("hexToRgb", () => {
 });
 
 describe("fillColor", () => {
-  // Worked by hand: band b of confidence c, alpha = 0.15 + 0.65 b / 9, blended over white.
+  // Worked by hand: step b = floor(64 c) of confidence c, alpha = 0.15 + 0.65 b / 63, blended over white.
   it.each([
-    [[1, 0], [76, 146, 195]], // certain class 0: top band, alpha 0.8
+    [[1, 0], [76, 146, 195]], // certain class 0: top step, alpha 0.8
     [[0.5, 0.5], [221, 235, 244]], // tie: first class, chance level, alpha 0.15
-    [[0.2, 0.8], [255, 180, 114]], // c = 0.6 → band 6
-    [[0.2, 0.3, 0.5], [193, 227, 193]], // K = 3: c = 0.25 → band 2
+    [[0.2, 0.8], [255, 186, 124]], // c = 0.6 → step 38, alpha 0.542
+    [[0.2, 0.3, 0.5], [189, 225, 189]], // K = 3: c = 0.25 → step 16, alpha 0.315
     [[NaN, 1], [187, 187, 187]], // diverged grey
   ])("%j → %j", (probs, rgb) => {
     expect(fillColor(probs, COLORS)).toEqual(rgb);
+  });
+
+  it("shades confidence in steps of about 1 % opacity, so the ramp reads as continuous", () => {
+    const greens = Array.from({ length: 101 }, (_, i) => fillColor([1 - (0.5 + i / 200), 0.5 + i / 200], COLORS)[1]);
+    const jumps = greens.slice(1).map((g, i) => Math.abs(g - greens[i]));
+    expect(Math.max(...jumps)).toBeLessThanOrEqual(3); // 10 bands jumped by 9 levels of green at once
+    expect(new Set(greens).size).toBeGreaterThan(40);
   });
 
   it("uses fewer bands when asked", () => {

@@ -32,10 +32,15 @@ function setIcon(button, name, label) {
   button.dataset.icon = name;
 }
 
-function checkbox(className, text) {
+/** Text whose `wide` part a narrow player hides ("follow live" → "live", "frame 6 / 9" → "6 / 9"). */
+function phrase(wide, rest) {
+  return [make("span", "nnviz-wide", { textContent: wide }), document.createTextNode(rest)];
+}
+
+function checkbox(className, text, wide = "") {
   const box = make("input", className, { type: "checkbox" });
   const label = make("label", "nnviz-check");
-  label.append(box, document.createTextNode(` ${text}`));
+  label.append(box, document.createTextNode(" "), ...phrase(wide, text));
   return { box, label };
 }
 
@@ -50,7 +55,7 @@ export function createControls(model, session) {
   scrub.setAttribute("aria-label", "Frame");
   const speed = make("select", "nnviz-speed", { title: "Frames per second" });
   const loop = checkbox("nnviz-loop", "loop");
-  const follow = checkbox("nnviz-follow", "follow live");
+  const follow = checkbox("nnviz-follow", "live", "follow ");
   const frameLabel = make("span", "nnviz-frame-label");
   el.append(play, back, forward, scrub, speed, loop.label, follow.label, frameLabel);
 
@@ -86,7 +91,8 @@ export function createControls(model, session) {
       speed.value = String(fps);
       loop.box.checked = Boolean(model.get("loop"));
       follow.box.checked = Boolean(model.get("follow"));
-      frameLabel.textContent = total ? `frame ${epoch + 1} / ${total}` : "no frames yet";
+      const text = total ? `${epoch + 1} / ${total}` : "no frames yet";
+      if (frameLabel.textContent !== (total ? `frame ${text}` : text)) frameLabel.replaceChildren(...phrase(total ? "frame " : "", text));
     },
     dispose() {
       for (const [node, type, fn] of handlers) node.removeEventListener(type, fn);
@@ -147,14 +153,27 @@ export function styleElement() {
 /* Canvases keep their light colours in a dark theme; a frame in the theme's border colour sets them off. */
 .nnviz-boundary .nnviz-plot, .nnviz-mosaic canvas.nnviz-plot, .nnviz-mosaic canvas.nnviz-zoom { outline: 1px solid var(--nnviz-border); }
 .nnviz-boundary, .nnviz-histograms { display: inline-block; }
-.nnviz-player { max-width: 640px; }
+/* The player's controls stay on one line down to about 330 px (JupyterLab at 800 px with its file browser open
+   leaves an output ~370 px wide): the scrubber gives up the width, and under 480 px the labels lose their first
+   word ("follow live" → "live", "frame 6 / 9" → "6 / 9") and the gaps narrow; narrower still, they wrap. */
+.nnviz-player { max-width: 640px; container: nnviz-player / inline-size; }
+.nnviz-player .nnviz-controls { flex-wrap: nowrap; }
+.nnviz-player .nnviz-controls > * { flex-shrink: 0; }
+.nnviz-player .nnviz-controls > .nnviz-scrub { flex: 1 1 0%; min-width: 24px; }
+@container nnviz-player (max-width: 480px) {
+  .nnviz-player .nnviz-controls { gap: 3px; }
+  .nnviz-player .nnviz-controls button { min-width: 1.6em; padding: 1px 3px; }
+  .nnviz-player .nnviz-wide { display: none; }
+}
+@container nnviz-player (max-width: 330px) { .nnviz-player .nnviz-controls { flex-wrap: wrap; } }
 .nnviz-title { margin: 2px 0 4px; font-weight: 600; }
 .nnviz-plot { display: block; }
 .nnviz-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; margin: 4px 0; }
 .nnviz-swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 .nnviz-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin-top: 4px; }
 .nnviz-controls button { display: inline-flex; align-items: center; justify-content: center; min-width: 2.2em; height: 1.9em; }
-.nnviz-scrub { flex: 1 1 120px; min-width: 80px; }
+.nnviz-scrub { flex: 1 1 120px; min-width: 40px; }
+.nnviz-check, .nnviz-frame-label { white-space: nowrap; }
 .nnviz-frame-label { font-variant-numeric: tabular-nums; }`;
   return style;
 }
