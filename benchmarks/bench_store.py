@@ -30,7 +30,7 @@ import torch
 
 import nnviz_widgets as nnv
 from nnviz_widgets.run import store as st
-from nnviz_widgets.run.codec import encode
+from nnviz_widgets.run.codec import encode, encode_classes
 
 torch.set_num_threads(1)
 
@@ -77,7 +77,8 @@ def frames(n: int, grid: int = 200) -> list:
     rng = np.random.default_rng(0)
     for i in range(n):
         run.append(epoch=i, metrics={"loss": 1 / (i + 1)}, diverged=False,
-                   arrays={"boundary": encode(rng.random((grid, grid, 2)), "uint8", 0, 1)})  # fmt: skip
+                   arrays={"boundary": encode(rng.random((grid, grid, 2)), "uint8", 0, 1),
+                           "predictions": encode_classes(rng.integers(0, 2, 500))})  # fmt: skip
     return list(run)
 
 

@@ -1,8 +1,15 @@
+import os
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
 
 import nnviz_widgets as nnv
+
+# numba (UMAP's compiler) caches what it compiled here, for every test and every kernel or server a test starts:
+# the compile (a minute or more) is paid once per checkout, not once per process
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache" / "numba"))
 
 
 @pytest.fixture

@@ -64,6 +64,12 @@ def test_notebook_runs(path, tmp_path):
         assert [n for n, _ in sizes] == ["wide", "deep-report", "wide-vs-deep"], text
         assert all((tmp_path / "shared" / f"{n}.html").is_file() for n, _ in sizes)
         assert "wide: 61 frames" in text and "deep: 31 frames" in text
+        decided = {
+            int(e): (float(w), float(d)) for e, w, d in re.findall(r"epoch (\d+): wide (\d+)%, deep (\d+)%", text)
+        }
+        assert set(decided) == {10, 60}, text
+        assert decided[10][0] > decided[10][1] + 30, f"the deep network should commit later: {decided}"
+        assert decided[60][1] > decided[10][1] + 20, f"the deep network should then catch up: {decided}"
     if path.name.startswith("07_"):
         seen = re.search(r"frame counts seen while the script trained: \[([\d, ]+)\]; the run now has (\d+)", text)
         assert seen, text
@@ -76,3 +82,33 @@ def test_notebook_runs(path, tmp_path):
         assert video.is_file() or "no MP4: " in text
         if video.is_file():
             assert video.read_bytes()[4:8] == b"ftyp", "an MP4 file starts with an ftyp box"
+    if path.name.startswith("03_"):
+        smooth = re.search(r"neighbouring-pixel correlation: (-?[\d.]+) at epoch 1, (-?[\d.]+) at epoch 30", text)
+        assert smooth, text
+        noise, strokes = float(smooth.group(1)), float(smooth.group(2))
+        assert noise < 0.3 and strokes > 0.7, (
+            f"first-layer tiles should turn from noise into strokes: {noise}, {strokes}"
+        )
+        dead = {name: (int(n), int(of)) for name, n, of in re.findall(r"layer (\d): (\d+) of (\d+) neurons dead", text)}
+        assert [of for _, of in dead.values()] == [100, 64, 25], text
+        assert dead["0"][0] >= 1 and all(n < of / 4 for n, of in dead.values()), f"a few dead neurons: {dead}"
+    if path.name.startswith("04_"):
+        knn = dict(re.findall(r"^(tsne|pca)\s*: 10-NN accuracy ([\d.]+)", text, flags=re.M))
+        assert set(knn) == {"tsne", "pca"}, text
+        assert float(knn["tsne"]) > 0.85 and float(knn["tsne"]) > float(knn["pca"]) + 0.2, f"t-SNE islands: {knn}"
+        sil = [float(v) for v in re.findall(r"silhouette of hidden layer 1 = (-?[\d.]+)", text)]
+        assert len(sil) == 3 and sil[2] > sil[0] + 0.1, f"the hidden layer's classes should pull apart: {sil}"
+    if path.name.startswith("06_"):
+        ways = dict(
+            re.findall(r"^(fit|watch \(own loop\)|scikit-learn|Lightning|Keras)\s+(\d+ frames.*)$", text, flags=re.M)
+        )
+        assert {"fit", "watch (own loop)", "scikit-learn"} <= set(ways), text
+        views = {line.split("views: ")[1] for line in ways.values()}
+        assert len(views) == 1, f"every way of training should give the same dashboard: {ways}"
+        assert {"boundary", "mosaic", "curves"} <= set(views.pop().split(", ")), ways
+        frames = {name: line.split(";")[0] for name, line in ways.items()}
+        assert frames["fit"] == "31 frames, epochs 0-30" and frames["scikit-learn"] == "20 frames, epochs 1-20", frames
+        assert frames["watch (own loop)"] == "20 frames, epochs 1-20", frames
+        assert all(
+            frames.get(k, "10 frames, epochs 1-10") == "10 frames, epochs 1-10" for k in ("Lightning", "Keras")
+        ), frames

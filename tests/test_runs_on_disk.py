@@ -225,3 +225,27 @@ def test_follow_waits_for_the_manifest_then_times_out(tmp_path):
     with pytest.raises(TimeoutError, match="timeout=0.3"):
         nnv.open_run(tmp_path / "later", follow=True, timeout=0.3)
     assert time.monotonic() - start >= 0.3
+
+
+def test_the_index_read_a_column_at_a_time_says_what_the_entry_by_entry_reading_says(rec, tmp_path, monkeypatch):
+    """A run's index opens a column at a time; metrics that come and go, NaN and inf read as entry by entry."""
+    from nnviz_widgets.run import store
+
+    path = tmp_path / "run"
+    rec2 = nnv.Recorder(rec.model, rec.X, rec.y, grid=8, path=path, budget=None)
+    for i in range(12):
+        metrics = {"loss": [1.0, float("nan"), float("inf")][i % 3]}
+        if i % 4 == 0:
+            metrics["val_accuracy"] = i / 12
+        rec2.capture(**metrics)
+    rec2.writer.close()
+    fast = nnv.open_run(path)
+    monkeypatch.setattr(store, "_entries_at_once", lambda *args: None)
+    slow = nnv.open_run(path)
+    assert len(fast) == len(slow) == 12
+    for name in ("loss", "val_accuracy"):
+        np.testing.assert_array_equal(fast.metric(name), slow.metric(name))
+    np.testing.assert_array_equal(fast.epochs, slow.epochs)
+    val = fast.metric("val_accuracy")
+    assert val[4] == 4 / 12 and np.isnan(val[5]) and np.isnan(fast.metric("loss")[1])
+    _same_frames(fast, slow)

@@ -1,5 +1,6 @@
 """Video export: frames drawn in Python like the browser view, written as GIF and MP4."""
 
+import copy
 import json
 import pathlib
 import shutil
@@ -8,9 +9,14 @@ import sys
 
 import numpy as np
 import pytest
+import torch
+from torch import nn
 
+import nnviz_widgets as nnv
 from nnviz_widgets.export.video import (
     DASHBOARD_SIZE,
+    DIVERGED_GREY,
+    MARGIN,
     MOSAIC_SIZE,
     SIZE,
     band_lut,
@@ -142,11 +148,6 @@ def test_dashboard_video_shows_boundary_mosaic_and_curves(run, tmp_path):
 
 def _run_with_states(X, y, model, epochs, lr, **options):
     """A recorded run and the model's weights at every capture, to ask the model itself what each frame shows."""
-    import torch
-    from torch import nn
-
-    import nnviz_widgets as nnv
-
     rec = nnv.Recorder(model, X, y, **options)
     opt = torch.optim.Adam(model.parameters(), lr)
     Xt, yt = torch.as_tensor(rec.X), torch.as_tensor(rec.y)
@@ -165,14 +166,6 @@ def _run_with_states(X, y, model, epochs, lr, **options):
 def test_boundary_video_pixels_are_the_models_argmax_and_a_diverged_frame_is_grey(tmp_path, suffix):
     """Sampled plot pixels of every frame (GIF and MP4, decoded) show the class the model, loaded with that
     frame's weights, predicts there; the frame of a model with NaN weights is grey."""
-    import copy
-
-    import torch
-    from torch import nn
-
-    import nnviz_widgets as nnv
-    from nnviz_widgets.export.video import DIVERGED_GREY, MARGIN
-
     X, y = nnv.datasets.moons(150, noise=0.2, seed=3)
     torch.manual_seed(3)
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
@@ -223,11 +216,6 @@ def test_boundary_video_pixels_are_the_models_argmax_and_a_diverged_frame_is_gre
 def test_mosaic_video_tiles_are_the_weights_sign_and_size(tmp_path, suffix):
     """On image data the mosaic video shows each neuron's incoming weights: the decoded tiles' colours are the
     recorded weights on the run's scale (red above zero, blue below), frame by frame."""
-    import torch
-    from torch import nn
-
-    import nnviz_widgets as nnv
-
     X, y = nnv.datasets.digits()
     torch.manual_seed(4)
     model = nn.Sequential(nn.Linear(64, 12), nn.ReLU(), nn.Linear(12, 10))

@@ -171,8 +171,8 @@ def render_frame(run: Run, index: int, *, size: tuple[int, int] = SIZE):
         raise ValueError(f"index must be an int in -{len(run)}..{len(run) - 1} (the run's frames), got {index!r}")
     index = _as_int(index)
     s = SUPERSAMPLE
-    if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(_as_int(v) and _as_int(v) >= 16 for v in size)):
-        raise ValueError(f"size must be (width, height) in whole pixels, each >= 16, got {size!r}")
+    if not (isinstance(size, (tuple, list)) and len(size) == 2 and all((_as_int(v) or 0) >= 1 for v in size)):
+        raise ValueError(f"size must be (width, height) in whole pixels, got {size!r}")
     width, height = (_as_int(v) for v in size)
     frame = run[index]
     boundary = frame.arrays["boundary"]

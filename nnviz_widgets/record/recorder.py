@@ -188,7 +188,11 @@ class Recorder:
         self._class_order = ClassOrderCheck(self.classes)
         # the rows every capture evaluates (record/points.py); an explicit activation sample is always among them
         rows = stratified_rows(self.y, points)
-        if not isinstance(sample, (int, np.integer)):
+        if is_number(sample) or isinstance(sample, (bool, np.bool_)):  # checked even when no activations use it
+            sample = integer("sample", sample, what="a number of rows")
+            if sample < 3:
+                raise ValueError(f"sample must be at least 3 rows (an embedding needs 3 points), got {sample}")
+        else:
             sample = choose_sample(len(self.X), sample)
             rows = np.union1d(rows, sample)
             sample = np.searchsorted(rows, sample)

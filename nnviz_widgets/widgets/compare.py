@@ -153,7 +153,7 @@ class Compare(ipywidgets.VBox):
 
 def _names(runs: list[Run], names) -> list[str]:
     if names is not None:
-        if isinstance(names, str) or len(names) != len(runs):
+        if isinstance(names, str) or not hasattr(names, "__len__") or len(names) != len(runs):
             raise ValueError(f"names must be a list of {len(runs)} names, one per run, got {names!r}")
         return [str(n) for n in names]
     out = []

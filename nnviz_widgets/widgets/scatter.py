@@ -200,6 +200,8 @@ class DataScatter(EmbeddingScatter):
     def _points(self, source, y, *, layer, method, dims, seed, classes, options) -> _Points:
         if layer is not None:
             raise TypeError("layer: only a recorder (or run) has layers; with data X leave layer out")
+        if not hasattr(source, "__len__"):
+            raise TypeError(f"source must be data X of shape (N, D), a Recorder or a Run, got {source!r}")
         columns = feature_names(source)
         X = np.asarray(source.detach().cpu().numpy() if hasattr(source, "detach") else source)
         points, axis = _coordinates(X, method, dims, seed, options)
@@ -338,6 +340,8 @@ def _coordinates(X: np.ndarray, method, dims: int, seed: int, options: dict) -> 
 def _labels(y, n: int, classes) -> tuple[np.ndarray, list[str]]:
     if y is None:
         return np.zeros(n, np.uint8), ["points"]
+    if classes is not None and (isinstance(classes, str) or not hasattr(classes, "__iter__")):
+        raise TypeError(f"classes must be a list of class names (the order of y's labels), got {classes!r}")
     arr = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y).reshape(-1)
     if len(arr) != n:
         raise ValueError(f"y has {len(arr)} labels for {n} points: one label per row of X")
@@ -356,6 +360,8 @@ def _images(images, n: int, sample) -> tuple[bytes, list[int]]:
     may be (N, h, w), (N, h, w, 3) or channels first, (N, 3, h, w) or (N, 1, h, w), as a CNN takes them."""
     if images is None:
         return b"", []
+    if not hasattr(images, "__len__"):
+        raise TypeError(f"images must be an array of N images, (N, h, w) or (N, h, w, 3), got {images!r}")
     arr = np.asarray(images)
     if sample is not None and len(sample) and len(arr) != n and len(arr) > int(np.max(sample)):
         arr = arr[sample]  # images of every row of the recorder's X: keep the sample's

@@ -119,23 +119,29 @@ def tile_pixels(lab, cell: int, picks: list[list[int]]) -> list[list[int]]:
     )
 
 
+# A mosaic root's dataset and the RGB at the centre of weight p (row-major in an 8x8 tile) of tile t, read in the
+# same task, so both are of the same paint.
+TILE_RGB = """(root, picks) => {
+    const canvas = root.querySelector('canvas.nnviz-plot'), d = root.dataset, ctx = canvas.getContext('2d');
+    const cols = Number(d.cols), tw = Number(d.tilePx), th = Number(d.tileHeight), gap = Number(d.gap);
+    const rx = canvas.width / canvas.clientWidth;
+    const rgb = picks.map(([t, p]) => {
+        const x = (t % cols) * (tw + gap) + ((p % 8) + 0.5) * tw / 8;
+        const y = Math.floor(t / cols) * (th + gap) + (Math.floor(p / 8) + 0.5) * th / 8;
+        return Array.from(ctx.getImageData(Math.floor(x * rx), Math.floor(y * rx), 1, 1).data).slice(0, 3);
+    });
+    return {...d, rgb};
+}"""
+
+
 def live_tiles(lab, cell: int, picks: list[list[int]]) -> dict | None:
-    """The mosaic's dataset and the RGB of ``picks`` read in one task, so both are of the same paint."""
+    """:data:`TILE_RGB` of cell ``cell``'s mosaic, or None before it has drawn."""
     return lab.page.evaluate(
-        """([i, picks]) => {
-            const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
-            const root = cell.node.querySelector('div.nnviz-mosaic');
-            if (!root || !root.dataset.frames) return null;
-            const canvas = root.querySelector('canvas.nnviz-plot'), d = root.dataset, ctx = canvas.getContext('2d');
-            const cols = Number(d.cols), tw = Number(d.tilePx), th = Number(d.tileHeight), gap = Number(d.gap);
-            const rx = canvas.width / canvas.clientWidth;
-            const rgb = picks.map(([t, p]) => {
-                const x = (t % cols) * (tw + gap) + ((p % 8) + 0.5) * tw / 8;
-                const y = Math.floor(t / cols) * (th + gap) + (Math.floor(p / 8) + 0.5) * th / 8;
-                return Array.from(ctx.getImageData(Math.floor(x * rx), Math.floor(y * rx), 1, 1).data).slice(0, 3);
-            });
-            return {...d, rgb};
-        }""",
+        f"""([i, picks]) => {{
+            const cell = window.jupyterapp.shell.currentWidget.content.widgets[i].node;
+            const root = cell.querySelector('div.nnviz-mosaic');
+            return root && root.dataset.frames ? ({TILE_RGB})(root, picks) : null;
+        }}""",
         [cell, picks],
     )
 
@@ -290,21 +296,10 @@ COMPARE_WEIGHTS = """\
 print(json.dumps([{"weights": [f.weights["0"].tolist() for f in r.run],
                    "scale": max(float(np.abs(f.weights["0"]).max()) for f in r.run)} for r in recs]))"""
 
-# every mosaic of cell i: its dataset and the RGB at the centre of weight p of tile t, read in one task
-COMPARE_TILES = """([i, picks]) => {
-    const cell = window.jupyterapp.shell.currentWidget.content.widgets[i].node;
-    return [...cell.querySelectorAll('div.nnviz-mosaic')].map((root) => {
-        const canvas = root.querySelector('canvas.nnviz-plot'), d = root.dataset, ctx = canvas.getContext('2d');
-        const cols = Number(d.cols), tw = Number(d.tilePx), th = Number(d.tileHeight), gap = Number(d.gap);
-        const rx = canvas.width / canvas.clientWidth;
-        const rgb = picks.map(([t, p]) => {
-            const x = (t % cols) * (tw + gap) + ((p % 8) + 0.5) * tw / 8;
-            const y = Math.floor(t / cols) * (th + gap) + (Math.floor(p / 8) + 0.5) * th / 8;
-            return Array.from(ctx.getImageData(Math.floor(x * rx), Math.floor(y * rx), 1, 1).data).slice(0, 3);
-        });
-        return {...d, rgb};
-    });
-}"""
+# :data:`TILE_RGB` of every mosaic of cell i
+COMPARE_TILES = f"""([i, picks]) => [
+    ...window.jupyterapp.shell.currentWidget.content.widgets[i].node.querySelectorAll('div.nnviz-mosaic')
+].map((root) => ({TILE_RGB})(root, picks))"""
 
 
 def wait_nth_mosaic(lab, cell: int, k: int, predicate, timeout: float, what: str) -> dict:

@@ -28,6 +28,7 @@ from torch import nn
 import nnviz_widgets as nnv
 from nnviz_widgets.export.video import DIVERGED_GREY, band_lut, class_colors, diverging_rgb, fill_rgb
 
+from ..conftest import _train as train
 from .scatter_pixels import check_scatter, screen_positions
 from .test_export_views import SCREENSHOTS, open_offline
 
@@ -64,21 +65,6 @@ def open_page(chromium, path, selector: str, frames: int):
     )
     assert not errors, errors
     return context, page
-
-
-def train(rec, epochs: int, lr: float = 2e-2) -> list[dict]:
-    """Full-batch Adam, one capture per epoch; the model's state at every capture (to ask the model itself)."""
-    opt = torch.optim.Adam(rec.model.parameters(), lr)
-    X, y = torch.as_tensor(rec.X), torch.as_tensor(rec.y)
-    states = []
-    for _ in range(epochs):
-        loss = nn.functional.cross_entropy(rec.model(X), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        rec.capture(loss=loss.item())
-        states.append({k: v.clone() for k, v in rec.model.state_dict().items()})
-    return states
 
 
 def model_probs(model, points: np.ndarray) -> np.ndarray:
@@ -132,7 +118,7 @@ def moons():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2))
     rec = nnv.Recorder(model, X, y, grid=60, activations="3")
-    train(rec, 8)
+    train(rec, 8, lr=2e-2)
     return rec
 
 
