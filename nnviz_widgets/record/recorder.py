@@ -432,9 +432,11 @@ class Recorder:
         chunk = max(1, min(CHUNK_ROWS, CHUNK_VALUES // max(1, math.prod(row_shape))))
         model = model or eval_twin(self.model).model
         forward = forward or sequential_forward(model, self.X.shape[1:]) or model
-        with torch.no_grad():
+        with torch.no_grad():  # a lazy chunk's rows live in a reused buffer: its probabilities are copied out
             out = [
-                self._forward(to_device(inputs[i : i + chunk]) if lazy else inputs[i : i + chunk], forward)
+                self._forward(to_device(inputs[i : i + chunk]), forward).clone()
+                if lazy
+                else self._forward(inputs[i : i + chunk], forward)
                 for i in range(0, len(inputs), chunk)
             ]
         return torch.cat(out).float().cpu().numpy()
@@ -617,22 +619,27 @@ class _PlaneRows:
 
 
 class _PlaneRowsOn:
-    """``_PlaneRows`` computed on a device: ``rows[i:j]`` is a float32 tensor there (float64 arithmetic on the CPU,
-    as ``Plane.from_plane``; float32 on accelerators, several of which have no float64)."""
+    """``_PlaneRows`` computed on a device, into one float32 buffer: ``rows[i:j]`` overwrites the rows made before
+    (so a caller must be done with a chunk before asking for the next). One buffer rather than fresh tensors per
+    chunk: alternating multi-megabyte allocations fragmented the heap until a 1.6 GB grid of wide X took 2 GB."""
 
     def __init__(self, rows: _PlaneRows, device: torch.device):
-        wide = torch.float64 if device.type == "cpu" else torch.float32
         self.shape = rows.shape
-        self.origin = torch.as_tensor(rows.plane.origin, dtype=wide).to(device)
-        self.basis = torch.as_tensor(rows.plane.basis, dtype=wide).to(device)
-        self.points = torch.as_tensor(rows.points, dtype=wide).to(device)
+        self.origin = torch.as_tensor(rows.plane.origin, dtype=torch.float32).to(device)
+        self.basis = torch.as_tensor(rows.plane.basis, dtype=torch.float32).to(device)
+        self.points = torch.as_tensor(rows.points, dtype=torch.float32).to(device)
+        self._buffer: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.shape[0]
 
     def __getitem__(self, rows: slice) -> torch.Tensor:
-        made = torch.addmm(self.origin, self.points[rows], self.basis)
-        return made.float().reshape(-1, *self.shape[1:])
+        points = self.points[rows]
+        if self._buffer is None or len(self._buffer) < len(points):
+            size = (len(points), self.basis.shape[1])
+            self._buffer = torch.empty(size, dtype=torch.float32, device=self.basis.device)
+        made = torch.addmm(self.origin, points, self.basis, out=self._buffer[: len(points)])
+        return made.reshape(-1, *self.shape[1:])
 
 
 def _grid_axes(X: np.ndarray, grid, extent) -> tuple[np.ndarray, np.ndarray]:
