@@ -214,7 +214,7 @@ class Run(Sequence):
         self.sample = np.zeros(0, np.int64)  # rows of the data whose activations frames carry (record/activations)
         self._frames = MemoryFrames()  # or a store's index (see store.py): frames on disk, read on demand
         self._lock = threading.RLock()  # re-entrant: a listener may subscribe or read the run
-        self._listeners: list[Callable[[Frame], None]] = []
+        self._listeners: list[list] = []  # [listener, alive] entries (see subscribe)
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -255,19 +255,24 @@ class Run(Sequence):
         with self._lock:
             frame = Frame(len(self._frames), int(epoch), dict(metrics), bool(diverged), dict(arrays))
             self._frames.add(frame)
-            for listener in list(self._listeners):
-                listener(frame)
+            for entry in list(self._listeners):
+                if entry[1]:
+                    entry[0](frame)
+            self._listeners = [entry for entry in self._listeners if entry[1]]
         return frame
 
     def subscribe(self, listener: Callable[[Frame], None]) -> Callable[[], None]:
-        """Call ``listener(frame)`` for every frame appended from now on; returns an unsubscribe function."""
+        """Call ``listener(frame)`` for every frame appended from now on; returns an unsubscribe function.
+
+        Unsubscribing never waits for the run's lock: a view collected by the garbage collector unsubscribes from
+        whatever thread the collection runs in, possibly one a listener is starting while ``append`` holds the
+        lock (waiting there deadlocked training). The entry is marked dead and ``append`` drops it."""
+        entry = [listener, True]
         with self._lock:
-            self._listeners.append(listener)
+            self._listeners.append(entry)
 
         def unsubscribe() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
+            entry[1] = False
 
         return unsubscribe
 

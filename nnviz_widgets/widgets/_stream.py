@@ -85,10 +85,11 @@ class FrameSender:
                 self._wake()
 
     def close(self) -> None:
+        # never blocks: close() also runs from Widget.__del__, in whatever thread the garbage collector picked,
+        # possibly one that holds this lock; the thread sees _closed at its next wake-up (IDLE_EXIT at most)
         self._unsubscribe()
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
+        self._closed = True
+        _notify_if_free(self._cond)
 
     @property
     def pending(self) -> int:
@@ -381,11 +382,10 @@ class StateKeeper:
                 self._lock.release()
 
     def close(self) -> None:
-        self._unsubscribe()
+        self._unsubscribe()  # never blocks, as FrameSender.close
         _keepers.discard(self)
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
+        self._closed = True
+        _notify_if_free(self._cond)
 
     # -- the keeper thread ----------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -413,6 +413,15 @@ class StateKeeper:
                 self.push_history()
             if idle:  # everything is out: the history (if kept) and the newest frame
                 self._last_live_check = now
+
+
+def _notify_if_free(cond: threading.Condition) -> None:
+    """Wake ``cond``'s waiter now if its lock is free; a holder that is busy will look at the state it changed."""
+    if cond.acquire(blocking=False):
+        try:
+            cond.notify_all()
+        finally:
+            cond.release()
 
 
 def _present(arrays, names: tuple[str, ...]) -> dict:

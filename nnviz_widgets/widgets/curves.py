@@ -204,9 +204,8 @@ class MetricCurves(ipywidgets.VBox):
         if not hasattr(self, "_unsubscribe"):  # __init__ failed early (ipywidgets still closes in __del__)
             return super().close()
         self._unsubscribe()
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
+        self._closed = True  # never blocks (close also runs from __del__ in any thread: see _stream.FrameSender)
+        _stream._notify_if_free(self._cond)
         self._cursor.close()
         super().close()
 

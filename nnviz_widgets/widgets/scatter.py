@@ -312,9 +312,8 @@ class EpochScatter(EmbeddingScatter):
     def close(self) -> None:
         if hasattr(self, "_unsubscribe_source"):  # absent when construction failed before subscribing
             self._unsubscribe_source()
-            with self._cond:
-                self._todo.insert(0, -1)
-                self._cond.notify()
+            self._todo.insert(0, -1)  # never blocks (close also runs from __del__ in any thread: see _stream)
+            _stream._notify_if_free(self._cond)
         super().close()
 
 
