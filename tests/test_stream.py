@@ -158,3 +158,25 @@ def test_non_finite_metrics_travel_as_null(rec):
     rec.capture(loss=float("nan"))
     content, _ = _stream.frames_message(rec.run, [0], (), seq=1)
     assert content["frames"][0]["metrics"]["loss"] is None and content["frames"][0]["arrays"] == {}
+
+
+def test_closing_a_view_never_waits_for_a_lock_another_thread_holds(rec):
+    """Widget.__del__ closes a view from whatever thread the garbage collector runs in, once a thread that a
+    listener was starting while Run.append held the run's lock: waiting for a lock there deadlocked training."""
+    widget = FakeWidget()
+    sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    unsubscribe = rec.run.subscribe(lambda frame: None)
+    done = threading.Event()
+
+    def close_both():
+        unsubscribe()
+        sender.close()
+        done.set()
+
+    with rec.run._lock, sender._cond:  # as append holds the run's lock while a listener holds its own
+        closer = threading.Thread(target=close_both)
+        closer.start()
+        assert done.wait(5), "closing waited for a lock"
+    closer.join()
+    rec.capture()  # the dead listener is dropped, the closed sender sends nothing
+    assert sender.wait_idle(5) and widget.messages == []
