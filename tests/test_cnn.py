@@ -408,16 +408,20 @@ def test_half_precision_models(dtype):
     np.testing.assert_allclose(frame.boundary, softmax_on_grid(rec), atol=tol)
 
 
+class Autocast(nn.Module):
+    """``cnn()`` run under bf16 autocast on ``device_type`` inside its own forward: bf16 logits."""
+
+    def __init__(self, device_type: str = "cpu"):
+        super().__init__()
+        self.net = cnn()
+        self.device_type = device_type
+
+    def forward(self, x):
+        with torch.autocast(self.device_type, dtype=torch.bfloat16):
+            return self.net(x)
+
+
 def test_a_model_that_runs_under_autocast_in_its_forward():
-    class Autocast(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = cnn()
-
-        def forward(self, x):
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                return self.net(x)  # bf16 logits
-
     X, y = images(100)
     model = Autocast()
     rec = nnv.Recorder(model, X, y, grid=6, budget=None)

@@ -17,7 +17,7 @@ from torch import nn
 import nnviz_widgets as nnv
 from nnviz_widgets.record import recorder as recorder_module
 
-from .test_cnn import CountTransfers, cnn, images, softmax_on_grid
+from .test_cnn import Autocast, CountTransfers, cnn, images, softmax_on_grid
 
 # NNVIZ_TEST_DEVICE=cpu runs the same checks on the CPU (to check the tests themselves without a GPU)
 CUDA = torch.device(os.environ.get("NNVIZ_TEST_DEVICE", "cuda"))
@@ -98,17 +98,8 @@ def test_half_precision_models_on_cuda(dtype):
 
 
 def test_autocast_on_cuda():
-    class Autocast(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = cnn()
-
-        def forward(self, x):
-            with torch.autocast(CUDA.type, dtype=torch.bfloat16):
-                return self.net(x)
-
     X, y = images(200)
-    model = Autocast().to(CUDA)
+    model = Autocast(CUDA.type).to(CUDA)
     rec = nnv.Recorder(model, X, y, grid=8, budget=None)
     frame = rec.capture()
     assert np.isfinite(frame.boundary).all()
