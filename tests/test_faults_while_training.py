@@ -73,7 +73,9 @@ def moons_recorder(**options) -> nnv.Recorder:
     torch.manual_seed(0)
     X, y = nnv.datasets.moons(200, seed=0)
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2))
-    return nnv.Recorder(model, X, y, **{"grid": 30, **options})
+    # no time budget: these tests count frames, and on a loaded machine a run of 150 steps can pass the budget's
+    # warm-up (100 frames, 2 s of captures, 30 s of training) and skip captures, as the budget should
+    return nnv.Recorder(model, X, y, **{"grid": 30, "budget": None, **options})
 
 
 # -- divergence --------------------------------------------------------------------------------------
