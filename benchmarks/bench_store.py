@@ -42,6 +42,7 @@ WRITER = textwrap.dedent(
     options = json.loads(sys.argv[2]) or None
     rec = nnv.Recorder(nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2)), X, y, grid=200,
                        path=sys.argv[1], storage_options=options)
+    sys.stdin.readline()  # the run exists now: wait until the follower has opened it and subscribed
     for epoch in range(40):
         rec.capture(epoch=epoch, t=time.time())  # the follower measures from the moment capture() was called
         time.sleep(0.2)
@@ -110,10 +111,13 @@ def write_and_follow(tmp: Path) -> list[tuple[str, str, str]]:
         lat_base = None
         for name, where, options in (("local disk", tmp / "f", None), ("S3 (moto)", "s3://bench/f", s3)):
             env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
-            proc = subprocess.Popen([sys.executable, "-c", WRITER, str(where), json.dumps(options)], env=env)
+            proc = subprocess.Popen([sys.executable, "-c", WRITER, str(where), json.dumps(options)], env=env,
+                                    stdin=subprocess.PIPE, text=True)  # fmt: skip
             run = nnv.open_run(where, follow=True, timeout=300, storage_options=options)
             lat = []
             run.subscribe(lambda frame, lat=lat: lat.append(time.time() - frame.metrics["t"]))
+            proc.stdin.write("go\n")  # subscribed: only now may the writer capture (the frames it measures)
+            proc.stdin.close()
             proc.wait(300)
             deadline = time.monotonic() + 10
             while len(run) < 40 and time.monotonic() < deadline:
