@@ -28,6 +28,10 @@ unset PYTHONPATH VIRTUAL_ENV
 
 cd "$clone"
 t0=$SECONDS
+# repo2docker's environment comes with a current pip; the one the venv module bundles (pip 23 with Python 3.11)
+# backtracks for over 20 minutes through boto3 releases (each pins its botocore, s3fs's aiobotocore pins another)
+# where pip 26 resolves this file in about a minute
+python -m pip install -q --upgrade pip
 pip install -q --no-cache-dir -r binder/requirements.txt
 ./binder/postBuild > "$work/postBuild.log" 2>&1 || { tail -40 "$work/postBuild.log"; exit 1; }
 install_s=$((SECONDS - t0))

@@ -40,6 +40,9 @@ def test_notebook_runs(path, tmp_path):
     outputs = [o for c in code for o in c.get("outputs", [])]
     text = "\n".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "Traceback" not in text
+    # a tour that prints warnings teaches people to ignore them (08 once printed torch's float(loss) warning)
+    stderr = "\n".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
+    assert "Warning" not in stderr, stderr
     if path.name.startswith("09_"):  # rank 0 alone recorded every epoch, followed from the (stand-in) bucket
         assert "120 frames followed; job exit status 0" in text, text
         assert "rank 0: recording=True" in text and "rank 1: recording=False" in text

@@ -178,6 +178,25 @@ def test_a_large_local_run_opens_from_its_index_and_checks_records_when_read(tmp
     same(damaged[6:], run[6:])
 
 
+def test_a_run_of_many_small_frames_opens_from_its_index_and_caches_a_bounded_number(tmp_path, monkeypatch):
+    # A long run of small frames is far under VERIFY_BYTES, yet checking each record at open costs ~1 ms a frame
+    # (a million frames: minutes), and a cache bounded by bytes alone would hold every small frame's objects.
+    run = tiny_run(30)
+    st.RunWriter(run, tmp_path / "r").close()
+    monkeypatch.setattr(st, "VERIFY_FRAMES", 20)
+    monkeypatch.setattr(st, "CACHE_FRAMES", 8)
+    calls = []
+    real = st.iter_records
+    monkeypatch.setattr(st, "iter_records", lambda *a: [calls.append(r[0]) or r for r in real(*a)])
+    got = nnv.open_run(tmp_path / "r")
+    assert len(got) == 30 and not calls, "opening decoded no record: the index said where they are"
+    same(got, run)
+    assert len(got._frames._cache) == 8
+    monkeypatch.setattr(st, "VERIFY_FRAMES", 30)  # up to VERIFY_FRAMES frames, every record is checked at open
+    same(nnv.open_run(tmp_path / "r"), run)
+    assert len(calls) >= 30
+
+
 def test_an_index_that_disagrees_with_the_records_is_cut_where_it_stops_checking(tmp_path, monkeypatch):
     run = tiny_run(6)
     st.RunWriter(run, tmp_path / "r").close()

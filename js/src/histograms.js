@@ -4,13 +4,12 @@
 import { fitText, formatMetric, niceTicks } from "./lib/axes.js";
 import { createControls, PLAYER_TRAITS, renderTitle, styleElement } from "./lib/controls.js";
 import { drawOncePerFrame, make } from "./lib/dom.js";
-import { STAT, health, layerStrip, layersOf, stripRGBA } from "./lib/histograms.js";
+import { STAT, flagColours, health, layerStrip, layersOf, stripRGBA } from "./lib/histograms.js";
 import { getSession, initSession } from "./lib/session.js";
 
 const MARGIN = { left: 56, right: 84, top: 4, bottom: 30 };
 const HEADER = 18; // px above each strip for the layer's name, numbers and flag
 const GAP = 8;
-const FLAG_COLOR = { dead: "#7f7f7f", exploding: "#d62728" };
 const TRAITS = [...PLAYER_TRAITS, "controls", "show", "layer_labels", "width",
   "row_height", "title"];
 
@@ -75,6 +74,7 @@ function render({ model, el }) {
     const ink = style.color;
     const muted = style.getPropertyValue("--nnviz-fg-muted").trim() || ink;
     const border = style.getPropertyValue("--nnviz-border").trim() || "#444";
+    const flagInk = flagColours(ink);
     ctx.clearRect(0, 0, cssW, cssH);
     const left = MARGIN.left, plotW = Math.max(10, cssW - MARGIN.left - MARGIN.right);
     const total = Math.max(1, store.total);
@@ -148,7 +148,7 @@ function render({ model, el }) {
       ctx.textAlign = "left";
       ctx.textBaseline = "alphabetic";
       ctx.font = "600 11px sans-serif";
-      ctx.fillStyle = flag ? FLAG_COLOR[flag] : ink;
+      ctx.fillStyle = flag ? flagInk[flag] : ink;
       // the header starts over the strip and ends at the canvas's edge, cut with an ellipsis (never clipped
       // mid-letter), leaving room for the flag
       const label = flag ? flag.toUpperCase() : "";
@@ -157,11 +157,11 @@ function render({ model, el }) {
       ctx.fillText(text, left, y0 - 5);
       if (flag) {
         const x = left + ctx.measureText(text).width + 8;
-        ctx.fillStyle = FLAG_COLOR[flag];
+        ctx.fillStyle = flagInk[flag];
         ctx.fillRect(x, y0 - 15, w, 13);
-        ctx.fillStyle = "#fff";
+        ctx.fillStyle = flagInk.badgeText;
         ctx.fillText(label, x + 4, y0 - 5);
-        ctx.strokeStyle = FLAG_COLOR[flag];
+        ctx.strokeStyle = flagInk[flag];
         ctx.lineWidth = 2;
         ctx.strokeRect(left - 1, y0 - 1, plotW + 2, rowH + 2);
       }

@@ -25,6 +25,9 @@ from .._files import atomic_path
 from ..run import Run
 from ..widgets._base import FrameView, bundle, source_run
 from ..widgets._stream import frames_message
+from ..widgets.boundary import DecisionBoundary
+from ..widgets.histograms import WeightHistograms
+from ..widgets.mosaic import WeightMosaic
 from ..widgets.player import Player
 from ..widgets.scatter import EmbeddingScatter
 
@@ -169,7 +172,7 @@ def page_views(source, views=None, *, width: int = 420, height: int = 360) -> tu
     if isinstance(source, FrameView):
         if views is not None:
             raise TypeError("views: a page of one view shows that view; pass a run or recorder to choose views")
-        return source.run, {type(source).__name__: source}
+        return source.run, {_view_key(source): source}
     if isinstance(source, Dashboard):
         run = source.run
         names = list(source.views) if views is None else _check_views(views)
@@ -193,6 +196,13 @@ def page_views(source, views=None, *, width: int = 420, height: int = 360) -> tu
             view.close()
         raise
     return run, made
+
+
+def _view_key(view: FrameView) -> str:
+    """The page's name for a view widget (a key of ``NAMES``), so a page of one view is headed like a dashboard's."""
+    kinds = ((DecisionBoundary, "boundary"), (WeightMosaic, "mosaic"), (EmbeddingScatter, "embedding"),
+             (WeightHistograms, "histograms"), (_Curves, "curves"))  # fmt: skip
+    return next((key for cls, key in kinds if isinstance(view, cls)), type(view).__name__)
 
 
 def _spec(widget: FrameView, el: str, bundles: dict, blob: list[bytes], offset: int, **overrides) -> tuple[dict, int]:
@@ -268,6 +278,8 @@ def _views_page(run: Run, entries, *, hints: bool = False):
             overrides = {"epoch": last if align is None else align[last], "follow": False, "playing": False}
             if "controls" in widget.trait_names():
                 overrides["controls"] = False
+            if str(getattr(widget, "title", "")).strip().lower() == label.strip().lower():
+                overrides["title"] = ""  # the section's heading names it already: the view's caption shows the epoch
             spec, offset = _spec(widget, el, bundles, blob, offset, **overrides)
             spec["align"] = align
             specs.append(spec)

@@ -296,7 +296,8 @@ class Recorder:
         capture: see ``every`` / ``max_frames``, or the time budget does: see ``budget``; ``force=True``
         always records).
 
-        ``metrics`` are numbers (floats, ints or one-element tensors) such as ``loss=float(loss)``;
+        ``metrics`` are numbers (floats, ints or one-element tensors) such as ``loss=loss.item()`` or
+        the loss tensor itself (``float(loss)`` on a tensor that requires grad makes torch warn);
         ``accuracy`` on the recorder's points (``accuracy="full"``: on every row of X) is added unless given.
         ``epoch`` defaults to the number of epochs trained, counting one ``capture()`` call per epoch: the call's
         number (0, 1, ...) when the first call saw the weights the recorder was made with (a capture before

@@ -73,9 +73,11 @@ MAX_POLL = 1.0  # a remote follower's poll interval backs off to at most this: c
 POLL_TIMEOUT = 10.0  # a follower's request that has not answered by then is dropped and asked again
 HEARTBEAT = 30.0  # a live writer rewrites status.json at least this often; 4 missed beats read as "stopped"
 STATUS_EVERY = 1.0  # a local writer rewrites status.json at most once a second while frames arrive
-VERIFY_BYTES = 64 << 20  # local runs up to this size are checked record by record at open; larger ones trust
-#                         frames.idx and check each record's CRC when it is read (open in ~1 s whatever the size)
-CACHE_BYTES = 32 << 20  # recently read or written frames kept decoded in memory, per run
+VERIFY_BYTES = 64 << 20  # local runs up to this size and ...
+VERIFY_FRAMES = 1000  # ... this many frames are checked record by record at open (~1 ms a frame); others trust
+#                       frames.idx and check each record's CRC when it is read (open in ~1 s whatever the size)
+CACHE_BYTES = 32 << 20  # recently read or written frames kept decoded in memory, per run, ...
+CACHE_FRAMES = 1024  # ... and at most this many: a frame of a few bytes still costs ~2 KB of Python objects
 BACKLOG_BYTES = 256 << 20  # a remote writer whose uploads fall this far behind makes capture() wait
 
 
@@ -174,7 +176,7 @@ class IndexedFrames:
                 return
             self._cache[frame.index] = frame
             self._cache_bytes += frame.nbytes
-            while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
+            while (self._cache_bytes > CACHE_BYTES or len(self._cache) > CACHE_FRAMES) and len(self._cache) > 1:
                 _, old = self._cache.popitem(last=False)
                 self._cache_bytes -= old.nbytes
 
@@ -829,11 +831,13 @@ class StoredRun(Run):
     # -- local directory --
     def _open_local(self, *, final: bool) -> None:
         size = self.store.size(self._frames_name) or 0
-        if self._index_name and size > VERIFY_BYTES:
+        lines: list[bytes] = []
+        if self._index_name and size:
             try:
                 lines = self.store.read(self._index_name).split(b"\n")
             except OSError:
                 lines = []
+        if size > VERIFY_BYTES or len(lines) - 1 > VERIFY_FRAMES:
             cols = _entries_from_json(_json_lines(lines[:-1]), 0, size)  # the last piece: "" or a line cut short
             self._frames.extend(cols)
             if len(cols["offset"]):

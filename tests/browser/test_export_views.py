@@ -254,6 +254,10 @@ def test_compare_page_aligns_runs_by_epoch_and_draws_each(chromium, tmp_path):
     assert not errors and not [u for u in requests if not u.startswith(("file:", "blob:", "data:"))]
     assert page.locator("section.view h2").all_inner_texts() == ["wide", "deep"]
     page.wait_for_selector('div.nnviz-boundary[data-frames="13"][data-epoch="12"]')
+    sections = page.locator("section.view").all_inner_texts()
+    assert [text.count(name) for text, name in zip(sections, ("wide", "deep"), strict=True)] == [1, 1], (
+        "each run named once"
+    )
     page.wait_for_selector('div.nnviz-boundary[data-frames="5"][data-epoch="4"]')
     for _ in range(5):
         page.locator("#player button.nnviz-step-back").click()  # player at epoch 7
@@ -288,6 +292,19 @@ def test_compare_page_aligns_runs_by_epoch_and_draws_each(chromium, tmp_path):
         assert np.abs(got - np.asarray(want, dtype=float)).max() <= 12, f"run {k}: pixels are its own model's classes"
     page.screenshot(path=str(SCREENSHOTS / "compare-boundary.png"), full_page=True)
     context.close()
+
+
+def test_a_page_of_one_view_is_headed_by_what_it_shows(tmp_path):
+    import re
+
+    rec = _moons_run([8], 2, 1)
+    for view, heading in (
+        (nnv.DecisionBoundary(rec), "Decision boundary"),
+        (nnv.WeightMosaic(rec, layer="0"), "Weights"),
+    ):
+        page = nnv.export.to_html(view, tmp_path / "one.html").read_text()
+        assert re.findall(r"<h2>(.*?)</h2>", page) == [heading], "not the widget's class name"
+        view.close()
 
 
 def test_compare_curves_overlay_one_colour_per_run():

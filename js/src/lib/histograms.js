@@ -137,6 +137,36 @@ export function health(rows, kind, upTo = Infinity) {
 }
 
 /**
+ * The colours of a flagged layer's header for text of colour `ink` (a CSS `rgb()`/`#rrggbb` string): each flag's
+ * colour and the text written on its badge. A light ink means a dark page, where the light-page reds and greys
+ * fall under 4.5:1 (WCAG AA), so both flags get lighter shades there and the badge's text turns black.
+ */
+export function flagColours(ink) {
+  const [r, g, b] = parseColour(ink) ?? [0, 0, 0];
+  const darkPage = relativeLuminance(r, g, b) > 0.4;
+  return darkPage
+    ? { dead: "#a6a6a6", exploding: "#ff7070", badgeText: "#000" }
+    : { dead: "#666666", exploding: "#d62728", badgeText: "#fff" };
+}
+
+/** `[r, g, b]` (0-255) of an `rgb(...)`, `rgba(...)` or `#rgb`/`#rrggbb` string, or null. */
+export function parseColour(css) {
+  const text = String(css ?? "").trim();
+  const rgb = text.match(/^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/i);
+  if (rgb) return rgb.slice(1, 4).map(Number);
+  const hex = text.match(/^#([0-9a-f]{3}|[0-9a-f]{6})$/i);
+  if (!hex) return null;
+  const h = hex[1].length === 3 ? [...hex[1]].map((c) => c + c).join("") : hex[1];
+  return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
+}
+
+/** WCAG relative luminance of an sRGB colour (0-255 channels). */
+export function relativeLuminance(r, g, b) {
+  const lin = (c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/**
  * RGBA pixels of a layer's strip: `total` columns (frame i in column i; a frame missing from the store shows the
  * nearest earlier one) by `bins` rows, value increasing upwards (row 0 of the image is the top bin).
  */

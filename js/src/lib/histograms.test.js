@@ -1,5 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { DEAD_FRAMES, SEQUENTIAL, STAT, health, heatIndex, layerStrip, layersOf, linspace, rebin, stripRGBA } from "./histograms.js";
+import {
+  DEAD_FRAMES,
+  SEQUENTIAL,
+  STAT,
+  flagColours,
+  health,
+  heatIndex,
+  layerStrip,
+  layersOf,
+  linspace,
+  parseColour,
+  rebin,
+  relativeLuminance,
+  stripRGBA,
+} from "./histograms.js";
 
 function stats({ lo, hi, norm = 1, nonfinite = 0, change = NaN }) {
   const s = new Float32Array(10);
@@ -64,5 +78,32 @@ describe("health", () => {
   });
   it("maps counts to the colour scale by the square root of their share of the peak", () => {
     expect([heatIndex(0, 10), heatIndex(10, 10), heatIndex(2.5, 10), heatIndex(1, 0)]).toEqual([0, 255, 128, 0]);
+  });
+});
+
+describe("flagColours", () => {
+  const contrast = (a, b) => {
+    const [la, lb] = [a, b].map((c) => relativeLuminance(...parseColour(c)) + 0.05);
+    return Math.max(la, lb) / Math.min(la, lb);
+  };
+  // page backgrounds with the text colour each theme gives: JupyterLab light/dark, VS Code light/dark
+  const pages = [
+    ["#ffffff", "rgba(0, 0, 0, 0.87)"],
+    ["#111111", "rgba(255, 255, 255, 1)"],
+    ["#ffffff", "rgb(59, 59, 59)"],
+    ["#1f1f1f", "rgb(204, 204, 204)"],
+  ];
+  it.each(pages)("keeps flags and badge text at WCAG AA on %s", (page, ink) => {
+    const c = flagColours(ink);
+    for (const flag of ["dead", "exploding"]) {
+      expect(contrast(c[flag], page)).toBeGreaterThanOrEqual(4.5); // the header written in the flag's colour
+      expect(contrast(c.badgeText, c[flag])).toBeGreaterThanOrEqual(4.5); // the badge's label
+    }
+  });
+  it("parses the colours getComputedStyle returns", () => {
+    expect(parseColour("rgb(1, 2, 3)")).toEqual([1, 2, 3]);
+    expect(parseColour("rgba(255, 255, 255, 0.5)")).toEqual([255, 255, 255]);
+    expect(parseColour("#0f0")).toEqual([0, 255, 0]);
+    expect(parseColour("inherit")).toBeNull();
   });
 });
