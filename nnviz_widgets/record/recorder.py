@@ -367,23 +367,28 @@ class Recorder:
         # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a
         # training thread never sees eval mode and captures from several threads never undo each other's modes
         twin = eval_twin(self.model)
-        with self._outputs.hooked(twin) as seen:  # neuron outputs come from this same grid evaluation
+        # a probe that watches no layer needs no hooks (nor their context managers: boundary-only captures)
+        outputs = self._outputs.hooked(twin) if self._outputs.watched else contextlib.nullcontext({})
+        with outputs as seen:  # neuron outputs come from this same grid evaluation
             probs = self._grid_probabilities(twin.model)
-        with self._activations.hooked(twin) as sample_seen:  # activations of the sample rows: same pass
+        activations = self._activations.hooked(twin) if self._activations.modules else contextlib.nullcontext({})
+        with activations as sample_seen:  # activations of the sample rows: same pass
             point_probs = self._probabilities("points", lambda: self.X[self.rows], model=twin.model)
         nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
-        boundary = encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0)
+        # probs is this capture's own fresh array: the codes are worked out in it
+        boundary = encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0, overwrite=True)
         # whole-array checks first: the per-row work is only needed once a model has diverged
         grid_finite = boundary.header["nan"] is None  # the encoder's own check: no second pass over the grid
         points_finite = bool(np.isfinite(point_probs).all())
         predictions = _predictions(point_probs, points_finite)
-        self._class_order.see(predictions, self.y[self.rows], stacklevel=3)  # the warning points at capture()'s caller
+        labels = self.y[self.rows]
+        self._class_order.see(predictions, labels, stacklevel=3)  # the warning points at capture()'s caller
         if "accuracy" not in metrics:
             if self.accuracy == "full":
                 every = self._probabilities("data", self.X, model=twin.model)
-                metrics["accuracy"] = float(np.mean(_predictions(every, bool(np.isfinite(every).all())) == self.y))
+                metrics["accuracy"] = _accuracy(_predictions(every, bool(np.isfinite(every).all())), self.y)
             else:
-                metrics["accuracy"] = float(np.mean(predictions == self.y[self.rows]))
+                metrics["accuracy"] = _accuracy(predictions, labels)
         arrays = {
             "boundary": boundary,
             "predictions": encode_classes(predictions),
@@ -495,7 +500,7 @@ class Recorder:
         # softmax down the columns of the transpose: torch's CPU softmax over a short last dimension (K classes)
         # is several times slower than over a long contiguous one (8192 rows, K=2: 0.47 ms vs 0.18 ms here)
         probs = out if self.output == "probabilities" else torch.softmax(out.float().t().contiguous(), dim=0).t()
-        return probs[:, :k]
+        return probs if probs.shape[1] == k else probs[:, :k]
 
     def _check_probabilities(self, out: torch.Tensor) -> None:
         """With ``output="probabilities"``: every finite row must be probabilities (in [0, 1], summing to 1 over
@@ -759,6 +764,12 @@ def _labels(arr: np.ndarray) -> np.ndarray:
     if arr.dtype.kind not in "iuUS":
         raise TypeError(f"y must hold integer or string labels, got dtype {arr.dtype}")
     return arr
+
+
+def _accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:
+    """The share of rows predicted right: ``np.mean(predictions == labels)`` (a count over a length, exactly)
+    without the float pass over the comparison."""
+    return np.count_nonzero(predictions == labels) / len(labels)
 
 
 def _predictions(probs: np.ndarray, finite: bool) -> np.ndarray:
