@@ -21,6 +21,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .twin import _HOOK_DICTS
+from .unwrap import _is
 
 
 def global_rank() -> int:
@@ -148,10 +149,6 @@ def _empty(p: torch.Tensor) -> nn.Parameter:
 def _fsdp_hook(hook) -> bool:
     owner = getattr(hook, "__self__", None)
     return owner is not None and type(owner).__module__.startswith("torch.distributed")
-
-
-def _is(obj, name: str) -> bool:
-    return _is_class(type(obj), name)
 
 
 def _is_class(cls: type, name: str) -> bool:
