@@ -151,6 +151,43 @@ def test_diverged_model_is_marked_and_kept(rec):
     assert np.isnan(f.metrics["loss"]) and len(rec.run) == 1
 
 
+def _code_boundaries() -> np.ndarray:
+    """Every float32 within 64 ulps of a midpoint between two uint8 codes (where rounding decides), the ends of
+    [0, 1], values just outside it, and random probabilities."""
+    mids = np.float32((np.arange(254) + 0.5) / 254)
+    near = mids.view(np.int32)[:, None] + np.arange(-64, 65, dtype=np.int32)
+    edges = np.array([0.0, -0.0, 1.0, np.nextafter(1, 2), -1e-7, 1e-45, 1 + 1e-3], np.float32)
+    rand = np.random.default_rng(0).random(20_000, dtype=np.float32)
+    return np.concatenate([near.view(np.float32).ravel(), edges, rand])
+
+
+@pytest.mark.parametrize("lo", [0.0, -0.5])
+def test_encoding_in_the_callers_array_gives_the_same_codes(lo):
+    """A capture quantises its grid probabilities in their own array (``overwrite=True``): bit for bit what the
+    codec makes from a copy, at every rounding midpoint too."""
+    from nnviz_widgets.run.codec import encode
+
+    values = _code_boundaries() * np.float32(1 - lo) + np.float32(lo)
+    want = encode(values, "uint8", lo=lo, hi=1.0)
+    scratch = values.copy()
+    got = encode(scratch, "uint8", lo=lo, hi=1.0, overwrite=True)
+    assert got.header == want.header and got.data == want.data
+    assert not np.array_equal(scratch, values)  # it did work in place
+    values[[5, 7]] = [np.nan, np.inf]  # a diverged model: the general path, marked
+    want = encode(values, "uint8", lo=lo, hi=1.0)
+    got = encode(values.copy(), "uint8", lo=lo, hi=1.0, overwrite=True)
+    assert got.header == want.header and got.data == want.data and got.header["nan"] == 255
+
+
+def test_captured_boundary_is_the_encoded_grid_probabilities(rec, train):
+    from nnviz_widgets.run.codec import encode
+
+    train(rec, epochs=2)
+    frame = rec.capture()
+    want = encode(rec._grid_probabilities().reshape(*frame.boundary.shape), "uint8", lo=0.0, hi=1.0)
+    assert frame.arrays["boundary"].header == want.header and frame.arrays["boundary"].data == want.data
+
+
 def test_model_on_its_own_device_and_dtype(moons):
     X, y = moons
     model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)).double()
@@ -322,3 +359,36 @@ def test_a_loop_with_another_class_order_is_warned_once_with_the_fix():
         warnings.simplefilter("error")
         _train_and_capture(rec.y, X, rec)  # the recorder's encoded targets: nothing to warn about
     assert rec.run[-1].metrics["accuracy"] > 0.9
+
+
+def test_class_order_check_skips_only_assignments_that_cannot_qualify():
+    """The check solves the assignment problem only when a bound says a permutation could qualify: on random
+    streams of captures (some permuted, some noisy) it decides exactly as solving it every time does."""
+    from scipy.optimize import linear_sum_assignment
+
+    from nnviz_widgets.record.class_order import CAPTURES, GAP, SURE, ClassOrderCheck
+
+    rng = np.random.default_rng(0)
+    for k in (2, 3, 5):
+        check, streak, last = ClassOrderCheck(list(range(k))), 0, None
+        for _ in range(60):
+            labels = rng.integers(0, k, 200)
+            perm = rng.permutation(k) if rng.random() < 0.7 else np.arange(k)
+            noise = rng.random(200) < rng.choice([0.0, 0.05, 0.3, 0.8])
+            predictions = np.where(noise, rng.integers(-1, k, 200), perm[labels])
+            confusion = np.zeros((k, k), np.int64)
+            shown = predictions >= 0
+            np.add.at(confusion, (labels[shown], predictions[shown]), 1)
+            true, column = linear_sum_assignment(confusion, maximize=True)
+            best, plain = confusion[true, column].sum() / 200, np.trace(confusion) / 200
+            found = tuple(int(c) for c in column)
+            if best >= SURE and best - plain >= GAP and found != tuple(range(k)):
+                streak, last = (streak + 1 if found == last else 1), found
+            else:
+                streak, last = 0, None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                check.see(predictions, labels)
+            assert (check.streak, check.last, check.warned) == (streak, last, streak >= CAPTURES)
+            if check.warned:  # it warns once, then checks no more
+                check, streak, last = ClassOrderCheck(list(range(k))), 0, None

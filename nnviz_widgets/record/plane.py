@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.modules import module as _torch_module  # where torch keeps the global module hooks
 
 
 @dataclass(frozen=True)
@@ -237,9 +238,7 @@ def _hooked(m: nn.Module) -> bool:
 
 
 def _global_hooks() -> bool:
-    from torch.nn.modules import module
-
-    return bool(module._global_forward_hooks or module._global_forward_pre_hooks)
+    return bool(_torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks)
 
 
 def _flattens_rows(m: nn.Flatten) -> bool:

@@ -43,8 +43,12 @@ def encode(
     dtype: str = "uint8",
     lo: float | None = None,
     hi: float | None = None,
+    *,
+    overwrite: bool = False,
 ) -> Encoded:
-    """Quantise ``values`` to ``dtype`` over ``[lo, hi]`` (default: the finite min and max).
+    """Quantise ``values`` to ``dtype`` over ``[lo, hi]`` (default: the finite min and max). ``overwrite``: the
+    caller no longer needs ``values`` (a float32 array of its own), so the codes may be worked out in it, sparing
+    a copy; the codes are the same.
 
     >>> e = encode(np.array([0.0, 0.5, 1.0]), lo=0, hi=1)
     >>> e.decode().round(3).tolist()
@@ -74,8 +78,9 @@ def encode(
         a = a.astype(np.float64)  # a diverging model's values near float32's limit: x - lo would overflow
     scale = (hi - lo) / (top - 1) if hi > lo else 1.0
     if all_finite:  # in place on clip's copy: the same arithmetic as rint((clip - lo) / scale), one array
-        codes = np.clip(a, lo, hi)
-        codes -= lo
+        codes = np.clip(a, lo, hi, out=a if overwrite and a is values and a.dtype == np.float32 else None)
+        if lo != 0:  # x - 0.0 is x, bit for bit (-0.0 too)
+            codes -= lo
         codes /= scale
         np.rint(codes, out=codes)
     else:
