@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
+
 import nnviz_widgets as nnv
 
 SCRIPT = textwrap.dedent(
@@ -241,9 +243,10 @@ def test_fsdp_records_the_unsharded_model_on_rank_zero(tmp_path):
         assert [f.epoch for f in run] == [1, 2, 3] and list(run[0].weights) == ["0", "3"]
         assert nnv.open_run(tmp_path / f"fit-{flavour}").metric("val_loss").size == 3
     zero, one = reports[0]["lightning"], reports[1]["lightning"]  # the callback: a recorder on every rank
-    assert zero["active"] and zero["frames"] == 2 and not one["active"] and one["frames"] == 0
+    assert zero["active"] and zero["frames"] == 3 and not one["active"] and one["frames"] == 0  # untrained + 2 epochs
     assert zero["layers"] == one["layers"] == ["net.0", "net.3"]
-    assert nnv.open_run(tmp_path / "lightning").metric("loss").size == 2
+    lightning = nnv.open_run(tmp_path / "lightning")
+    assert [f.epoch for f in lightning] == [0, 1, 2] and np.isfinite(lightning.metric("loss")[1:]).all()
     assert {r.name: r.state for r in nnv.runs(tmp_path)} == {
         "fsdp1": "ended", "fsdp2": "ended", "fit-fsdp1": "ended", "fit-fsdp2": "ended", "lightning": "ended"
     }  # fmt: skip

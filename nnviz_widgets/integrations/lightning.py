@@ -1,4 +1,5 @@
-"""PyTorch Lightning: a ``Callback`` that records one frame at the end of every training epoch.
+"""PyTorch Lightning: a ``Callback`` that records the network as training starts (frame 0, "epoch 0") and one
+frame at the end of every training epoch (labelled with the epochs trained), as ``nnv.fit`` does.
 
 Under DDP (or any multi-process strategy) only global rank 0 records: the other ranks build no recorder and
 never evaluate the grid, so nothing waits on them. Under FSDP (``strategy="fsdp"``) every rank builds one, and
@@ -49,7 +50,8 @@ def _callback_class():
     pl = require("lightning.pytorch", "lightning", "nnviz_widgets.integrations.lightning")
 
     class RecorderCallback(pl.Callback):
-        """Records ``pl_module`` on ``(X, y)`` after each training epoch, on global rank 0 only.
+        """Records ``pl_module`` on ``(X, y)`` as training starts and after each training epoch, on global rank 0
+        only.
 
         ``recorder_options`` go to :class:`nnviz_widgets.Recorder` (``grid=``, ``path=``, ``max_frames=`` ...).
         ``rec`` is the recorder (None before ``fit`` starts and, unless the model is sharded, on every rank
@@ -61,6 +63,7 @@ def _callback_class():
             self.X, self.y = X, y
             self.options = recorder_options
             self.rec = None
+            self._started = False
 
         def on_fit_start(self, trainer, pl_module) -> None:
             if self.rec is not None:
@@ -75,6 +78,14 @@ def _callback_class():
                 self.rec = Recorder(wrapped, self.X, self.y, **self.options)
             elif trainer.is_global_zero:
                 self.rec = Recorder(pl_module, self.X, self.y, **self.options)
+
+        def on_train_start(self, trainer, pl_module) -> None:
+            # frame 0: the network before this fit trains it (the untrained one, as nnv.fit records it), once per
+            # callback; under FSDP every rank joins, as in every capture
+            if self.rec is None or self._started:
+                return
+            self._started = True
+            self.rec.capture(epoch=trainer.current_epoch)
 
         def on_train_epoch_end(self, trainer, pl_module) -> None:
             if self.rec is None or trainer.sanity_checking:
