@@ -22,7 +22,11 @@ from torch import nn
 
 import nnviz_widgets as nnv
 
-SEED_CSV = Path(__file__).resolve().parents[2] / "shared" / "seed-data" / "moons.csv"
+ROOT = Path(__file__).resolve().parents[1]
+SEED_CSVS = [  # the seed data beside the clone, or the copy the tests keep (the same file)
+    ROOT.parent / "shared" / "seed-data" / "moons.csv",
+    ROOT / "tests" / "fixtures" / "seed-data" / "moons.csv",
+]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
@@ -81,9 +85,10 @@ def capture_vs_forward(reps: int = 80) -> dict:
 
 
 def seed_setup(epochs: int = 100, rounds: int = 3) -> dict:
-    if SEED_CSV.is_file():
-        X, y = nnv.datasets.load_csv(SEED_CSV, x=["x", "y"], y="cluster")
-        source = "shared/seed-data/moons.csv"
+    path = next((p for p in SEED_CSVS if p.is_file()), None)
+    if path is not None:
+        X, y = nnv.datasets.load_csv(path, x=["x", "y"], y="cluster")
+        source = f"seed data {path.relative_to(ROOT.parent)}"
     else:
         X, y = nnv.datasets.moons(500, seed=0)
         source = "generated moons (seed CSV not found)"
