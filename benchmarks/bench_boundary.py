@@ -88,7 +88,7 @@ def seed_setup(epochs: int = 100, rounds: int = 3) -> dict:
     path = next((p for p in SEED_CSVS if p.is_file()), None)
     if path is not None:
         X, y = nnv.datasets.load_csv(path, x=["x", "y"], y="cluster")
-        source = f"seed data {path.relative_to(ROOT.parent)}"
+        source = f"seed data {os.path.relpath(path, ROOT)}"
     else:
         X, y = nnv.datasets.moons(500, seed=0)
         source = "generated moons (seed CSV not found)"
