@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -71,11 +72,15 @@ def capture_vs_forward(reps: int = 80) -> dict:
             model(grid)
 
     fair, old, cap, cap_full, cpu_fair, cpu_cap = [], [], [], [], [], []
+    calls = [(own, fair), (stock, old), (boundary.capture, cap), (full.capture, cap_full)]
+    order = random.Random(0)
     for _ in range(reps):  # interleaved, so all see the same machine load
-        fair += seconds(own)
-        old += seconds(stock)
-        cap += seconds(boundary.capture)
-        cap_full += seconds(full.capture)
+        # in a new order each round: what ran just before a call (the unchunked stock pass frees megabytes the next
+        # call must fault in again; a default capture leaves the caches full of its own data) changes its time by
+        # up to 15 %, and a fixed order would always hand the same neighbour to the same call
+        order.shuffle(calls)
+        for fn, times in calls:
+            times += seconds(fn)
         cpu_fair += cpu_seconds(own)  # this thread's CPU time: the same work, without the waits other jobs cause
         cpu_cap += cpu_seconds(boundary.capture)
     f, o, c, d, cf, cc = (statistics.median(v) for v in (fair, old, cap, cap_full, cpu_fair, cpu_cap))
