@@ -14,8 +14,7 @@ loops, interleaved round by round so all see the same machine load, medians:
 The kernel-side cost of a live view is dashboard / recorder - 1 (target <= 3 %), in wall-clock time and in CPU time
 (``time.process_time``: every thread of the process, so the views' background threads count even when another
 core runs them; on a loaded machine the steadier of the two). With Chromium drawing on the same
-2 cores the browser's own work comes on top; that is not measured here (the browser draws only when a new frame
-is there, at most once per animation frame: js/src/lib/dom.js drawOncePerFrame).
+2 cores the browser's own work and the real comm's come on top: benchmarks/bench_live_browser.py measures that.
 """
 
 from __future__ import annotations

@@ -275,7 +275,7 @@ def _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> N
     total = training.epochs * math.ceil(len(Xt) / batch_size)
     step, losses = 0, []
     try:
-        _capture(rec, losses, val, loss_fn, epoch=0, force=True)  # frame 0: the untrained network
+        _capture(model, rec, losses, val, loss_fn, epoch=0, force=True)  # frame 0: the untrained network
         for epoch in range(training.epochs):
             model.train()
             order = torch.randperm(len(Xt), generator=gen).to(device)
@@ -289,16 +289,16 @@ def _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> N
                 step += 1
                 if every is not None:  # one capture() per step; the recorder's schedule keeps every n-th
                     if rec.due() or step == total:
-                        _capture(rec, losses, val, loss_fn, epoch=step, force=step == total)
+                        _capture(model, rec, losses, val, loss_fn, epoch=step, force=step == total)
                         losses = []
                     else:
                         rec.capture(epoch=step)  # counted, skipped: nothing is evaluated
             last = epoch == training.epochs - 1 or training.stopping
             if every is None:
-                _capture(rec, losses, val, loss_fn, epoch=epoch + 1, force=last)
+                _capture(model, rec, losses, val, loss_fn, epoch=epoch + 1, force=last)
                 losses = []
             elif last and losses:
-                _capture(rec, losses, val, loss_fn, epoch=step, force=True)
+                _capture(model, rec, losses, val, loss_fn, epoch=step, force=True)
                 losses = []
             training._set(epoch=epoch + 1)
             if training.stopping:
@@ -310,19 +310,20 @@ def _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> N
         training._set("failed")
 
 
-def _capture(rec, losses, val, loss_fn, *, epoch, force) -> None:
-    if not rec.active:  # another rank records (torch.distributed): skip the validation pass too
+def _capture(model, rec, losses, val, loss_fn, *, epoch, force) -> None:
+    sharded = rec._sharded is not None  # FSDP: no rank holds the whole model, so all of them run validation
+    if not rec.active and not sharded:  # another rank records (torch.distributed): skip the validation pass too
         rec.capture(epoch=epoch)
         return
     metrics = {"loss": float(np.mean(losses))} if losses else {}
     if val is not None:
-        metrics.update(_evaluate(rec.model, *val, loss_fn))
+        metrics.update(_evaluate_sharded(model, *val, loss_fn) if sharded else _evaluate(rec.model, *val, loss_fn))
     rec.capture(epoch=epoch, force=force, **metrics)
 
 
-def _evaluate(model, Xv: torch.Tensor, yv: torch.Tensor, loss_fn) -> dict:
+def _evaluate(model, Xv: torch.Tensor, yv: torch.Tensor, loss_fn, *, twin: bool = True) -> dict:
     device = next(model.parameters()).device
-    twin = eval_twin(model).model  # eval mode without switching the model (record/twin.py)
+    twin = eval_twin(model).model if twin else model  # eval mode without switching the model (record/twin.py)
     with torch.no_grad():
         out = twin(Xv.to(device))
         yd = yv.to(device)
@@ -330,6 +331,17 @@ def _evaluate(model, Xv: torch.Tensor, yv: torch.Tensor, loss_fn) -> dict:
         pred = out.argmax(1) if out.shape[1] > 1 else (out[:, 0] > 0).long()
         acc = float((pred == yd).float().mean())
     return {"val_loss": val_loss, "val_accuracy": acc}
+
+
+def _evaluate_sharded(model, Xv: torch.Tensor, yv: torch.Tensor, loss_fn) -> dict:
+    """Validation of an FSDP model through its own forward pass, which every rank runs (it gathers the shards).
+    Eval mode is switched on the model itself: this loop is its only user, between two of its training steps."""
+    training = model.training
+    model.eval()
+    try:
+        return _evaluate(model, Xv, yv, loss_fn, twin=False)
+    finally:
+        model.train(training)
 
 
 # -- arguments --------------------------------------------------------------------------------------------

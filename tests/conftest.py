@@ -12,6 +12,11 @@ import nnviz_widgets as nnv
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache" / "numba"))
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The Binder check runs last: it reads a build that scripts/test.sh started in the background."""
+    items.sort(key=lambda item: item.path.name == "test_binder.py")
+
+
 @pytest.fixture
 def moons():
     return nnv.datasets.moons(200, noise=0.2, seed=0)

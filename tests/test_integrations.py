@@ -86,7 +86,7 @@ def test_lightning_callback_records_on_rank_zero_only(moons):
         enable_progress_bar=False, enable_model_summary=False,
     )  # fmt: skip
     trainer.fit(Module(), loader)
-    assert [f.epoch for f in cb.rec.run] == [1, 2, 3]
+    assert [f.epoch for f in cb.rec.run] == [0, 1, 2, 3]  # the untrained network first, as fit records it
     assert "loss" in cb.rec.run[-1].metrics and list(cb.rec.run.layers) == ["net.0", "net.2"]
 
     class Rank1:  # what a DDP rank other than 0 looks like to the callback
@@ -160,11 +160,11 @@ def test_lightning_ddp_two_processes_record_on_rank_zero_only(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [(r["rank"], r["world"], r["backend"]) for r in ranks] == [(0, 2, "gloo"), (1, 2, "gloo")]
-    assert ranks[0]["recorder"] and ranks[0]["frames"] == 3
+    assert ranks[0]["recorder"] and ranks[0]["frames"] == 4
     assert not ranks[1]["recorder"], "rank 1 built a recorder"
     run = nnv.open_run(tmp_path / "run")
-    assert run.torn is None and [f.epoch for f in run] == [1, 2, 3]
-    assert all("loss" in f.metrics and "accuracy" in f.metrics for f in run)
+    assert run.torn is None and [f.epoch for f in run] == [0, 1, 2, 3]
+    assert all("accuracy" in f.metrics for f in run) and all("loss" in f.metrics for f in run[1:])
     assert run[-1].boundary.shape == (20, 20, 2) and set(run[-1].weights) == {"net.0", "net.2"}
 
 
@@ -186,7 +186,7 @@ def test_keras_callback(moons):
     cb = RecorderCallback(X, y, grid=20)
     model.fit(X, y, epochs=3, batch_size=32, validation_split=0.2, callbacks=[cb], verbose=0)
     run = cb.rec.run
-    assert [f.epoch for f in run] == [1, 2, 3]
+    assert [f.epoch for f in run] == [0, 1, 2, 3]
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(run[-1].metrics)
     first = model.layers[0]
     np.testing.assert_allclose(run[-1].weights[first.name], np.asarray(first.kernel.numpy()).T, atol=1e-3)

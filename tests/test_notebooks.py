@@ -113,5 +113,5 @@ def test_notebook_runs(path, tmp_path):
         assert frames["fit"] == "31 frames, epochs 0-30" and frames["scikit-learn"] == "20 frames, epochs 1-20", frames
         assert frames["watch (own loop)"] == "20 frames, epochs 1-20", frames
         assert all(
-            frames.get(k, "10 frames, epochs 1-10") == "10 frames, epochs 1-10" for k in ("Lightning", "Keras")
+            frames.get(k, "11 frames, epochs 0-10") == "11 frames, epochs 0-10" for k in ("Lightning", "Keras")
         ), frames

@@ -1,4 +1,5 @@
-"""Keras 3 (torch backend): a ``keras.callbacks.Callback`` that records one frame at every epoch end.
+"""Keras 3 (torch backend): a ``keras.callbacks.Callback`` that records the untrained network (frame 0, "epoch 0")
+and one frame at every epoch end (labelled with the epochs trained), as ``nnv.fit`` does.
 
 Set ``KERAS_BACKEND=torch`` before Keras is first imported. The recorder evaluates the Keras model itself (in
 inference mode); its ``Dense`` kernels are copied into PyTorch ``Linear`` mirrors named after the Keras layers
@@ -83,7 +84,8 @@ def _classes() -> dict:
             return torch.as_tensor(keras.ops.convert_to_numpy(out)) if not isinstance(out, torch.Tensor) else out
 
     class RecorderCallback(keras.callbacks.Callback):
-        """Records the Keras model on ``(X, y)`` at every epoch end; ``rec`` is the recorder once training starts.
+        """Records the Keras model on ``(X, y)`` as training starts and at every epoch end; ``rec`` is the recorder
+        once training starts.
 
         ``recorder_options`` go to :class:`nnviz_widgets.Recorder`; neuron-output maps are off (Keras layers are
         not PyTorch modules, so no hook sees them).
@@ -103,6 +105,9 @@ def _classes() -> dict:
                 self.module = KerasModel(self.model)
                 options = {"output": "probabilities" if self.module.squashed else "logits", "outputs": False}
                 self.rec = Recorder(self.module, self.X, self.y, **{**options, **self.options})
+                if self.rec.active:  # frame 0: the untrained network, as nnv.fit records it
+                    self.module.sync()
+                    self.rec.capture(epoch=0)
 
         def on_epoch_end(self, epoch, logs=None) -> None:
             if not self.rec.active:  # another rank records (torch.distributed): no capture work here

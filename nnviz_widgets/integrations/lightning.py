@@ -1,8 +1,10 @@
-"""PyTorch Lightning: a ``Callback`` that records one frame at the end of every training epoch.
+"""PyTorch Lightning: a ``Callback`` that records the network as training starts (frame 0, "epoch 0") and one
+frame at the end of every training epoch (labelled with the epochs trained), as ``nnv.fit`` does.
 
 Under DDP (or any multi-process strategy) only global rank 0 records: the other ranks build no recorder and
-never evaluate the grid, so nothing waits on them. Give the recorder a ``path=`` to watch a cluster job from a
-notebook with ``nnv.open_run(path, follow=True)``.
+never evaluate the grid, so nothing waits on them. Under FSDP (``strategy="fsdp"``) every rank builds one, and
+each epoch's capture gathers the full weights onto rank 0, which alone evaluates and writes them. Give the
+recorder a ``path=`` to watch a cluster job from a notebook with ``nnv.open_run(path, follow=True)``.
 
 Metrics: every scalar in ``trainer.callback_metrics`` (what the module logged with ``self.log``), with a
 ``train_`` prefix dropped (``train_loss`` -> ``loss``), so train and ``val_`` curves share a figure.
@@ -48,10 +50,12 @@ def _callback_class():
     pl = require("lightning.pytorch", "lightning", "nnviz_widgets.integrations.lightning")
 
     class RecorderCallback(pl.Callback):
-        """Records ``pl_module`` on ``(X, y)`` after each training epoch, on global rank 0 only.
+        """Records ``pl_module`` on ``(X, y)`` as training starts and after each training epoch, on global rank 0
+        only.
 
         ``recorder_options`` go to :class:`nnviz_widgets.Recorder` (``grid=``, ``path=``, ``max_frames=`` ...).
-        ``rec`` is the recorder (None before ``fit`` starts and on every rank but 0).
+        ``rec`` is the recorder (None before ``fit`` starts and, unless the model is sharded, on every rank
+        but 0).
         """
 
         def __init__(self, X, y, **recorder_options):
@@ -59,16 +63,37 @@ def _callback_class():
             self.X, self.y = X, y
             self.options = recorder_options
             self.rec = None
+            self._started = False
 
         def on_fit_start(self, trainer, pl_module) -> None:
-            if trainer.is_global_zero and self.rec is None:
-                from ..record import Recorder
+            if self.rec is not None:
+                return
+            from ..record import Recorder
+            from ..record.distributed import is_sharded
 
+            wrapped = getattr(getattr(trainer, "strategy", None), "model", None) or pl_module
+            if is_sharded(wrapped):
+                # FSDP: every rank's capture joins the gather of the full weights, so every rank has a recorder
+                # (only rank 0's evaluates and writes), made from the outermost FSDP module that holds them all
+                self.rec = Recorder(wrapped, self.X, self.y, **self.options)
+            elif trainer.is_global_zero:
                 self.rec = Recorder(pl_module, self.X, self.y, **self.options)
 
-        def on_train_epoch_end(self, trainer, pl_module) -> None:
-            if not trainer.is_global_zero or self.rec is None or trainer.sanity_checking:
+        def on_train_start(self, trainer, pl_module) -> None:
+            # frame 0: the network before this fit trains it (the untrained one, as nnv.fit records it), once per
+            # callback; under FSDP every rank joins, as in every capture
+            if self.rec is None or self._started:
                 return
-            self.rec.capture(epoch=trainer.current_epoch + 1, **metrics_of(trainer.callback_metrics))
+            self._started = True
+            self.rec.capture(epoch=trainer.current_epoch)
+
+        def on_train_epoch_end(self, trainer, pl_module) -> None:
+            if self.rec is None or trainer.sanity_checking:
+                return
+            epoch = trainer.current_epoch + 1
+            if not self.rec.active:  # another rank of a sharded model: it helps gather the weights, no metrics
+                self.rec.capture(epoch=epoch)
+                return
+            self.rec.capture(epoch=epoch, **metrics_of(trainer.callback_metrics))
 
     return RecorderCallback

@@ -26,7 +26,7 @@ from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe, choose_sample
 from .budget import Cost, check_budget
 from .class_order import ClassOrderCheck
-from .distributed import global_rank
+from .distributed import Sharded, agree, global_rank, is_sharded
 from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
 from .points import POINTS, stratified_rows
@@ -118,12 +118,16 @@ class Recorder:
     path : where to write the run as it grows (docs/run-format.md): a directory, or an fsspec URL such as
         ``"s3://bucket/runs/x"`` (also ``gs://``, ``az://``, ``memory://``; ``storage_options=`` go to fsspec).
         Frames then live there and memory holds only an index of them (about 30 bytes plus 8 per metric per
-        frame) and a 32 MB cache; another process can follow the run with ``nnv.open_run(path, follow=True)``.
+        frame) and a cache of recent frames (32 MB, at most 1,024); another process can follow the run with ``nnv.open_run(path, follow=True)``.
         An existing run there is refused unless ``overwrite=True``.
 
     Under torch.distributed (torchrun, DDP) only global rank 0 records: on every other rank ``rec.active``
     is False, :meth:`capture` returns None at once and nothing is written. A DataParallel/DDP/``torch.compile``
-    wrapper is unwrapped: the recorder evaluates the module inside it (``rec.model``).
+    wrapper is unwrapped: the recorder evaluates the module inside it (``rec.model``). Under FSDP
+    (``FullyShardedDataParallel`` or ``fully_shard``) call :meth:`capture` and :meth:`due` on every rank at the same
+    points of the training loop (after the optimizer step, from the training thread): each call is a collective in
+    which the other ranks help gather the full weights onto rank 0, which alone evaluates and writes (``rec.model``
+    is then a plain view of the model that holds those weights during a capture only); ``gradients=True`` is refused.
 
     Example
     -------
@@ -174,8 +178,15 @@ class Recorder:
             raise ValueError(f"output must be 'logits' or 'probabilities', got {output!r}")
         if accuracy not in ("sample", "full"):
             raise ValueError(f"accuracy must be 'sample' (on the points) or 'full' (every row of X), got {accuracy!r}")
-        # captures evaluate, hook and name the module inside DataParallel/DDP/torch.compile (record/unwrap.py)
-        self.model = unwrap(model)
+        if gradients and is_sharded(model):  # raised on every rank alike: none is left waiting in a collective
+            raise ValueError(
+                "gradients=True cannot record a sharded (FSDP) model's gradients: each rank holds a shard of them. "
+                "Record weight histograms only (gradients=False), or train with DDP to see gradients"
+            )
+        # captures evaluate, hook and name the module inside DataParallel/DDP/torch.compile (record/unwrap.py); an
+        # FSDP model through a plain view that rank 0 fills with the full weights at each capture (distributed.py)
+        self._sharded = Sharded(unwrap(model)) if is_sharded(model) else None
+        self.model = self._sharded.model if self._sharded is not None else unwrap(model)
         self.rank = global_rank()
         self.active = self.rank == 0  # only global rank 0 records (and writes) under torch.distributed
         self.output = output
@@ -225,7 +236,10 @@ class Recorder:
         self._activations = ActivationProbe(self.model, activations, len(rows), sample)
         self._histograms = _histogram_probe(self.model, histograms, gradients, bins)
         self.run.sample = self._activations.sample  # which drawn points (rows of run.points) carry activations
-        inputs = self._check_model_output() if self.active else {}  # other ranks never evaluate
+        with self._full_weights():  # other ranks never evaluate (under FSDP they help gather the weights)
+            inputs = self._check_model_output() if self.active else {}
+            # capture()'s default epoch: did training start before frame 0?
+            untrained = _fingerprint(self.model) if self.active else None
         self.run.layers = {
             name: describe_layer(m, self.X.shape[1:], inputs.get(name)) for name, m in self._weights.layers.items()
         }
@@ -235,7 +249,7 @@ class Recorder:
         self.writer = None
         if not self.active:
             return
-        self._untrained = _fingerprint(self.model)  # capture()'s default epoch: did training start before frame 0?
+        self._untrained = untrained
         self._epoch_offset = 0
         overwrite = flag("overwrite", overwrite)
         if storage_options is not None and not isinstance(storage_options, dict):
@@ -289,7 +303,8 @@ class Recorder:
         >>> [(rec.due(), rec.capture() is not None) for _ in range(3)]
         [(True, True), (False, False), (True, True)]
         """
-        return self.active and self.schedule.keep(self.ticks, len(self.run)) and self._cost.affordable()
+        due = self.active and self.schedule.keep(self.ticks, len(self.run)) and self._cost.affordable()
+        return agree(due) if self._sharded is not None else due  # every FSDP rank must act alike on it
 
     def capture(self, *, epoch: int | None = None, force: bool = False, **metrics) -> Frame | None:
         """Evaluate the model now and append one frame; returns it (None when the schedule skips this
@@ -304,34 +319,49 @@ class Recorder:
         training), else the call's number + 1 (only captures after each epoch), so the network after one epoch of
         training is always epoch 1.
         """
-        if not self.active:  # another rank records: no evaluation, no metric conversion (a GPU sync), no write
+        if not self.active and self._sharded is None:
+            # another rank records: no evaluation, no metric conversion (a GPU sync), no write
             self.ticks += 1
             return None
         force = flag("force", force)
-        metrics = {name: _metric(name, value) for name, value in metrics.items()}
+        if self.active:
+            metrics = {name: _metric(name, value) for name, value in metrics.items()}
         epoch = None if epoch is None else _epoch(epoch)
         with self._lock:  # one capture at a time per recorder: ticks, frames, caches and costs stay consistent
             self._cost.called()
             tick, self.ticks = self.ticks, self.ticks + 1
-            if tick == 0 and epoch is None:
-                self._epoch_offset = int(_fingerprint(self.model) != self._untrained)
-            if force and not self.schedule.room(len(self.run)):
+            if not self._keeps(tick, force):
                 self._cost.returned()
-                return None  # max_frames is a hard bound, forced captures included
-            if not force:
-                if not self.schedule.keep(tick, len(self.run)):
-                    self._cost.returned()
-                    return None
-                if not self._cost.affordable():
-                    self._cost.skipped += 1
-                    self._cost.returned()
-                    return None
-            start = time.perf_counter()
+                return None
+            start, frame = time.perf_counter(), None
             try:
-                frame = self._evaluate(tick + self._epoch_offset if epoch is None else epoch, metrics)
+                with self._full_weights() as model:  # under FSDP every rank gathers; only rank 0 evaluates
+                    if self.active:
+                        if tick == 0 and epoch is None:
+                            self._epoch_offset = int(_fingerprint(model) != self._untrained)
+                        frame = self._evaluate(tick + self._epoch_offset if epoch is None else epoch, metrics)
             finally:
-                self._cost.returned(time.perf_counter() - start)
+                self._cost.returned(time.perf_counter() - start if self.active else None)
             return frame
+
+    def _keeps(self, tick: int, force: bool) -> bool:
+        """Whether capture number ``tick`` becomes a frame: rank 0 decides (the schedule, ``max_frames`` and the
+        time budget); under FSDP every rank learns its decision, so all of them gather the weights or none does."""
+        if not self.active:
+            keep = False
+        elif force:
+            keep = self.schedule.room(len(self.run))  # max_frames is a hard bound, forced captures included
+        else:
+            keep = self.schedule.keep(tick, len(self.run))
+            if keep and not self._cost.affordable():
+                self._cost.skipped += 1
+                keep = False
+        return agree(keep) if self._sharded is not None else keep
+
+    def _full_weights(self):
+        """The model to evaluate, whole: ``self.model``, which under FSDP holds the full weights on rank 0 only
+        inside this block (a collective every rank enters; record/distributed.py)."""
+        return self._sharded.full() if self._sharded is not None else contextlib.nullcontext(self.model)
 
     def _evaluate(self, epoch: int, metrics: dict) -> Frame:
         # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a

@@ -36,5 +36,6 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model
 
 
-def _is(model: nn.Module, name: str) -> bool:
-    return any(cls.__name__ == name for cls in type(model).__mro__)
+def _is(obj, name: str) -> bool:
+    """Whether ``obj``'s class, or a class it derives from, is called ``name``."""
+    return any(cls.__name__ == name for cls in type(obj).__mro__)

@@ -257,7 +257,9 @@ def encode_outputs(maps: np.ndarray) -> Encoded:
 
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float32).numpy()
+    # a copy: NumPy holding a parameter's own storage pins it, and FSDP frees the full weights it gathered for a
+    # capture by resizing that storage to nothing (record/distributed.py), which then fails
+    return t.detach().to("cpu", torch.float32, copy=True).numpy()
 
 
 def _subsample(n: int, size: int) -> np.ndarray:

@@ -33,6 +33,7 @@ import warnings
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -270,12 +271,15 @@ def _entries_at_once(items: list, segment: int, size: int | None) -> dict | None
     if not m:
         return None
     try:
-        if not all(type(item) is dict and type(item.get("d")) is bool for item in items):
+        if not all(type(item) is dict for item in items):
             return None
-        offset = np.array([item["o"] for item in items])
-        length = np.array([item["n"] for item in items])
-        epoch = np.array([item["e"] for item in items])
-        found = [item["m"] for item in items]
+        diverged = list(map(itemgetter("d"), items))
+        if not all(type(d) is bool for d in diverged):
+            return None
+        offset = np.array(list(map(itemgetter("o"), items)))
+        length = np.array(list(map(itemgetter("n"), items)))
+        epoch = np.array(list(map(itemgetter("e"), items)))
+        found = list(map(itemgetter("m"), items))
         if not all(type(values) is dict for values in found):
             return None
         if any(column.dtype.kind != "i" for column in (offset, length, epoch)):  # a float, a string, a bool
@@ -289,11 +293,18 @@ def _entries_at_once(items: list, segment: int, size: int | None) -> dict | None
         same = all(values.keys() == first for values in found)  # the usual case: one set of metrics throughout
         metrics = {}
         for name in list(first) if same else sorted(set().union(*found)):
-            rows = np.arange(m) if same else np.array([row for row, values in enumerate(found) if name in values])
-            metrics[str(name)] = (rows, np.fromiter((float(found[row][name]) for row in rows), np.float64, len(rows)))
+            if same:
+                rows = np.arange(m)
+                column = list(map(itemgetter(name), found))
+            else:
+                rows = np.array([row for row, values in enumerate(found) if name in values])
+                column = [found[row][name] for row in rows]
+            if None in column:  # NumPy would read null as NaN; the entry-by-entry reading stops there
+                return None
+            # numbers, and the strings "nan", "inf", "-inf" that _metric_to_json writes
+            metrics[str(name)] = (rows, np.fromiter(column, np.float64, len(column)))
     except (KeyError, TypeError, ValueError, OverflowError):
         return None
-    diverged = [item["d"] for item in items]
     return {"segment": segment, "offset": offset, "length": length, "epoch": epoch, "diverged": diverged,
             "metrics": metrics}  # fmt: skip
 

@@ -1,0 +1,215 @@
+"""The cost of watching with a real browser: a training loop in a JupyterLab kernel with a live dashboard drawn by
+Chromium on the same machine, against the same loop with no view.
+
+    .venv/bin/python benchmarks/bench_live_browser.py [--rounds 3] [--epochs 20]
+
+JupyterLab (the browser tests' harness, tests/browser/conftest.py) and headless Chromium (Debian's, through
+Playwright) on 127.0.0.1; one notebook, one kernel. Workload: bench_live.py's, digits 64-100-64-10 (1,797 rows),
+Adam, batch 32, one capture per epoch, 1 torch thread. Three loops, interleaved round by round so all see the same
+machine load, medians:
+
+- *no capture*: the bare training loop;
+- *recorder*: ``rec.capture()`` every epoch, nothing watching (``budget=None``: every capture is evaluated);
+- *dashboard*: the same with ``nnv.Dashboard(rec)`` shown in the notebook, every frame sent to the page and drawn
+  by Chromium (boundary, mosaic, embedding canvases; bqplot curves) while the loop runs.
+
+The page stays open for all three, so JupyterLab's own idle cost is in each. The slowdown from watching is
+dashboard / recorder - 1 in the kernel's wall-clock time (target <= 10 % on 2 cores); the table also gives the
+kernel's CPU time (its threads: the views' senders count) and Chromium's CPU time (every process of the browser)
+during each loop, to say where the time went. No timed assertions: ratios side by side in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.browser.conftest import CHROMIUM_ARGS, Lab, start_jupyter  # noqa: E402 - the harness of the tests
+
+SETUP = """
+import json, time, torch, nnviz_widgets as nnv
+from torch import nn
+from nnviz_widgets.train import _Loss
+torch.set_num_threads(1)
+X, y = nnv.datasets.digits()
+EPOCHS = {epochs}
+
+def model():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(64, 100), nn.ReLU(), nn.Linear(100, 64), nn.ReLU(), nn.Linear(64, 10))
+
+def loop(net, rec=None):
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    Xt, yt, loss_fn = torch.as_tensor(X), torch.as_tensor(y), _Loss()
+    gen = torch.Generator().manual_seed(0)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(EPOCHS):
+        order = torch.randperm(len(Xt), generator=gen)
+        for i in range(0, len(Xt), 32):
+            idx = order[i : i + 32]
+            loss = loss_fn(net(Xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if rec is not None:
+            rec.capture(loss=loss.item())
+    print(json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0}}))
+
+ONE = iter(["boundary", "mosaic", "embedding", "histograms", "curves"])
+"""
+
+CELLS = [
+    SETUP,
+    "loop(model())",  # 1: no capture
+    "net = model(); loop(net, nnv.Recorder(net, X, y, activations='3', budget=None))",  # 2: recorder
+    # 3: the dashboard, shown; 4: its loop; 5: closed again (the next round's cell 3 replaces the output)
+    "net = model(); rec = nnv.Recorder(net, X, y, activations='3', budget=None); dash = nnv.Dashboard(rec); dash",
+    "loop(net, rec)",
+    "dash.close(); print(json.dumps({'frames': len(rec.run)}))",
+    # 6: with --split, one view of the dashboard at a time (the next name each run), then 4 and 5 again
+    "net = model(); rec = nnv.Recorder(net, X, y, activations='3', budget=None); dash = nnv.Dashboard(rec, "
+    "views=[next(ONE)]); dash",
+]
+SPLIT = ("boundary", "mosaic", "embedding", "histograms", "curves")
+
+
+def chromium_cpu(root: psutil.Process) -> float:
+    """CPU seconds of every Chromium process under this one (Playwright's driver starts the browser)."""
+    total = 0.0
+    for p in root.children(recursive=True):
+        try:
+            if "chrom" in p.name().lower():
+                t = p.cpu_times()
+                total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def print_profile(profile: dict, top: int) -> None:
+    """Self time by function (and script) of a CDP CPU profile, the largest first."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    deltas = dict.fromkeys(nodes, 0.0)
+    for sample, dt in zip(profile["samples"], profile["timeDeltas"], strict=True):
+        deltas[sample] += dt / 1e3
+    by: dict[str, float] = {}
+    for i, node in nodes.items():
+        f = node["callFrame"]
+        key = f"{f['functionName'] or '(anonymous)'} {f['url'].rsplit('/', 1)[-1][:40]}:{f['lineNumber']}"
+        by[key] = by.get(key, 0.0) + deltas[i]
+    total = sum(by.values())
+    print(f"Chromium page profile, {total:.0f} ms sampled:")
+    for key, ms in sorted(by.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {ms:8.1f} ms  {ms / total:6.1%}  {key}")
+
+
+def timed(lab: Lab, cell: int, me: psutil.Process, timeout: float) -> dict:
+    before = chromium_cpu(me)
+    lab.run_cell(cell, timeout=timeout * 1000)
+    result = json.loads(lab.cell_stdout(cell).strip().splitlines()[-1])
+    result["browser"] = chromium_cpu(me) - before
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=20, help="epochs (captures) per timed loop")
+    parser.add_argument("--split", action="store_true", help="then one loop per view, each view alone")
+    parser.add_argument("--profile", type=int, default=0, help="print the N functions Chromium's page spent most time "
+                        "in during the last dashboard loop (its CPU profiler, self time by function)")  # fmt: skip
+    args = parser.parse_args()
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        sys.exit("this benchmark needs Debian's chromium on PATH")
+    from playwright.sync_api import sync_playwright
+
+    me = psutil.Process()
+    times: dict[str, list[dict]] = {"no capture": [], "recorder": [], "dashboard": []}
+    frames = []
+    load = [os.getloadavg()]
+    with start_jupyter("lab") as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True, timeout=60_000)
+        lab = Lab(browser, server)
+        try:
+            lab.open_notebook("live_cost", [c.format(epochs=args.epochs) if i == 0 else c for i, c in enumerate(CELLS)])
+            lab.run_cell(0, timeout=300_000)
+            lab.run_cell(1, timeout=600_000)  # a warm-up round of the bare loop (imports, first allocations)
+            for _ in range(args.rounds):
+                times["no capture"].append(timed(lab, 1, me, 600))
+                times["recorder"].append(timed(lab, 2, me, 600))
+                lab.run_cell(3, timeout=120_000)
+                # the dashboard is on the page before its loop starts: every view made and drawn once
+                lab.page.wait_for_function(
+                    "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node"
+                    ".querySelectorAll('canvas').length >= 3",
+                    arg=3,
+                    timeout=120_000,
+                )
+                # in sight: a view out of the viewport does not draw (js/src/lib/dom.js drawOncePerFrame)
+                lab.page.evaluate(f"({lab.cell_node})(3).scrollIntoView({{block: 'start'}})")
+                cdp = lab.context.new_cdp_session(lab.page) if args.profile else None
+                if cdp is not None:
+                    cdp.send("Profiler.enable")
+                    cdp.send("Profiler.start")
+                times["dashboard"].append(timed(lab, 4, me, 600))
+                if cdp is not None:
+                    print_profile(cdp.send("Profiler.stop")["profile"], args.profile)
+                lab.screenshot("bench_live_browser")  # the dashboard as the loop left it
+                lab.run_cell(5, timeout=120_000)
+                frames.append(json.loads(lab.cell_stdout(5).strip().splitlines()[-1])["frames"])
+                load.append(os.getloadavg())
+            split = {}
+            for view in SPLIT if args.split else ():
+                lab.run_cell(6, timeout=120_000)
+                lab.page.evaluate(f"({lab.cell_node})(6).scrollIntoView({{block: 'start'}})")
+                time.sleep(1)  # drawn once before its loop starts
+                split[view] = timed(lab, 4, me, 600)
+                lab.run_cell(5, timeout=120_000)
+            lab.assert_no_page_errors()
+        finally:
+            lab.close()
+            browser.close()
+    med = {k: {m: statistics.median(r[m] for r in v) for m in ("wall", "cpu", "browser")} for k, v in times.items()}
+    print(
+        f"digits 64-100-64-10, {args.epochs} epochs per loop (a capture per epoch, {statistics.median(frames):.0f} "
+        f"frames per dashboard loop), 1 torch thread, {args.rounds} rounds, JupyterLab + headless Chromium "
+        f"({chromium}) on this machine ({psutil.cpu_count()} cores)"
+    )
+    print("\n| loop | kernel wall s (median) | min-max | vs. recorder alone | kernel CPU s | vs. recorder alone "
+          "| Chromium CPU s during the loop |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for k, v in times.items():
+        lo, hi = min(r["wall"] for r in v), max(r["wall"] for r in v)
+        m, base = med[k], med["recorder"]
+        print(f"| {k} | {m['wall']:.3f} | {lo:.3f}-{hi:.3f} | {m['wall'] / base['wall'] - 1:+.1%} | {m['cpu']:.3f} "
+              f"| {m['cpu'] / base['cpu'] - 1:+.1%} | {m['browser']:.3f} |")  # fmt: skip
+    d, r = med["dashboard"], med["recorder"]
+    print(
+        f"\nslowdown of training with a live dashboard in Chromium: {d['wall'] / r['wall'] - 1:+.1%} wall "
+        f"(target <= 10 %); Chromium used {d['browser']:.2f} s of CPU over the {d['wall']:.2f} s loop "
+        f"({d['browser'] / d['wall']:.0%} of one core), {r['browser']:.2f} s over the loop with no view"
+    )
+    if split:
+        print("\n| one view alone | kernel wall s | vs. recorder alone (median) | kernel CPU s | Chromium CPU s |")
+        print("|---|---:|---:|---:|---:|")
+        for view, r in split.items():
+            print(f"| {view} | {r['wall']:.3f} | {r['wall'] / med['recorder']['wall'] - 1:+.1%} | {r['cpu']:.3f} "
+                  f"| {r['browser']:.3f} |")  # fmt: skip
+    print("load average (1, 5, 15 min) at the start and after each round: " + "; ".join(
+        ", ".join(f"{v:.1f}" for v in la) for la in load))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
