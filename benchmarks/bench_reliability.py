@@ -4,6 +4,12 @@ and what 10,000 captures cost in memory, in Python and in the browser. Prints ma
     .venv/bin/python benchmarks/bench_reliability.py                   # everything
     .venv/bin/python benchmarks/bench_reliability.py --part frontend   # or memory, browser
     .venv/bin/python benchmarks/bench_reliability.py --captures 2000   # shorter long runs
+    .venv/bin/python benchmarks/bench_reliability.py --doc             # regenerate docs/reliability.md
+
+``--doc`` writes each part's table into its marked block of docs/reliability.md, with the command, the date, the
+torch thread count and the load average it ran under; with every part (the default) it also runs the adversarial
+sweep (``adversarial_sweep.py --doc``) and rewrites the invalid-input table (``python -m tests.test_bad_inputs``),
+so every number in that file comes from this one command. ``--part NAME --doc`` rewrites only that part's block.
 
 Capture costs are medians over rounds that alternate the conditions, so load from other jobs hits them alike;
 only ratios to the no-view baseline are reported as results.
@@ -12,9 +18,13 @@ only ratios to the no-view baseline are reported as results.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import textwrap
 import threading
@@ -165,15 +175,13 @@ def memory_case(index: int, captures: int) -> None:
 
 
 def long_runs(captures: int) -> None:
-    import subprocess
-    import sys
-
     print(f"\n### {captures:,} captures: Python memory (each row a fresh process)\n")
     print("| run | frames kept | bytes / frame | run.nbytes | RSS growth | capture, mean |")
     print("|---|---:|---:|---:|---:|---:|", flush=True)
     for i in range(len(MEMORY_CASES)):
-        subprocess.run([sys.executable, __file__, "--part", "memory-case", "--case", str(i), "--captures",
-                        str(captures)], check=True)  # fmt: skip
+        case = subprocess.run([sys.executable, __file__, "--part", "memory-case", "--case", str(i), "--captures",
+                               str(captures)], check=True, capture_output=True, text=True)  # fmt: skip
+        print(case.stdout, end="", flush=True)  # through sys.stdout, so --doc sees the row
 
 
 # -- the browser: the JS store's heap for many frames ----------------------------------------------------------
@@ -217,22 +225,76 @@ def browser(counts: list[int]) -> None:
         b.close()
 
 
+DOC = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
+ROOT = DOC.parents[1]
+
+
+def write_block(doc: str, part: str, text: str) -> str:
+    """``doc`` with the text between ``<!-- measured:PART:start -->`` and ``<!-- measured:PART:end -->`` replaced.
+
+    >>> write_block("a <!-- measured:x:start -->old<!-- measured:x:end --> b", "x", "new")
+    'a <!-- measured:x:start -->\\nnew\\n<!-- measured:x:end --> b'
+    """
+    start, end = f"<!-- measured:{part}:start -->", f"<!-- measured:{part}:end -->"
+    if doc.count(start) != 1 or doc.count(end) != 1:
+        raise ValueError(f"{DOC} needs one {start} and one {end}")
+    head, rest = doc.split(start)
+    _, tail = rest.split(end)
+    return f"{head}{start}\n{text.strip()}\n{end}{tail}"
+
+
+class Tee(io.StringIO):
+    """Prints as it goes (these parts take minutes) and keeps what was printed for the doc."""
+
+    def write(self, text: str) -> int:
+        sys.__stdout__.write(text)
+        sys.__stdout__.flush()
+        return super().write(text)
+
+
+def run_part(part: str, command: str, fn, doc: bool) -> None:
+    load = os.getloadavg()[0]
+    t = time.perf_counter()
+    with contextlib.redirect_stdout(Tee()) as out:
+        fn()
+    if doc:
+        made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        stamp = (f"Written by `{command}` on {made}: {time.perf_counter() - t:.0f} s, torch threads "
+                 f"{torch.get_num_threads()}, load average {load:.1f} when it started (2 cores).")  # fmt: skip
+        DOC.write_text(write_block(DOC.read_text(encoding="utf-8"), part, f"{stamp}\n{out.getvalue()}"), "utf-8")
+        print(f"wrote the {part} block of {DOC}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=textwrap.dedent(__doc__).strip().splitlines()[0])
     parser.add_argument("--part", choices=["frontend", "memory", "browser", "all", "memory-case"], default="all")
     parser.add_argument("--case", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--captures", type=int, default=10_000)
     parser.add_argument("--browser-frames", default="500,2000,4000")
+    parser.add_argument("--doc", action="store_true", help="write the tables into docs/reliability.md")
     args = parser.parse_args()
     _stream.LIVE_INTERVAL = 0.04  # the shipped values, stated: a live frame at most every 40 ms
-    if args.part in ("frontend", "all"):
-        frontend()
     if args.part == "memory-case":
         memory_case(args.case, args.captures)
-    if args.part in ("memory", "all"):
-        long_runs(args.captures)
-    if args.part in ("browser", "all"):
-        browser([int(c) for c in args.browser_frames.split(",")])
+        return
+    command = ".venv/bin/python benchmarks/bench_reliability.py --doc"
+    options = "" if args.captures == 10_000 else f" --captures {args.captures}"
+    frames = "" if args.browser_frames == "500,2000,4000" else f" --browser-frames {args.browser_frames}"
+    parts = {
+        "frontend": (f"{command} --part frontend", frontend),
+        "memory": (f"{command} --part memory{options}", lambda: long_runs(args.captures)),
+        "browser": (
+            f"{command} --part browser{frames}",
+            lambda: browser([int(c) for c in args.browser_frames.split(",")]),
+        ),  # fmt: skip
+    }
+    for part, (what, fn) in parts.items():
+        if args.part in (part, "all"):
+            run_part(part, what if args.part == part else command + options + frames, fn, args.doc)
+    if args.doc and args.part == "all":  # the rest of the file's numbers, from their own generators
+        python = sys.executable
+        subprocess.run([python, "benchmarks/adversarial_sweep.py", "--doc"], cwd=ROOT, check=True)
+        subprocess.run([python, "-m", "tests.test_bad_inputs"], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

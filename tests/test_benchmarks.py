@@ -54,3 +54,20 @@ def test_tsne_benchmark_at_tiny_size(capsys):
     bench_embed.print_tsne(rows, 300, "classification")
     out = capsys.readouterr().out
     assert "n_jobs=-1" in out and "faster" in out
+
+
+def test_reliability_doc_blocks_are_written_by_its_one_command():
+    """docs/reliability.md's measured tables sit in blocks that bench_reliability.py --doc rewrites, each stamped
+    with the command that wrote it; rewriting one block leaves the rest of the file as it was."""
+    import bench_reliability
+
+    doc = bench_reliability.DOC.read_text(encoding="utf-8")
+    assert "`.venv/bin/python benchmarks/bench_reliability.py --doc`" in doc.split("## ")[0]  # named at the top
+    for part in ("frontend", "memory", "browser"):
+        block = doc.split(f"<!-- measured:{part}:start -->")[1].split(f"<!-- measured:{part}:end -->")[0]
+        assert block.strip().startswith("Written by `.venv/bin/python benchmarks/bench_reliability.py --doc"), part
+        assert "|---" in block, part  # a table
+        rewritten = bench_reliability.write_block(doc, part, "NEW")
+        assert rewritten == doc.replace(block, "\nNEW\n")
+    for marks in ("<!-- sweep:start -->", "<!-- bad-inputs:start -->"):  # the blocks its other generators rewrite
+        assert doc.count(marks) == 1

@@ -40,7 +40,8 @@ def rows_hooked(
         lo, hi = np.searchsorted(host, [start, stop])
         if out.device not in on_device:
             on_device[out.device] = rows.to(out.device)
-        seen[name].append(out.detach()[on_device[out.device][lo:hi] - start])
+        # index_select: the same rows as out[index], without the general advanced-indexing kernel (3x slower here)
+        seen[name].append(out.detach().index_select(0, on_device[out.device][lo:hi] - start))
 
     with forward_hooks(modules, keep):
         yield seen, count

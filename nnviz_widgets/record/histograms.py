@@ -166,7 +166,7 @@ class HistogramProbe:
             n = flat.numel()
             idx = np.arange(n) if n <= CHANGE_SAMPLE else np.random.default_rng(0).choice(n, CHANGE_SAMPLE, False)
             self._picks[name] = torch.as_tensor(np.sort(idx), device=flat.device)
-        now = flat[self._picks[name].to(flat.device)].float().cpu()
+        now = flat.index_select(0, self._picks[name].to(flat.device)).float().cpu()
         before = self._previous.get(name)
         self._previous[name] = now
         if before is None:
