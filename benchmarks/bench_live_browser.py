@@ -15,8 +15,9 @@ machine load, medians:
 
 The page stays open for all three, so JupyterLab's own idle cost is in each. The slowdown from watching is
 dashboard / recorder - 1 in the kernel's wall-clock time (target <= 10 % on 2 cores); the table also gives the
-kernel's CPU time (its threads: the views' senders count) and Chromium's CPU time (every process of the browser)
-during each loop, to say where the time went. No timed assertions: ratios side by side in one run.
+kernel's CPU time (its threads: the views' senders count), Chromium's CPU time (every process of the browser) and
+the Jupyter server's (it relays each message between kernel and page) during each loop, to say where the time
+went. No timed assertions: ratios side by side in one run.
 """
 
 from __future__ import annotations
@@ -98,11 +99,18 @@ def print_profile(profile: dict, top: int) -> None:
         print(f"  {ms:8.1f} ms  {ms / total:6.1%}  {key}")
 
 
+def server_cpu(server) -> float:
+    """CPU seconds of the Jupyter server process itself (it relays every message between kernel and page)."""
+    t = psutil.Process(server.proc.pid).cpu_times()
+    return t.user + t.system
+
+
 def timed(lab: Lab, cell: int, me: psutil.Process, timeout: float) -> dict:
-    before = chromium_cpu(me)
+    before, server_before = chromium_cpu(me), server_cpu(lab.server)
     lab.run_cell(cell, timeout=timeout * 1000)
     result = json.loads(lab.cell_stdout(cell).strip().splitlines()[-1])
     result["browser"] = chromium_cpu(me) - before
+    result["server"] = server_cpu(lab.server) - server_before
     return result
 
 
@@ -168,20 +176,23 @@ def main() -> None:
         finally:
             lab.close()
             browser.close()
-    med = {k: {m: statistics.median(r[m] for r in v) for m in ("wall", "cpu", "browser")} for k, v in times.items()}
+    med = {
+        k: {m: statistics.median(r[m] for r in v) for m in ("wall", "cpu", "browser", "server")}
+        for k, v in times.items()
+    }
     print(
         f"digits 64-100-64-10, {args.epochs} epochs per loop (a capture per epoch, {statistics.median(frames):.0f} "
         f"frames per dashboard loop), 1 torch thread, {args.rounds} rounds, JupyterLab + headless Chromium "
         f"({chromium}) on this machine ({psutil.cpu_count()} cores)"
     )
     print("\n| loop | kernel wall s (median) | min-max | vs. recorder alone | kernel CPU s | vs. recorder alone "
-          "| Chromium CPU s during the loop |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "| Chromium CPU s during the loop | Jupyter server CPU s |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for k, v in times.items():
         lo, hi = min(r["wall"] for r in v), max(r["wall"] for r in v)
         m, base = med[k], med["recorder"]
         print(f"| {k} | {m['wall']:.3f} | {lo:.3f}-{hi:.3f} | {m['wall'] / base['wall'] - 1:+.1%} | {m['cpu']:.3f} "
-              f"| {m['cpu'] / base['cpu'] - 1:+.1%} | {m['browser']:.3f} |")  # fmt: skip
+              f"| {m['cpu'] / base['cpu'] - 1:+.1%} | {m['browser']:.3f} | {m['server']:.3f} |")  # fmt: skip
     d, r = med["dashboard"], med["recorder"]
     print(
         f"\nslowdown of training with a live dashboard in Chromium: {d['wall'] / r['wall'] - 1:+.1%} wall "
@@ -189,11 +200,12 @@ def main() -> None:
         f"({d['browser'] / d['wall']:.0%} of one core), {r['browser']:.2f} s over the loop with no view"
     )
     if split:
-        print("\n| one view alone | kernel wall s | vs. recorder alone (median) | kernel CPU s | Chromium CPU s |")
-        print("|---|---:|---:|---:|---:|")
+        print("\n| one view alone | kernel wall s | vs. recorder alone (median) | kernel CPU s | Chromium CPU s "
+              "| Jupyter server CPU s |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|---:|")
         for view, r in split.items():
             print(f"| {view} | {r['wall']:.3f} | {r['wall'] / med['recorder']['wall'] - 1:+.1%} | {r['cpu']:.3f} "
-                  f"| {r['browser']:.3f} |")  # fmt: skip
+                  f"| {r['browser']:.3f} | {r['server']:.3f} |")  # fmt: skip
     print("load average (1, 5, 15 min) at the start and after each round: " + "; ".join(
         ", ".join(f"{v:.1f}" for v in la) for la in load))  # fmt: skip
 
