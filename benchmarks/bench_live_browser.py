@@ -38,35 +38,19 @@ sys.path.insert(0, str(REPO))
 from tests.browser.conftest import CHROMIUM_ARGS, Lab, start_jupyter  # noqa: E402 - the harness of the tests
 
 SETUP = """
-import json, time, torch, nnviz_widgets as nnv
-from torch import nn
-from nnviz_widgets.train import _Loss
+import json, sys, torch, nnviz_widgets as nnv
+sys.path.insert(0, {here!r})
+import bench_live  # the same workload and loop as the kernel-side benchmark
+from bench_live import model
 torch.set_num_threads(1)
 X, y = nnv.datasets.digits()
-EPOCHS = {epochs}
-
-def model():
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(64, 100), nn.ReLU(), nn.Linear(100, 64), nn.ReLU(), nn.Linear(64, 10))
+bench_live.EPOCHS = {epochs}
 
 def loop(net, rec=None):
-    opt = torch.optim.Adam(net.parameters(), 1e-3)
-    Xt, yt, loss_fn = torch.as_tensor(X), torch.as_tensor(y), _Loss()
-    gen = torch.Generator().manual_seed(0)
-    t0, c0 = time.perf_counter(), time.process_time()
-    for _ in range(EPOCHS):
-        order = torch.randperm(len(Xt), generator=gen)
-        for i in range(0, len(Xt), 32):
-            idx = order[i : i + 32]
-            loss = loss_fn(net(Xt[idx]), yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        if rec is not None:
-            rec.capture(loss=loss.item())
-    print(json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0}}))
+    wall, cpu = bench_live.loop(net, X, y, rec)
+    print(json.dumps({{"wall": wall, "cpu": cpu}}))
 
-ONE = iter(["boundary", "mosaic", "embedding", "histograms", "curves"])
+ONE = iter({split!r})  # --split: the views, one per dashboard
 """
 
 CELLS = [
@@ -143,7 +127,10 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True, timeout=60_000)
         lab = Lab(browser, server)
         try:
-            lab.open_notebook("live_cost", [c.format(epochs=args.epochs) if i == 0 else c for i, c in enumerate(CELLS)])
+            lab.open_notebook(
+                "live_cost",
+                [SETUP.format(epochs=args.epochs, here=str(REPO / "benchmarks"), split=list(SPLIT)), *CELLS[1:]],
+            )
             lab.run_cell(0, timeout=300_000)
             lab.run_cell(1, timeout=600_000)  # a warm-up round of the bare loop (imports, first allocations)
             for _ in range(args.rounds):
