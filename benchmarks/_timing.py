@@ -7,25 +7,20 @@ import statistics
 import time
 
 
-def seconds(fn, reps: int = 1) -> list[float]:
-    """The duration of each of ``reps`` calls of ``fn()``, in seconds."""
+def seconds(fn, reps: int = 1, clock=time.perf_counter) -> list[float]:
+    """The duration of each of ``reps`` calls of ``fn()``, in seconds (of wall time, or of ``clock``)."""
     out = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        out.append(time.perf_counter() - t0)
+        out.append(clock() - t0)
     return out
 
 
 def cpu_seconds(fn, reps: int = 1) -> list[float]:
     """The CPU time this thread spent in each of ``reps`` calls of ``fn()``, in seconds: what the call costs,
     without the time the scheduler gave other processes (on a shared machine wall time includes both)."""
-    out = []
-    for _ in range(reps):
-        t0 = time.thread_time()
-        fn()
-        out.append(time.thread_time() - t0)
-    return out
+    return seconds(fn, reps, time.thread_time)
 
 
 def median_seconds(fn, reps: int, *, warmup: int = 0) -> float:

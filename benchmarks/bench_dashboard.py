@@ -11,12 +11,15 @@ One thread (``torch.set_num_threads(1)``), as in the other benchmarks. Target: c
 
 Each round times one epoch, then a capture, then the same capture on the plain path (the plane fold switched
 off by a no-op hook: every grid point runs as a D-wide input row), so all three see the same machine load; the
-table gives medians. On a shared machine the ratios move with the load: run it twice.
+table gives medians. The moons row's capture, own path and stock floor run after each epoch in a new seeded
+order (what runs just before a call changes its time). On a shared machine the ratios move with the load: run it
+twice.
 """
 
 from __future__ import annotations
 
 import inspect
+import random
 import statistics
 
 import numpy as np
@@ -124,11 +127,12 @@ def main() -> None:
             torch.softmax(model(grid), 1)
 
     epoch, cap, fl, old, eps = epoch_fn(model, Xm, ym), [], [], [], []
+    calls, order = [(rec.capture, cap), (own, fl), (stock, old)], random.Random(0)
     for _ in range(30):  # interleaved, so all see the same machine load
         eps += seconds(epoch)
-        cap += seconds(rec.capture)
-        fl += seconds(own)
-        old += seconds(stock)
+        order.shuffle(calls)  # what runs just before a call changes its time: no call always gets one neighbour
+        for fn, times in calls:
+            times += seconds(fn)
     cap, fl, old, ep = (statistics.median(v) for v in (cap, fl, old, eps))
     print(
         f"| moons 2-16-16-2, 500 samples, 200x200 grid | {cap * 1e3:.1f} ms | {ep * 1e3:.0f} ms | {cap / ep:.3f} "
