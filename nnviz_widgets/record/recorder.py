@@ -118,7 +118,8 @@ class Recorder:
     path : where to write the run as it grows (docs/run-format.md): a directory, or an fsspec URL such as
         ``"s3://bucket/runs/x"`` (also ``gs://``, ``az://``, ``memory://``; ``storage_options=`` go to fsspec).
         Frames then live there and memory holds only an index of them (about 30 bytes plus 8 per metric per
-        frame) and a cache of recent frames (32 MB, at most 1,024); another process can follow the run with ``nnv.open_run(path, follow=True)``.
+        frame) and a cache of recent frames (32 MB, at most 1,024); another process can follow the run with
+        ``nnv.open_run(path, follow=True)``.
         An existing run there is refused unless ``overwrite=True``.
 
     Under torch.distributed (torchrun, DDP) only global rank 0 records: on every other rank ``rec.active``

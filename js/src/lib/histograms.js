@@ -162,7 +162,10 @@ export function parseColour(css) {
 
 /** WCAG relative luminance of an sRGB colour (0-255 channels). */
 export function relativeLuminance(r, g, b) {
-  const lin = (c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  const lin = (c) => {
+    const v = c / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
 
