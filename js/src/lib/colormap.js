@@ -19,6 +19,28 @@ export function hexToRgb(hex) {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
+/** `[r, g, b]` (0-255) of a CSS colour as getComputedStyle returns it (`rgb(...)`, `rgba(...)`) or a hex
+ * colour, or null for anything else (`inherit`, a name). */
+export function parseColour(css) {
+  const text = String(css ?? "").trim();
+  const rgb = text.match(/^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/i);
+  if (rgb) return rgb.slice(1, 4).map(Number);
+  try {
+    return hexToRgb(text);
+  } catch {
+    return null;
+  }
+}
+
+/** WCAG relative luminance of an sRGB colour (0-255 channels). */
+export function relativeLuminance(r, g, b) {
+  const lin = (c) => {
+    const v = c / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
 /** The trait's colours (hex) for K classes, falling back to the palette where missing. */
 export function classColors(hexes, K) {
   const out = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { valueAt } from "./codec.js";
-import { PALETTE, classColors, fillColor, hexToRgb, renderGridRGBA } from "./colormap.js";
+import { PALETTE, classColors, fillColor, hexToRgb, parseColour, renderGridRGBA } from "./colormap.js";
 
 const COLORS = PALETTE.slice(0, 3).map(hexToRgb);
 
@@ -86,5 +86,14 @@ describe("renderGridRGBA", () => {
     const rgba = renderGridRGBA(grid("uint8", codes, [2, 2, 2], 1 / 254, 0, 255), COLORS);
     expect([...rgba.slice(0, 3)]).toEqual(fillColor([0, 1], COLORS)); // top-left: grid row 1
     expect([...rgba.slice(8, 11)]).toEqual(fillColor([1, 0], COLORS)); // bottom-left: grid row 0
+  });
+});
+
+describe("parseColour", () => {
+  it("parses the colours getComputedStyle returns, and hex through hexToRgb", () => {
+    expect(parseColour("rgb(1, 2, 3)")).toEqual([1, 2, 3]);
+    expect(parseColour("rgba(255, 255, 255, 0.5)")).toEqual([255, 255, 255]);
+    expect(parseColour("#0f0")).toEqual([0, 255, 0]);
+    expect(parseColour("inherit")).toBeNull();
   });
 });

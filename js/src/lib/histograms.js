@@ -3,6 +3,8 @@
 // What each frame carries is written down in nnviz_widgets/record/histograms.py: `hist/<kind>/<layer>` holds
 // `bins` counts in equal bins over [lo, hi], `stats/<kind>/<layer>` the ten numbers of STATS.
 
+import { parseColour, relativeLuminance } from "./colormap.js";
+
 export const STATS = ["lo", "hi", "min", "max", "mean", "std", "norm", "nonfinite", "zeros", "change"];
 export const STAT = Object.fromEntries(STATS.map((name, i) => [name, i]));
 export const LUT_SIZE = 256;
@@ -147,26 +149,6 @@ export function flagColours(ink) {
   return darkPage
     ? { dead: "#a6a6a6", exploding: "#ff7070", badgeText: "#000" }
     : { dead: "#666666", exploding: "#d62728", badgeText: "#fff" };
-}
-
-/** `[r, g, b]` (0-255) of an `rgb(...)`, `rgba(...)` or `#rgb`/`#rrggbb` string, or null. */
-export function parseColour(css) {
-  const text = String(css ?? "").trim();
-  const rgb = text.match(/^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/i);
-  if (rgb) return rgb.slice(1, 4).map(Number);
-  const hex = text.match(/^#([0-9a-f]{3}|[0-9a-f]{6})$/i);
-  if (!hex) return null;
-  const h = hex[1].length === 3 ? [...hex[1]].map((c) => c + c).join("") : hex[1];
-  return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
-}
-
-/** WCAG relative luminance of an sRGB colour (0-255 channels). */
-export function relativeLuminance(r, g, b) {
-  const lin = (c) => {
-    const v = c / 255;
-    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-  };
-  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
 
 /**
