@@ -158,13 +158,19 @@ def test_a_recorder_with_a_path_keeps_frames_there_not_in_memory(tmp_path, remot
     same(nnv.open_run(where), plain.run)
 
 
+def records_read(monkeypatch) -> list:
+    """The offsets of every record the store decodes from now on (``iter_records`` counted)."""
+    calls = []
+    real = st.iter_records
+    monkeypatch.setattr(st, "iter_records", lambda *a: [calls.append(r[0]) or r for r in real(*a)])
+    return calls
+
+
 def test_a_large_local_run_opens_from_its_index_and_checks_records_when_read(tmp_path, monkeypatch):
     run = tiny_run(20)
     st.RunWriter(run, tmp_path / "r").close()
     monkeypatch.setattr(st, "VERIFY_BYTES", 0)  # treat it as large: trust frames.idx instead of scanning
-    calls = []
-    real = st.iter_records
-    monkeypatch.setattr(st, "iter_records", lambda *a: [calls.append(r[0]) or r for r in real(*a)])
+    calls = records_read(monkeypatch)
     got = nnv.open_run(tmp_path / "r")
     assert len(got) == 20 and not calls, "opening decoded no record: the index said where they are"
     same(got, run)
@@ -185,9 +191,7 @@ def test_a_run_of_many_small_frames_opens_from_its_index_and_caches_a_bounded_nu
     st.RunWriter(run, tmp_path / "r").close()
     monkeypatch.setattr(st, "VERIFY_FRAMES", 20)
     monkeypatch.setattr(st, "CACHE_FRAMES", 8)
-    calls = []
-    real = st.iter_records
-    monkeypatch.setattr(st, "iter_records", lambda *a: [calls.append(r[0]) or r for r in real(*a)])
+    calls = records_read(monkeypatch)
     got = nnv.open_run(tmp_path / "r")
     assert len(got) == 30 and not calls, "opening decoded no record: the index said where they are"
     same(got, run)
