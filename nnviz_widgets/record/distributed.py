@@ -21,7 +21,7 @@ import torch.distributed as dist
 from torch import nn
 
 from .twin import _HOOK_DICTS
-from .unwrap import _is
+from .unwrap import _is, _is_class
 
 
 def global_rank() -> int:
@@ -149,7 +149,3 @@ def _empty(p: torch.Tensor) -> nn.Parameter:
 def _fsdp_hook(hook) -> bool:
     owner = getattr(hook, "__self__", None)
     return owner is not None and type(owner).__module__.startswith("torch.distributed")
-
-
-def _is_class(cls: type, name: str) -> bool:
-    return any(c.__name__ == name for c in cls.__mro__)

@@ -38,4 +38,9 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 def _is(obj, name: str) -> bool:
     """Whether ``obj``'s class, or a class it derives from, is called ``name``."""
-    return any(cls.__name__ == name for cls in type(obj).__mro__)
+    return _is_class(type(obj), name)
+
+
+def _is_class(cls: type, name: str) -> bool:
+    """Whether ``cls``, or a class it derives from, is called ``name``."""
+    return any(c.__name__ == name for c in cls.__mro__)
