@@ -257,6 +257,20 @@ def test_runs_lists_live_ended_and_torn_runs_and_views_take_them(tmp_path):
         table["nope"]
 
 
+def test_a_writer_dropped_without_close_closes_its_files_when_collected(tmp_path):
+    import gc
+
+    run = tiny_run(2)
+    st.RunWriter(run, tmp_path / "dropped")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del run  # the run holds its writer (a subscriber): both go together
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert len(nnv.open_run(tmp_path / "dropped")) == 2
+    st.RunWriter(tiny_run(1), tmp_path / "dropped", overwrite=True).close()  # its writer lock went with it
+
+
 def test_nnviz_ls_prints_the_table(tmp_path, capsys):
     from nnviz_widgets.cli import main
 

@@ -437,6 +437,9 @@ class RunWriter:
         else:  # unbuffered: each record is written at its own offset, so a failed write can be undone exactly
             self._file = open(self.store.file(FRAMES), "wb", buffering=0)  # noqa: SIM115 - open for the run's life
             self._index = open(self.store.file(INDEX), "wb", buffering=0)  # noqa: SIM115
+            # a writer dropped without close() (its recorder collected) closes its files when it is collected;
+            # its run then reads as "stopped" once the heartbeat goes stale, as after a crash
+            self._close_files = weakref.finalize(self, _close_all, self._file, self._index)
             self._offset = self._index_offset = 0
             self._mapped = _MappedFile(self.store.file(FRAMES))
         # frames a failed write (a full disk) left unwritten, in order: each later frame queues behind them, and
@@ -696,8 +699,7 @@ class RunWriter:
             self._closed = True
             self._lock.notify_all()
             if not self.segmented:
-                self._file.close()
-                self._index.close()
+                self._close_files()
         self._unsubscribe()
         if self.segmented:
             self._uploader.join(timeout=5)
@@ -710,6 +712,11 @@ class RunWriter:
         unsaved = self.unsaved
         failing = f", {unsaved} NOT SAVED yet ({self._failure})" if unsaved else ""
         return f"<RunWriter {self.url!r}, {self._written} frames written{failing}>"
+
+
+def _close_all(*files) -> None:
+    for f in files:
+        f.close()
 
 
 def _warn_user(message: str) -> None:
