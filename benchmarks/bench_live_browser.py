@@ -44,6 +44,9 @@ sys.path.insert(0, {here!r})
 import bench_live  # the same workload and loop as the kernel-side benchmark
 from bench_live import model
 torch.set_num_threads(1)
+if {share!r} is not None:  # --share: the live clock's share of the time (nnviz_widgets/widgets/_stream.py)
+    from nnviz_widgets.widgets import _stream
+    _stream.LIVE_SHARE = {share!r}
 X, y = nnv.datasets.digits()
 bench_live.EPOCHS = {epochs}
 
@@ -119,6 +122,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=20, help="epochs (captures) per timed loop")
     parser.add_argument("--split", action="store_true", help="then one loop per view, each view alone")
+    parser.add_argument("--share", type=float, default=None, help="the live clock's LIVE_SHARE in the kernel "
+                        "(default: the package's); 0.001 leaves one tick per loop: the cost besides ticks")  # fmt: skip
     parser.add_argument("--profile", type=int, default=0, help="print the N functions Chromium's page spent most time "
                         "in during the last dashboard loop (its CPU profiler, self time by function)")  # fmt: skip
     args = parser.parse_args()
@@ -137,7 +142,12 @@ def main() -> None:
         try:
             lab.open_notebook(
                 "live_cost",
-                [SETUP.format(epochs=args.epochs, here=str(REPO / "benchmarks"), split=list(SPLIT)), *CELLS[1:]],
+                [
+                    SETUP.format(
+                        epochs=args.epochs, here=str(REPO / "benchmarks"), split=list(SPLIT), share=args.share
+                    ),
+                    *CELLS[1:],
+                ],
             )
             lab.run_cell(0, timeout=300_000)
             lab.run_cell(1, timeout=600_000)  # a warm-up round of the bare loop (imports, first allocations)

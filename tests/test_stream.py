@@ -180,3 +180,55 @@ def test_closing_a_view_never_waits_for_a_lock_another_thread_holds(rec):
     closer.join()
     rec.capture()  # the dead listener is dropped, the closed sender sends nothing
     assert sender.wait_idle(5) and widget.messages == []
+
+
+# -- the live clock: every view on one tick, ticks spaced by what a tick costs ---------------------------------
+@pytest.fixture
+def clock(monkeypatch):
+    fresh = _stream.LiveClock()
+    monkeypatch.setattr(_stream, "CLOCK", fresh)
+    return fresh
+
+
+def test_the_clock_spaces_ticks_by_the_pages_reported_cost_and_ignores_what_is_not_a_duration(clock):
+    assert clock.interval() == pytest.approx(_stream.PAGE_PRIOR / _stream.LIVE_SHARE)  # until the page reports
+    for _ in range(8):
+        clock.drawn(200.0)  # a moving average: near 200 ms after a few reports
+    slow = clock.interval()
+    assert slow > 0.19 / _stream.LIVE_SHARE
+    for bad in ("200", None, -5, float("nan"), float("inf"), 1e9, _stream.PAGE_MAX_MS + 1, True):
+        clock.drawn(bad)
+    assert clock.interval() == slow
+    for _ in range(20):
+        clock.drawn(0.0)  # a fast page: the floor
+    assert clock.interval() == pytest.approx(_stream.LIVE_INTERVAL, abs=1e-3)
+
+
+def test_the_kernels_sending_counts_while_a_view_sends(clock):
+    for _ in range(20):
+        clock.drawn(0.0)
+    now, view = time.monotonic(), FakeWidget()
+    clock.sent(view, 0.1, now)  # 100 ms of CPU for one live frame
+    assert clock.interval(now) == pytest.approx(0.1 / _stream.LIVE_SHARE, rel=0.01)
+    assert clock.interval(now + 60) == pytest.approx(_stream.LIVE_INTERVAL, abs=1e-3)  # a view long quiet: not
+
+
+def test_views_of_one_kernel_send_on_the_same_tick(rec, clock, monkeypatch):
+    monkeypatch.setattr(_stream, "IDLE", 5.0)  # live mode throughout
+    clock.drawn(40.0)  # the page: 40 ms a tick, so ticks ~0.8 s apart (with the prior's average)
+    widgets = [FakeWidget(), FakeWidget(), FakeWidget()]
+    stamps = [[] for _ in widgets]
+    for w, out in zip(widgets, stamps, strict=True):
+        w.send = lambda content, buffers, out=out: out.append(time.monotonic())
+    senders = [_stream.FrameSender(w, rec.run, ("boundary",)) for w in widgets]
+    start = time.monotonic()
+    while time.monotonic() - start < 2.0:  # captures every ~20 ms for 2 s
+        rec.capture()
+        time.sleep(0.02)
+    gap = clock.interval()
+    assert all(1 <= len(s) <= 2.0 / gap + 2 for s in stamps), (stamps, gap)  # far fewer than the ~100 captures
+    for tick in range(min(len(s) for s in stamps)):  # the n-th live send of each view: within one join window
+        times = [s[tick] for s in stamps]
+        assert max(times) - min(times) <= _stream.LIVE_JOIN + 0.1, times
+    for s in senders:
+        s.close()

@@ -214,7 +214,7 @@ function render({ model, el }) {
     });
   }
 
-  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw);
+  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw, { onDrawn: (ms) => store.painted(ms) });
   for (const name of TRAITS) model.on(`change:${name}`, schedule);
   const unsubscribe = store.subscribe(schedule);
   schedule();

@@ -3,6 +3,8 @@
 // The logic lives in lib/curves.js (tested with vitest); this module wires it to anywidget.
 import { cursorX } from "./lib/cursor.js";
 import { syncCursors } from "./lib/curves.js";
+import { afterPaint } from "./lib/dom.js";
+import { drawCostReporter } from "./lib/pace.js";
 
 function initialize({ model }) {
   const sync = syncCursors(model, (id) => model.widget_manager.get_model(id));
@@ -32,13 +34,27 @@ function render({ model, el }) {
     node.dataset.epoch = String(model.get("epoch"));
     node.dataset.x = String(cursorX(model.get("xs"), model.get("epoch")));
   };
+  // xs is the last trait a redraw sets (after bqplot's marks): the time from its change until the page is painted
+  // is what the redraw cost the page, reported so Python spaces live redraws by it (_stream.LiveClock).
+  let measuring = false;
+  const costs = drawCostReporter(model);
+  const redrawn = () => {
+    update();
+    if (measuring || typeof requestAnimationFrame === "undefined") return;
+    measuring = true;
+    const start = performance.now();
+    requestAnimationFrame(() => afterPaint(() => {
+      measuring = false;
+      costs.report(performance.now() - start);
+    }));
+  };
   model.on("change:epoch", update);
-  model.on("change:xs", update);
+  model.on("change:xs", redrawn);
   update();
   el.append(node);
   return () => {
     model.off("change:epoch", update);
-    model.off("change:xs", update);
+    model.off("change:xs", redrawn);
     node.remove();
   };
 }

@@ -318,7 +318,7 @@ function render({ model, el }) {
     [picker, "change", onPick], [sizePicker, "change", onSize], [prevPage, "click", onPrev], [nextPage, "click", onNext]];
   for (const [node, type, fn] of handlers) node.addEventListener(type, fn);
 
-  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw);
+  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw, { onDrawn: (ms) => store.painted(ms) });
   for (const name of TRAITS) model.on(`change:${name}`, schedule);
   const unsubscribe = store.subscribe(schedule);
   schedule();

@@ -26,7 +26,7 @@ function render({ model, el }) {
       frames: String(session.store.size), total: String(session.store.total), epoch: String(index ?? -1),
     });
   }
-  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw);
+  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw, { onDrawn: (ms) => session.store.painted(ms) });
   const traits = [...PLAYER_TRAITS, "status"];
   for (const name of traits) model.on(`change:${name}`, schedule);
   const unsubscribe = session.store.subscribe(schedule);

@@ -261,7 +261,7 @@ function render({ model, el }) {
     ...Object.entries(tools).map(([name, button]) => [button, "click", () => { tool = name; schedule(); }])];
   for (const [node, type, fn] of handlers) node.addEventListener(type, fn);
 
-  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw);
+  const { schedule, dispose: stopDrawing } = drawOncePerFrame(root, draw, { onDrawn: (ms) => store.painted(ms) });
   const onSelection = () => {
     selectionVersion += 1;
     schedule();

@@ -124,8 +124,11 @@ class FrameView(anywidget.AnyWidget):
         self.on_msg(self._on_custom)
 
     def _on_custom(self, _widget, content, _buffers) -> None:
-        if isinstance(content, dict) and content.get("type") == "sync" and self._sender is not None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "sync" and self._sender is not None:
             self._sender.sync(content.get("have") or [], content.get("seen_seq"))
+        elif kind == "drawn":  # how long the page took to draw the newest frame: live frames are paced by it
+            (self._sender or self._state).drawn(content.get("ms"))
 
     def keep_state(self, max_bytes: int | None = KEEP_STATE) -> FrameView:
         """Keep up to ``max_bytes`` of frames (thinned evenly, always the newest) in the widget's saved state, so

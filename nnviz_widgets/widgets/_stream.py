@@ -1,10 +1,11 @@
 """Frames from a Run to one widget's front-end, without ever making training wait.
 
 ``capture()`` only marks a frame unsent and wakes this widget's sender thread. While captures keep coming the
-thread sends the newest unsent frame at most every ``LIVE_INTERVAL`` (newest wins, so the view is never more
-than a moment behind however fast training runs); once captures pause for ``IDLE`` it backfills every frame
-the browser lacks in paced batches. The browser says what it holds with ``sync`` messages
-(docs/wire-format.md), so lost frames and reloaded pages get the history again.
+thread sends the newest unsent frame on the ticks of the process's :class:`LiveClock` (newest wins, so the view is
+never more than a tick behind however fast training runs); once captures pause for ``IDLE`` it backfills every
+frame the browser lacks in paced batches. The browser says what it holds with ``sync`` messages and how long its
+last draw took with ``drawn`` messages (docs/wire-format.md), so lost frames and reloaded pages get the history
+again and live frames come no faster than the page can draw them at a small share of the machine.
 """
 
 from __future__ import annotations
@@ -22,13 +23,83 @@ from .._check import _as_int, is_number
 from ..run import Frame, Run
 from ..run.codec import wire
 
-LIVE_INTERVAL = 0.04  # s between live frames: ~25 per second, what a person can see
+LIVE_INTERVAL = 0.04  # s between live frames at least: ~25 per second, what a person can see
+LIVE_SHARE = 0.1  # of the time while captures come, what sending and drawing live frames may cost (all views)
+LIVE_JOIN = 0.05  # s: a view whose frame comes this soon after a tick joins it (one draw in the browser)
+LIVE_ACTIVE = 2.0  # s: a view that sent within this (or two ticks) counts towards the tick's cost
+PAGE_PRIOR = 0.02  # s a tick costs the page until the page says (a dashboard on two loaded cores: 60-100 ms)
+PAGE_MAX_MS = 2000  # a longer "draw" is a page that was hidden or suspended, not what drawing costs: ignored
 IDLE = 0.25  # s without a capture before backfilling the history
 BATCH_BYTES = 1_000_000  # per backfill message; Chromium takes ~3-5 ms per message plus ~20 MB/s
 BACKFILL_RATE = 8_000_000  # bytes/s while backfilling, below what the browser can take
 IDLE_EXIT = 5.0  # s with nothing to send before the sender thread ends (the next frame or sync starts another)
 
 log = logging.getLogger(__name__)
+
+
+class LiveClock:
+    """When live views send their newest frame: together, on one tick, and far enough apart to stay cheap.
+
+    Views sending on one tick reach the browser together and are drawn in one animation frame, so the page's
+    style, layout and paint run once per tick, not once per view. Ticks are ``LIVE_INTERVAL`` apart, or more:
+    the cost of a tick (the kernel's sending, CPU time of the sending threads, plus the page's, which views
+    measure from asking for an animation frame for new frames until the page is painted and report in ``drawn``
+    messages) over ``LIVE_SHARE``.
+    A kernel takes no message while a cell runs, so the page's cost is known from the first cell that ends
+    after a view drew (or at once, when training runs in a thread); until then it is taken as ``PAGE_PRIOR``.
+    On a fast machine views update many times a second; where drawing is slow (two loaded cores, WebGL drawn in
+    software) less often, so that watching costs training little. Every frame still reaches the browser once
+    captures pause (the backfill), so playback has all of them.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tick = -math.inf
+        self._gap, self._gap_at = LIVE_INTERVAL, -math.inf  # the interval between ticks, and when computed
+        self._page = PAGE_PRIOR  # s: what drawing a tick costs the page (a moving average of its reports)
+        self._sends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # member -> [send s, last sent]
+
+    def interval(self, now: float | None = None) -> float:
+        """Seconds between ticks now: ``LIVE_INTERVAL`` or a tick's cost over ``LIVE_SHARE``."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return self._interval(now)
+
+    def _interval(self, now: float) -> float:
+        window = max(LIVE_ACTIVE, 2 * self._gap)
+        sending = sum(c[0] for c in list(self._sends.values()) if now - c[1] <= window)
+        return max(LIVE_INTERVAL, (sending + self._page) / LIVE_SHARE)
+
+    def wait(self, member, last_sent: float, now: float, floor: float = LIVE_INTERVAL) -> float:
+        """Seconds until ``member`` (which last sent at ``last_sent``) may send its newest frame; 0: send now."""
+        with self._lock:
+            if now - last_sent < floor:
+                return floor - (now - last_sent)
+            if last_sent < self._tick and now - self._tick <= LIVE_JOIN:
+                return 0.0  # the tick in progress: drawn with the views that sent on it
+            if now - self._gap_at >= LIVE_JOIN:  # the interval, recomputed at most this often (views may be many)
+                self._gap, self._gap_at = self._interval(now), now
+            due = self._tick + self._gap
+            if now >= due:
+                self._tick = now
+                return 0.0
+            return due - now
+
+    def sent(self, member, seconds: float, now: float) -> None:
+        """``member`` sent a live frame, which took ``seconds`` of its thread's CPU time."""
+        with self._lock:
+            cost = self._sends.setdefault(member, [seconds, now])
+            cost[0], cost[1] = 0.5 * (cost[0] + seconds), now
+
+    def drawn(self, ms) -> None:
+        """The page took ``ms`` milliseconds to draw new frames (until painted)."""
+        if not is_number(ms) or not 0 <= float(ms) <= PAGE_MAX_MS:
+            return  # a message from the page: never trusted beyond a plain, plausible duration
+        with self._lock:
+            self._page = 0.5 * (self._page + float(ms) / 1e3)
+
+
+CLOCK = LiveClock()  # one per process: every live view ticks together
 
 
 class FrameSender:
@@ -84,6 +155,10 @@ class FrameSender:
             if self._unsent:
                 self._wake()
 
+    def drawn(self, ms) -> None:
+        """The page drew the newest frame it got in ``ms`` milliseconds: the clock spaces ticks by it."""
+        CLOCK.drawn(ms)
+
     def close(self) -> None:
         # never blocks: close() also runs from Widget.__del__, in whatever thread the garbage collector picked,
         # possibly one that holds this lock; the thread sees _closed at its next wake-up (IDLE_EXIT at most)
@@ -118,8 +193,9 @@ class FrameSender:
                     self._thread = None
                     return
                 now = time.monotonic()
-                if now - self._last_capture < IDLE:
-                    wait = LIVE_INTERVAL - (now - self._last_send)
+                live = now - self._last_capture < IDLE
+                if live:
+                    wait = CLOCK.wait(self, self._last_send, now)
                     if wait > 0:
                         self._cond.wait(wait)
                         continue
@@ -133,7 +209,10 @@ class FrameSender:
                 for i in batch:
                     self._sent_seq[i] = seq
                 self._last_send = now
+            cpu = time.thread_time()
             nbytes = self._send(seq, batch)
+            if live:
+                CLOCK.sent(self, time.thread_time() - cpu, now)
             with self._cond:
                 self._in_flight = 0
             if len(batch) > 1:
@@ -283,7 +362,7 @@ def _hook_cells() -> None:
 
 class StateKeeper:
     """Keeps ``run``'s frames in ``widget``'s synced traits: ``_history`` (thinned to ``budget`` bytes) and,
-    with ``live=True`` (the traits-only transport), ``_live`` (the newest frame, at most every ``LIVE_INTERVAL``).
+    with ``live=True`` (the traits-only transport), ``_live`` (the newest frame, on the ticks of :class:`LiveClock`).
 
     Each trait update resends its whole value (and the browser reads it whole), so the history is pushed at the
     end of every notebook cell and when captures pause: for ``IDLE`` and at most every ``HISTORY_INTERVAL`` while
@@ -345,10 +424,12 @@ class StateKeeper:
     def push_live(self) -> None:
         with self._lock:
             newest = len(self.run) - 1
+            now, cpu = time.monotonic(), time.thread_time()
             if self.live and newest >= 0 and newest != self._live_sent:
                 self._set("_live", [newest])
                 self._live_sent = newest
-            self._last_live = time.monotonic()
+                CLOCK.sent(self, time.thread_time() - cpu, now)
+            self._last_live = now
 
     def restream(self) -> None:
         """The arrays changed (a mosaic's page): push the newest frame and the history with the new arrays."""
@@ -375,11 +456,17 @@ class StateKeeper:
             self._cond.notify()
         # The newest frame goes out from the capturing thread (the notebook cell's) when it is due: Colab
         # delivers what a running cell sends; the sender thread takes frames that arrive closer together.
-        if self.live and now - self._last_live >= LIVE_INTERVAL and self._lock.acquire(blocking=False):
+        if self.live and self._live_due(now) and self._lock.acquire(blocking=False):
             try:
                 self.push_live()
             finally:
                 self._lock.release()
+
+    def _live_due(self, now: float) -> bool:
+        return CLOCK.wait(self, self._last_live, now) == 0
+
+    def drawn(self, ms) -> None:
+        CLOCK.drawn(ms)
 
     def close(self) -> None:
         self._unsubscribe()  # never blocks, as FrameSender.close
@@ -407,7 +494,7 @@ class StateKeeper:
                     return
                 now = time.monotonic()
                 idle = now - self._last_capture >= (IDLE if self.live else HISTORY_IDLE)
-            if self.live and now - self._last_live >= LIVE_INTERVAL:
+            if self.live and self._live_due(now):
                 self.push_live()
             if self.budget and (idle or (self.live and now - self._last_history >= HISTORY_INTERVAL)):
                 self.push_history()

@@ -1,8 +1,9 @@
 """MetricCurves: every recorded metric against epoch, drawn with bqplot, with a cursor at the shown frame.
 
 One figure per metric family (``loss`` with ``val_loss``, ``accuracy`` with ``val_accuracy``, then one per
-other metric). The curves are redrawn by a daemon thread at most every ``REDRAW`` seconds: a capture only
-marks them stale, so training never waits for the browser. The cursor follows ``epoch`` (a frame index) in
+other metric). The curves are redrawn by a daemon thread at most every ``REDRAW`` seconds, on the ticks of
+the live views' clock (``_stream.LiveClock``: the page reports how long its last redraw took to paint): a
+capture only marks them stale, so training never waits for the browser. The cursor follows ``epoch`` (a frame index) in
 the browser: a small anywidget (``js/src/curves.js``) moves the bqplot cursor marks, so a Player linked to it
 moves the cursor with no kernel round trip. Clicking a point on a curve moves ``epoch`` (and a linked
 player) to that frame.
@@ -140,6 +141,11 @@ class MetricCurves(ipywidgets.VBox):
         self._last_redraw = 0.0
         self._thread: threading.Thread | None = None  # runs while redraws are due, ends when idle
         self._unsubscribe = self.run.subscribe(self._on_frame)
+        self._cursor.on_msg(self._on_cursor_msg)
+
+    def _on_cursor_msg(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("type") == "drawn":  # the page drew a redraw in `ms`
+            _stream.CLOCK.drawn(content.get("ms"))
 
     # -- public -------------------------------------------------------------------------------------------
     @property
@@ -324,13 +330,16 @@ class MetricCurves(ipywidgets.VBox):
                 if self._closed:
                     self._thread = None
                     return
-                wait = REDRAW - (time.monotonic() - self._last_redraw)
+                now = time.monotonic()
+                wait = _stream.CLOCK.wait(self, self._last_redraw, now, floor=REDRAW)  # on the views' ticks
                 if wait > 0:
                     self._cond.wait(wait)
                     continue
                 self._stale = False
+            cpu = time.thread_time()
             try:
                 self.redraw()
             except Exception:  # noqa: BLE001 - a closed comm must not kill the thread silently
                 log.exception("nnviz_widgets: redrawing the curves failed")
-            self._last_redraw = time.monotonic()
+            _stream.CLOCK.sent(self, time.thread_time() - cpu, now)
+            self._last_redraw = now

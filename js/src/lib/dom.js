@@ -47,22 +47,33 @@ export function localPoint(event, element) {
 /**
  * Many changes (a message, a timer tick, trait updates) collapse into one draw per animation frame, and a view
  * scrolled out of sight does not draw at all until it comes back; a change of the host's theme draws again.
+ * `onDrawn(ms)`, when given, hears how long each draw took from being asked for until the page was painted
+ * (see afterPaint): the wait for the animation frame, the draw, and the page's style, layout and paint.
  * Returns { schedule, dispose }.
  */
 /**
  * @param {Element} root
  * @param {() => void} draw
+ * @param {{onDrawn?: (ms: number) => void}} [options]
  * @returns {{schedule: () => void, dispose: () => void}}
  */
-export function drawOncePerFrame(root, draw) {
+export function drawOncePerFrame(root, draw, { onDrawn } = {}) {
   let raf = null;
   let visible = true;
+  let asked = 0; // when the pending draw was asked for
   const run = () => {
     raf = null;
     draw();
+    if (onDrawn) {
+      const start = asked;
+      afterPaint(() => onDrawn(performance.now() - start));
+    }
   };
   const schedule = () => {
-    if (raf === null && visible) raf = requestAnimationFrame(run);
+    if (raf === null && visible) {
+      asked = performance.now();
+      raf = requestAnimationFrame(run);
+    }
   };
   const observer = typeof IntersectionObserver === "undefined" ? null : new IntersectionObserver((entries) => {
     visible = entries.some((e) => e.isIntersecting);
@@ -81,6 +92,16 @@ export function drawOncePerFrame(root, draw) {
       theme?.disconnect();
     },
   };
+}
+
+/**
+ * Calls `fn` once the page has been painted: called from an animation-frame callback, a zero timeout runs after
+ * the frame's style, layout and paint (browsers run them right after the animation-frame callbacks), so the time
+ * until then is what drawing cost the page's main thread, all views drawn in that frame together.
+ * @param {() => void} fn
+ */
+export function afterPaint(fn) {
+  setTimeout(fn, 0);
 }
 
 /**

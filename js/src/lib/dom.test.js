@@ -47,6 +47,23 @@ describe("drawOncePerFrame", () => {
     expect(draw).toHaveBeenCalledTimes(1);
   });
 
+  it("tells onDrawn how long a draw took from being asked for until the page was painted", () => {
+    const tick = fakeFrames();
+    vi.useFakeTimers();
+    try {
+      const got = [];
+      const { schedule } = drawOncePerFrame({}, () => vi.advanceTimersByTime(0), { onDrawn: (ms) => got.push(ms) });
+      schedule();
+      tick(); // the draw, then the page's paint ...
+      expect(got).toEqual([]);
+      vi.runAllTimers(); // ... after which the zero timeout runs
+      expect(got).toHaveLength(1);
+      expect(got[0]).toBeGreaterThanOrEqual(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("dispose cancels a pending draw", () => {
     const tick = fakeFrames();
     const draw = vi.fn();

@@ -11,6 +11,7 @@
 // thinned history, what a saved notebook or a static page keeps) and the `_live` trait (the newest frame,
 // when custom messages are off). They are "frames" messages with their buffers inside, ingested alike.
 import { decodeFramesMessage } from "./codec.js";
+import { drawCostReporter } from "./pace.js";
 import { toRanges } from "./player.js";
 
 export const FIRST_SYNC_MS = 300;
@@ -36,6 +37,8 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
   const listeners = new Set();
   let notifyTimer = null;
   let syncTimer = null;
+  let fresh = false; // frames came that no view has drawn yet: the next draw's cost is reported (lib/pace.js)
+  const costs = drawCostReporter(model);
 
   const held = () => (thinned.size ? [...sorted, ...thinned].sort((a, b) => a - b) : sorted);
   const sendSync = () => {
@@ -90,6 +93,7 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
       }
       thin();
       total = Math.max(total, sorted.length ? sorted[sorted.length - 1] + 1 : 0);
+      if (decoded.length) fresh = true;
       scheduleNotify();
       if (firstTimer !== null) return; // the pending first sync will report these frames
       clearTimeout(syncTimer);
@@ -97,6 +101,16 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
         syncTimer = null;
         sendSync();
       }, SYNC_DEBOUNCE_MS);
+    },
+
+    /**
+     * A view drew in `ms` until the page was painted: the first draw after new frames came goes into the cost a
+     * "drawn" message reports (docs/wire-format.md), so live frames come no faster than the page draws them cheaply.
+     */
+    painted(ms) {
+      if (!fresh) return;
+      fresh = false;
+      costs.report(ms);
     },
 
     /** fn() is called once per burst of arrivals, not once per message. Returns an unsubscribe. */

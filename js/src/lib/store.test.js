@@ -50,6 +50,19 @@ describe("frame store", () => {
     store.dispose();
   });
 
+  it("reports what the first draw after new frames cost, and nothing for draws without new frames", () => {
+    const model = fakeModel();
+    const store = createStore(model);
+    vi.advanceTimersByTime(300); // the first sync
+    store.painted(12); // a redraw (a hover, a resize): no new frames since
+    expect(model.sent.filter((m) => m.type === "drawn")).toEqual([]);
+    model.receive(framesMessage(1, 1, [0]));
+    store.painted(30); // the first view to draw the new frame
+    store.painted(90); // a second view of the same model, same frame: not counted again
+    expect(model.sent.filter((m) => m.type === "drawn")).toEqual([{ type: "drawn", ms: 30 }]);
+    store.dispose();
+  });
+
   it("counts frames that arrive before the first sync", () => {
     const model = fakeModel();
     const store = createStore(model);
