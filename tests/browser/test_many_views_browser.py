@@ -99,7 +99,9 @@ def test_many_views_of_one_recorder_stay_in_step(lab):
     play.click(timeout=5_000)
     time.sleep(0.5)
     paused = lab.poll(lambda: views_state(lab), lambda s: in_step(s, "30"), 15, "every display agrees after pause")
-    assert int(paused[0]["epoch"]) >= 5
+    # paused where it was (playback loops, 30 frames in 3 s: on a loaded machine it may have wrapped to 0 first)
+    time.sleep(1.0)
+    assert in_step(views_state(lab), "30", paused[0]["epoch"]), "playback went on after pause"
     lab.assert_no_page_errors()
 
 
