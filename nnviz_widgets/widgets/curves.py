@@ -3,9 +3,9 @@
 One figure per metric family (``loss`` with ``val_loss``, ``accuracy`` with ``val_accuracy``, then one per
 other metric). The curves are redrawn by a daemon thread at most every ``REDRAW`` seconds, on the ticks of
 the live views' clock (``_stream.LiveClock``: the page reports how long its last redraw took to paint): a
-capture only marks them stale, so training never waits for the browser. The cursor follows ``epoch`` (a frame index) in
-the browser: a small anywidget (``js/src/curves.js``) moves the bqplot cursor marks, so a Player linked to it
-moves the cursor with no kernel round trip. Clicking a point on a curve moves ``epoch`` (and a linked
+capture only marks them stale, so training never waits for the browser. The cursor follows ``epoch`` (a frame
+index) in the browser: a small anywidget (``js/src/curves.js``) moves the bqplot cursor marks, so a Player linked
+to it moves the cursor with no kernel round trip. Clicking a point on a curve moves ``epoch`` (and a linked
 player) to that frame.
 
 The epoch axis is drawn from values Python computes (the scale's ``min``/``max`` and whole-number
