@@ -232,3 +232,15 @@ def test_views_of_one_kernel_send_on_the_same_tick(rec, clock, monkeypatch):
         assert max(times) - min(times) <= _stream.LIVE_JOIN + 0.1, times
     for s in senders:
         s.close()
+
+
+def test_a_views_drawn_message_reaches_the_clock(rec, clock):
+    import nnviz_widgets as nnv
+
+    view = nnv.DecisionBoundary(rec)
+    before = clock.interval()
+    for _ in range(8):
+        view._on_custom(view, {"type": "drawn", "ms": 500.0}, [])
+    assert clock.interval() > 0.45 / _stream.LIVE_SHARE > before
+    view._on_custom(view, {"type": "drawn", "ms": "500"}, [])  # not a number: ignored, no error
+    view.close()

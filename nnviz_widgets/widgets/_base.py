@@ -12,6 +12,7 @@ import traitlets as t
 
 from .._check import integer, is_number
 from ..run import Run
+from . import _stream
 from ._stream import KEEP_STATE, FrameSender, StateKeeper, check_budget, resolve_transport
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
@@ -128,7 +129,7 @@ class FrameView(anywidget.AnyWidget):
         if kind == "sync" and self._sender is not None:
             self._sender.sync(content.get("have") or [], content.get("seen_seq"))
         elif kind == "drawn":  # how long the page took to draw the newest frame: live frames are paced by it
-            (self._sender or self._state).drawn(content.get("ms"))
+            _stream.CLOCK.drawn(content.get("ms"))
 
     def keep_state(self, max_bytes: int | None = KEEP_STATE) -> FrameView:
         """Keep up to ``max_bytes`` of frames (thinned evenly, always the newest) in the widget's saved state, so

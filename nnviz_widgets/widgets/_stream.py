@@ -155,10 +155,6 @@ class FrameSender:
             if self._unsent:
                 self._wake()
 
-    def drawn(self, ms) -> None:
-        """The page drew the newest frame it got in ``ms`` milliseconds: the clock spaces ticks by it."""
-        CLOCK.drawn(ms)
-
     def close(self) -> None:
         # never blocks: close() also runs from Widget.__del__, in whatever thread the garbage collector picked,
         # possibly one that holds this lock; the thread sees _closed at its next wake-up (IDLE_EXIT at most)
@@ -464,9 +460,6 @@ class StateKeeper:
 
     def _live_due(self, now: float) -> bool:
         return CLOCK.wait(self, self._last_live, now) == 0
-
-    def drawn(self, ms) -> None:
-        CLOCK.drawn(ms)
 
     def close(self) -> None:
         self._unsubscribe()  # never blocks, as FrameSender.close
