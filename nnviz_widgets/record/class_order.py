@@ -6,6 +6,7 @@ consistently, the recorder warns once, with the order the loop seems to use and 
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -17,29 +18,45 @@ GAP = 0.3  # and how much better than the recorder's own order it must be
 
 
 class ClassOrderCheck:
-    """Fed each capture's predictions and labels (class indices into ``classes``); warns once."""
+    """Fed each capture's predictions and labels (class indices into ``classes``); warns once. Each :meth:`see`
+    returns the accuracy, which its counts give for free (a capture's ``accuracy`` metric on its points)."""
 
     def __init__(self, classes: list):
         self.classes = list(classes)
         self.streak = 0
         self.last: tuple[int, ...] | None = None
         self.warned = False
+        self._labels: np.ndarray | None = None  # the labels last seen (a recorder's are the same each capture)
+        self._cells: np.ndarray | None = None  # and labels * k, each row's first cell in the k x k counts
 
-    def see(self, predictions: np.ndarray, labels: np.ndarray, stacklevel: int = 2) -> None:
-        k = len(self.classes)
-        if self.warned or k < 2 or not len(labels):
-            return
-        shown = (predictions >= 0) & (predictions < k)  # -1: a diverged row; a column past the classes: none
-        confusion = np.bincount(labels[shown] * k + predictions[shown], minlength=k * k).reshape(k, k)
-        plain = np.trace(confusion) / len(labels)
+    def see(self, predictions: np.ndarray, labels: np.ndarray, stacklevel: int = 2) -> float:
+        """Count this capture; returns the share of rows predicted as labelled (NaN for no rows)."""
+        k, n = len(self.classes), len(labels)
+        if not n:
+            return math.nan
+        if predictions.min() < 0 or predictions.max() >= k:  # -1: a diverged row; a column past the classes: none
+            shown = (predictions >= 0) & (predictions < k)
+            cells = labels[shown] * k + predictions[shown]
+        else:
+            if labels is not self._labels:
+                self._labels, self._cells = labels, labels * k
+            cells = self._cells + predictions
+        # the k x k counts as lists: k is at most 10, and a few list operations cost less than NumPy's per-call
+        # overhead on arrays this small (this runs at every capture)
+        counts = np.bincount(cells, minlength=k * k).tolist()
+        rows = [counts[i * k : (i + 1) * k] for i in range(k)]
+        plain = sum(row[i] for i, row in enumerate(rows)) / n
+        if self.warned or k < 2:
+            return plain
         # a permutation takes one cell per row and per column, so it never beats every row's (or every column's)
         # best cell: when even that bound cannot qualify (a model that has learned the recorder's order, or one
         # that predicts one class everywhere), the assignment problem needs no solving
-        bound = min(confusion.max(axis=1).sum(), confusion.max(axis=0).sum()) / len(labels)
+        bound = min(sum(map(max, rows)), sum(map(max, zip(*rows, strict=True)))) / n
         perm, best = None, bound
         if bound >= SURE and bound - plain >= GAP:
+            confusion = np.array(rows)
             true, column = linear_sum_assignment(confusion, maximize=True)
-            best = confusion[true, column].sum() / len(labels)
+            best = confusion[true, column].sum() / n
             perm = tuple(int(c) for c in column)  # rows come back as 0..k-1: class i is predicted as column perm[i]
         if perm is not None and best >= SURE and best - plain >= GAP and perm != tuple(range(k)):
             self.streak = self.streak + 1 if perm == self.last else 1
@@ -47,7 +64,7 @@ class ClassOrderCheck:
         else:
             self.streak, self.last = 0, None
         if self.streak < CAPTURES:
-            return
+            return plain
         self.warned = True
         order = [None] * k
         for i, c in enumerate(perm):
@@ -60,3 +77,4 @@ class ClassOrderCheck:
             RuntimeWarning,
             stacklevel=stacklevel + 1,
         )
+        return plain

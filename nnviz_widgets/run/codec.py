@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 DTYPES = {"uint8": np.dtype("<u1"), "uint16": np.dtype("<u2"), "float32": np.dtype("<f4")}
+TOPS = {"uint8": 255, "uint16": 65535}  # each integer dtype's largest code: the non-finite marker
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,23 @@ def encode(
     if dtype == "float32":
         header = {"dtype": dtype, "shape": shape, "scale": 1.0, "offset": 0.0, "nan": None}
         return Encoded(header, a.astype(DTYPES[dtype]).tobytes())
-    top = int(np.iinfo(DTYPES[dtype]).max)
-    finite = np.isfinite(a)
-    all_finite = bool(finite.all())
+    top = TOPS[dtype]
+    # every value already in a finite [lo, hi] (probabilities in [0, 1]: a capture's grid): finite, and clip
+    # would change nothing, so neither pass is made; NaN fails the test (min and max propagate it), as does +-inf
+    inside = (
+        lo is not None
+        and hi is not None
+        and a.size > 0
+        and math.isfinite(lo := float(lo))
+        and math.isfinite(hi := float(hi))
+        and lo <= a.min()
+        and a.max() <= hi
+    )
+    if inside:
+        all_finite = True
+    else:
+        finite = np.isfinite(a)
+        all_finite = bool(finite.all())
     if lo is None or hi is None:
         fin = a[finite] if not all_finite else a
         lo = float(fin.min()) if lo is None and fin.size else (0.0 if lo is None else lo)
@@ -77,9 +92,16 @@ def encode(
     if a.dtype == np.float32 and max(abs(lo), abs(hi), hi - lo) > 1e37:
         a = a.astype(np.float64)  # a diverging model's values near float32's limit: x - lo would overflow
     scale = (hi - lo) / (top - 1) if hi > lo else 1.0
-    if all_finite:  # in place on clip's copy: the same arithmetic as rint((clip - lo) / scale), one array
-        codes = np.clip(a, lo, hi, out=a if overwrite and a is values and a.dtype == np.float32 else None)
+    in_place = overwrite and a is values and a.dtype == np.float32
+    if inside:  # rint((x - lo) / scale) as below, with clip the identity: one array, worked in place
+        codes = a if in_place else None
         if lo != 0:  # x - 0.0 is x, bit for bit (-0.0 too)
+            codes = np.subtract(a, lo, out=codes)
+        codes = np.divide(a if codes is None else codes, scale, out=codes)
+        np.rint(codes, out=codes)
+    elif all_finite:  # in place on clip's copy: the same arithmetic as rint((clip - lo) / scale), one array
+        codes = np.clip(a, lo, hi, out=a if in_place else None)
+        if lo != 0:
             codes -= lo
         codes /= scale
         np.rint(codes, out=codes)
@@ -95,6 +117,25 @@ def encode(
         "nan": None if all_finite else top,
     }
     return Encoded(header, codes.astype(DTYPES[dtype]).tobytes())
+
+
+def from_codes(codes: np.ndarray, lo: float, hi: float, *, nan: bool) -> Encoded:
+    """The uint8 array :func:`encode` makes of values in ``[lo, hi]``, from ``codes`` its caller has worked out
+    the same way (``rint((clip(v, lo, hi) - lo) / scale)``, 255 where a value is not finite; ``nan``: whether
+    any is).
+
+    >>> from_codes(np.array([0, 127, 254], np.uint8), 0.0, 1.0, nan=False).decode().round(3).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    top = TOPS["uint8"]
+    lo, hi = float(lo), float(hi)
+    header = {
+        "dtype": "uint8",
+        "shape": [int(s) for s in codes.shape],
+        "scale": (hi - lo) / (top - 1) if hi > lo else 1.0,
+    }
+    header.update(offset=lo, nan=top if nan else None)
+    return Encoded(header, np.ascontiguousarray(codes, dtype=np.uint8).tobytes())
 
 
 def check(header: dict, nbytes: int) -> tuple:
