@@ -179,6 +179,79 @@ def test_encoding_in_the_callers_array_gives_the_same_codes(lo):
     assert got.header == want.header and got.data == want.data and got.header["nan"] == 255
 
 
+@pytest.mark.parametrize("lo", [0.0, -0.5])
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_values_inside_the_range_skip_the_clip_and_give_the_same_codes(lo, overwrite):
+    """Values all inside a finite [lo, hi] (a capture's probabilities) skip the finiteness and clip passes: the
+    codes are still rint((clip(v) - lo) / scale) bit for bit at every rounding midpoint, what the general path
+    makes of the same values beside one outside the range, NaN or inf."""
+    from nnviz_widgets.run.codec import encode
+
+    values = _code_boundaries() * np.float32(1 - lo) + np.float32(lo)
+    inside = values[(values >= lo) & (values <= 1.0)]
+    scale = (1.0 - lo) / 254
+    want = np.rint((np.clip(inside, lo, 1.0) - lo) / scale).astype(np.uint8)
+    assert want.dtype == np.uint8 and (np.clip(inside, lo, 1.0) - lo).dtype == np.float32
+    got = encode(inside.copy(), "uint8", lo=lo, hi=1.0, overwrite=overwrite)
+    assert got.data == want.tobytes() and got.header["nan"] is None and got.header["scale"] == scale
+    for outsider in (np.float32(1.5), np.float32(lo - 1), np.float32(np.nan), np.float32(np.inf)):
+        general = encode(np.append(inside, outsider), "uint8", lo=lo, hi=1.0, overwrite=overwrite)
+        assert general.data[:-1] == want.tobytes() and general.header["scale"] == scale
+    wide = encode(inside.astype(np.float64), "uint16", lo=lo, hi=1.0)  # float64 and 16-bit codes too
+    assert wide.data == np.rint((inside.astype(np.float64) - lo) / ((1.0 - lo) / 65534)).astype("<u2").tobytes()
+
+
+def test_codes_worked_out_as_the_chunks_are_joined_are_the_codecs():
+    """A capture divides each chunk's probabilities by the codes' step and rounds them in torch, then checks and
+    casts them (recorder._unit_codes): bit for bit the codec's codes at every rounding midpoint, at 0 and 1, past
+    1 (clipped) and for NaN (the non-finite code)."""
+    from nnviz_widgets.record.recorder import _unit_codes
+    from nnviz_widgets.run.codec import encode
+
+    values = _code_boundaries()
+    values = values[values >= 0]  # a softmax or sigmoid is never negative
+    for extra in ([], [np.nan], [np.nextafter(np.float32(1), np.float32(2)), np.float32(1.5)]):
+        p = np.append(values, np.array(extra, np.float32))
+        q = torch.div(torch.from_numpy(p.copy()), torch.tensor(1 / 254, dtype=torch.float32)).round_().numpy()
+        codes, nan = _unit_codes(q)
+        want = encode(p, "uint8", lo=0.0, hi=1.0)
+        assert codes.tobytes() == want.data and nan == (want.header["nan"] is not None) == bool(np.isnan(p).any())
+
+
+@pytest.mark.parametrize("case", ["softmax", "sigmoid", "multiclass", "float64", "plane", "lazy", "half-diverged"])
+def test_captured_codes_equal_the_encoded_probabilities(case, moons, monkeypatch):
+    """Every way a capture evaluates its grid (softmax, one logit's sigmoid, more columns than classes, a float64
+    model, the folded plane of wide data, a grid made chunk by chunk on the device, a model whose logits are inf
+    on part of the grid) stores exactly what the codec makes of the probabilities."""
+    from nnviz_widgets.record import recorder
+    from nnviz_widgets.run.codec import encode, encode_classes
+
+    X, y = moons
+    torch.manual_seed(0)
+    width = {"sigmoid": 1, "multiclass": 4}.get(case, 2)
+    if case == "plane":
+        X = np.hstack([X, np.random.default_rng(0).normal(size=(len(X), 4)).astype(np.float32)])
+    model = nn.Sequential(nn.Linear(X.shape[1], 8), nn.ReLU(), nn.Linear(8, width))
+    if case == "float64":
+        model = model.double()
+    if case == "half-diverged":  # logits past float32's range beyond x = 1: NaN probabilities there
+        model = nn.Sequential(nn.Linear(2, 2))
+        with torch.no_grad():
+            model[0].weight.copy_(torch.tensor([[3e38, 0.0], [0.0, 1.0]]))
+            model[0].bias.copy_(torch.tensor([-3e38, 0.0]))
+    if case == "lazy":
+        monkeypatch.setattr(recorder, "GRID_CACHE_BYTES", 1000)
+        monkeypatch.setattr(recorder, "CHUNK_ROWS", 300)
+    rec = nnv.Recorder(model, X, y, grid=(30, 20), layers=[], outputs=False, histograms=False)
+    frame = rec.capture()
+    want = encode(rec._grid_probabilities().reshape(20, 30, -1), "uint8", lo=0.0, hi=1.0)
+    assert frame.arrays["boundary"].header == want.header and frame.arrays["boundary"].data == want.data
+    if case == "half-diverged":
+        assert frame.diverged and 0 < np.isnan(frame.boundary).mean() < 1
+    assert frame.arrays["predictions"].header == encode_classes(frame.predictions).header
+    assert frame.arrays["predictions"].data == encode_classes(frame.predictions).data
+
+
 def test_captured_boundary_is_the_encoded_grid_probabilities(rec, train):
     from nnviz_widgets.run.codec import encode
 

@@ -21,7 +21,7 @@ from torch import nn
 from .._check import flag, integer, is_number, real
 from .._columns import feature_names
 from ..run import Frame, Grid, Run
-from ..run.codec import encode, encode_classes
+from ..run.codec import encode, encode_classes, from_codes
 from ..run.store import RunWriter
 from .activations import DEFAULT_SAMPLE, ActivationProbe, choose_sample
 from .budget import Cost, check_budget
@@ -31,7 +31,7 @@ from .histograms import BINS, HistogramProbe
 from .plane import choose_plane, first_linear, fold_linear, run_after, sequential_forward
 from .points import POINTS, stratified_rows
 from .schedule import CaptureSchedule
-from .twin import eval_twin
+from .twin import KeptTwin, eval_twin, mode_free
 from .unwrap import unwrap
 from .weights import WEIGHT_BYTES, OutputProbe, WeightProbe, describe_layer, traced_inputs
 
@@ -212,6 +212,7 @@ class Recorder:
             rows = np.union1d(rows, sample)
             sample = np.searchsorted(rows, sample)
         self.rows = rows
+        self._labels = self.y[rows]  # the points' labels, as each capture scores its predictions against them
         flat = self.X[rows].reshape(len(rows), -1)
         self.plane = choose_plane(flat, plane, self.feature_names)
         shown = self.plane.to_plane(flat)  # where each drawn point is
@@ -231,6 +232,7 @@ class Recorder:
         self._plane_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
         self._cache: dict = {}
         self._lock = threading.Lock()
+        self._twin = KeptTwin()  # the model's eval-mode twin, kept between captures (under the lock)
         self._weights = WeightProbe(self.model, layers, weight_bytes)
         record_outputs = flat.shape[1] == 2 if outputs is None else flag("outputs", outputs)
         self._outputs = OutputProbe(
@@ -368,57 +370,71 @@ class Recorder:
 
     def _evaluate(self, epoch: int, metrics: dict) -> Frame:
         # the model's eval-mode twin (record/twin.py): same weights, its own modes and probe hooks, so a
-        # training thread never sees eval mode and captures from several threads never undo each other's modes
-        twin = eval_twin(self.model)
+        # training thread never sees eval mode and captures from several threads never undo each other's modes.
+        # A model that computes the same in both modes and carries no hooks, with no probe to hook it
+        # (a boundary-only capture of a plain MLP), is evaluated as itself: its twin would compute the same
+        probes = bool(self._outputs.watched or self._activations.modules)
+        twin = None if not probes and mode_free(self.model) else self._twin.get(self.model)
+        model = self.model if twin is None else twin.model
         # a probe that watches no layer needs no hooks (nor their context managers: boundary-only captures)
         outputs = self._outputs.hooked(twin) if self._outputs.watched else contextlib.nullcontext({})
+        # with no probe hooks on either pass, one look at the model's layers (sequential_forward) serves both
+        plain = None if probes else sequential_forward(model, self.X.shape[1:]) or model
+        codes = self.output == "logits"  # a softmax or sigmoid: quantised as the chunks are joined (_probabilities)
         with outputs as seen:  # neuron outputs come from this same grid evaluation
-            probs = self._grid_probabilities(twin.model)
+            grid = self._grid_probabilities(model, plain, codes=codes)
         activations = self._activations.hooked(twin) if self._activations.modules else contextlib.nullcontext({})
         with activations as sample_seen:  # activations of the sample rows: same pass
-            point_probs = self._probabilities("points", lambda: self.X[self.rows], model=twin.model)
+            point_probs = self._probabilities("points", lambda: self.X[self.rows], plain, model=model)
         nx, ny = len(self.run.grid.xs), len(self.run.grid.ys)
-        # probs is this capture's own fresh array: the codes are worked out in it
-        boundary = encode(probs.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0, overwrite=True)
+        if codes:
+            boundary = from_codes(grid[0].reshape(ny, nx, -1), 0.0, 1.0, nan=grid[1])
+        else:  # grid is this capture's own fresh array of probabilities: the codes are worked out in it
+            boundary = encode(grid.reshape(ny, nx, -1), "uint8", lo=0.0, hi=1.0, overwrite=True)
         # whole-array checks first: the per-row work is only needed once a model has diverged
         grid_finite = boundary.header["nan"] is None  # the encoder's own check: no second pass over the grid
         points_finite = bool(np.isfinite(point_probs).all())
         predictions = _predictions(point_probs, points_finite)
-        labels = self.y[self.rows]
-        self._class_order.see(predictions, labels, stacklevel=3)  # the warning points at capture()'s caller
+        labels = self._labels
+        # the warning points at capture()'s caller; the check's counts give the points' accuracy too
+        accuracy = self._class_order.see(predictions, labels, stacklevel=3)
         if "accuracy" not in metrics:
             if self.accuracy == "full":
-                every = self._probabilities("data", self.X, model=twin.model)
+                every = self._probabilities("data", self.X, model=model)
                 metrics["accuracy"] = _accuracy(_predictions(every, bool(np.isfinite(every).all())), self.y)
             else:
-                metrics["accuracy"] = _accuracy(predictions, labels)
+                metrics["accuracy"] = accuracy
         arrays = {
             "boundary": boundary,
-            "predictions": encode_classes(predictions),
-            **self._weights.capture(),
-            **self._outputs.encode(seen),
+            # argmax of finite rows: every index is a class (what encode_classes checks for first)
+            "predictions": from_codes(predictions, 0.0, 254.0, nan=False)
+            if points_finite
+            else encode_classes(predictions),
+            **(self._weights.capture() if self._weights.layers else {}),
+            **(self._outputs.encode(seen) if seen else {}),
             **(self._activations.encode(sample_seen) if self._activations.modules else {}),
             **(self._histograms.capture() if self._histograms is not None else {}),
         }
         diverged = not (grid_finite and points_finite)
         return self.run.append(epoch=epoch, metrics=metrics, diverged=diverged, arrays=arrays)
 
-    def _grid_probabilities(self, model: nn.Module | None = None) -> np.ndarray:
+    def _grid_probabilities(self, model: nn.Module | None = None, forward=None, *, codes: bool = False):
         """The boundary probe: probabilities on the grid; through the folded first layer when that is exact.
-        ``model``: the eval-mode twin to evaluate (default a fresh one)."""
+        ``model``: the eval-mode twin to evaluate (default a fresh one); ``forward``: its forward path when the
+        caller has looked it up (used when the grid is not folded); ``codes``: see :meth:`_probabilities`."""
         model = model or eval_twin(self.model).model
         split = first_linear(model, self.X.shape[1:]) if self._features > 2 else None
         if split is None:
             # a grid up to GRID_CACHE_BYTES is made once and kept on the device; a bigger one chunk by chunk there
             rows = _PlaneRows(self.plane, self._plane_points, self.X.shape[1:])
-            return self._probabilities("grid", rows, model=model)
+            return self._probabilities("grid", rows, forward, model=model, codes=codes)
         layer, rest = split
         w2, b2 = fold_linear(layer, self.plane)
 
         def forward(p: torch.Tensor) -> torch.Tensor:
             return run_after(rest, torch.addmm(b2, p, w2.t()))
 
-        return self._probabilities("plane", self._plane_points, forward, model=model)
+        return self._probabilities("plane", self._plane_points, forward, model=model, codes=codes)
 
     @property
     def _grid_points(self) -> np.ndarray:
@@ -429,7 +445,9 @@ class Recorder:
     def _features(self) -> int:
         return math.prod(self.X.shape[1:])
 
-    def _probabilities(self, name: str, points: np.ndarray, forward=None, *, model: nn.Module | None = None):
+    def _probabilities(
+        self, name: str, points: np.ndarray, forward=None, *, model: nn.Module | None = None, codes: bool = False
+    ):
         """Class probabilities (N, K) as float32 NumPy from ``model``, an eval-mode twin of ``self.model``
         (default a fresh one; record/twin.py).
 
@@ -441,8 +459,14 @@ class Recorder:
         ``CPU_CHUNK_VALUES``) that stay on the device: the probabilities come back to the host once, after the
         last chunk. ``forward`` replaces the
         model on each chunk (the folded grid); by default a plain Sequential runs layer by layer
-        (``sequential_forward``)."""
-        param = next(self.model.parameters(), None)
+        (``sequential_forward``).
+
+        ``codes=True`` (with ``output="logits"``): ``(codes, nan)``, the uint8 codes ``encode(probabilities,
+        "uint8", lo=0, hi=1)`` makes and whether any is the non-finite code, bit for bit: each chunk's
+        probabilities are divided by the codes' step and rounded as they are joined, while they are still in the
+        cache (the passes the codec would make over the whole grid afterwards), then checked and cast on the host
+        (:func:`_unit_codes`)."""
+        param = _first_parameter(self.model)
         device = param.device if param is not None else torch.device("cpu")
         if device.type == "meta":
             raise ValueError(
@@ -474,14 +498,32 @@ class Recorder:
         chunk = max(1, min(CHUNK_ROWS, values // max(1, math.prod(row_shape))))
         model = model or eval_twin(self.model).model
         forward = forward or sequential_forward(model, self.X.shape[1:]) or model
-        with torch.no_grad():  # a lazy chunk's rows live in a reused buffer: its probabilities are copied out
+        with torch.no_grad():
+            if codes:  # the division writes each chunk out: a lazy chunk's buffer is free again after it
+                scale = self._code_scale(device)
+                out = torch.empty((len(inputs), len(self.classes)), dtype=torch.float32, device=device)
+                for i in range(0, len(inputs), chunk):
+                    rows = to_device(inputs[i : i + chunk]) if lazy else inputs[i : i + chunk]
+                    torch.div(self._forward(rows, forward).float(), scale, out=out[i : i + chunk]).round_()
+                return _unit_codes(out.cpu().numpy())
+            # a lazy chunk's rows live in a reused buffer: its probabilities are copied out
             out = [
                 self._forward(to_device(inputs[i : i + chunk]), forward).clone()
                 if lazy
                 else self._forward(inputs[i : i + chunk], forward)
                 for i in range(0, len(inputs), chunk)
             ]
-        return torch.cat(out).float().cpu().numpy()
+        # one chunk (the sample rows, a small grid) needs no joining: a strided array of it is as good
+        return (torch.cat(out) if len(out) > 1 else out[0]).float().cpu().numpy()
+
+    def _code_scale(self, device: torch.device) -> torch.Tensor:
+        """The uint8 codes' step, 1/254 in float32 (as the codec divides a float32 array by it), as a tensor on
+        ``device``: a tensor divisor divides elementwise there, where a Python number may become a multiplication
+        by its reciprocal, which rounds differently."""
+        scale = self._cache.get(("code scale", device))
+        if scale is None:
+            scale = self._cache[("code scale", device)] = torch.tensor(1 / 254, dtype=torch.float32, device=device)
+        return scale
 
     def _forward(self, inputs: torch.Tensor, forward) -> torch.Tensor:
         out = forward(inputs)
@@ -491,21 +533,21 @@ class Recorder:
                 "forward returns (N, K) logits; wrap it in a module whose forward returns that tensor, "
                 "e.g. `return self.net(x)[0]` for a model that returns (logits, ...)"
             )
-        k = len(self.classes)
-        if out.ndim != 2 or out.shape[0] != len(inputs) or not (out.shape[1] >= k or (out.shape[1] == 1 and k == 2)):
+        k, (n, width) = len(self.classes), (out.shape if out.ndim == 2 else (-1, -1))
+        if n != inputs.shape[0] or not (width >= k or (width == 1 and k == 2)):
             raise ValueError(
                 f"the model's output has shape {tuple(out.shape)} for {len(inputs)} inputs; expected (N, K) with "
                 f"K >= {k} (the number of classes), or (N, 1) for two classes"
             )
         if self.output == "probabilities":
             self._check_probabilities(out)
-        if out.shape[1] == 1:
+        if width == 1:
             p1 = out[:, 0] if self.output == "probabilities" else torch.sigmoid(out[:, 0])
             return torch.stack([1 - p1, p1], dim=1)
         # softmax down the columns of the transpose: torch's CPU softmax over a short last dimension (K classes)
         # is several times slower than over a long contiguous one (8192 rows, K=2: 0.47 ms vs 0.18 ms here)
         probs = out if self.output == "probabilities" else torch.softmax(out.float().t().contiguous(), dim=0).t()
-        return probs if probs.shape[1] == k else probs[:, :k]
+        return probs if width == k else probs[:, :k]
 
     def _check_probabilities(self, out: torch.Tensor) -> None:
         """With ``output="probabilities"``: every finite row must be probabilities (in [0, 1], summing to 1 over
@@ -775,6 +817,39 @@ def _accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:
     """The share of rows predicted right: ``np.mean(predictions == labels)`` (a count over a length, exactly)
     without the float pass over the comparison."""
     return np.count_nonzero(predictions == labels) / len(labels)
+
+
+def _unit_codes(q: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``(codes, nan)`` for ``q = rint(p / (1/254))`` in float32, ``p`` probabilities from a softmax or sigmoid
+    (never negative; NaN where the model diverged), worked out in ``q``: what ``encode(p, "uint8", lo=0.0,
+    hi=1.0)`` makes, bit for bit, and whether any code is the non-finite one. The codec computes
+    ``rint(clip(p, 0, 1) / scale)``; dividing by a positive step and rounding never decrease, so for finite
+    ``p >= 0`` that is ``min(rint(p / scale), rint(1 / scale)) = min(q, 254)``: the clip matters only where
+    ``p > 1``, which a softmax never gives, and one pass (``max``, which propagates NaN) tells.
+
+    >>> p = np.array([0.0, 0.5, 1.0, np.nan], np.float32)
+    >>> codes, nan = _unit_codes(np.rint(p / np.float32(1 / 254)))
+    >>> codes.tolist(), nan
+    ([0, 127, 254, 255], True)
+    """
+    if q.max() <= 254:  # and no NaN, which max propagates: the common case, no further pass
+        return q.astype(np.uint8), False
+    bad = ~np.isfinite(q)
+    np.minimum(q, 254, out=q)
+    q[bad] = 255
+    return q.astype(np.uint8), bool(bad.any())
+
+
+def _first_parameter(module: nn.Module) -> torch.Tensor | None:
+    """``next(module.parameters(), None)`` (modules in pre-order, each one's own parameters in order), without
+    building the generators ``parameters()`` stacks for the whole tree: it runs twice per capture."""
+    for param in module._parameters.values():
+        if param is not None:
+            return param
+    for child in module._modules.values():
+        if child is not None and (param := _first_parameter(child)) is not None:
+            return param
+    return None
 
 
 def _predictions(probs: np.ndarray, finite: bool) -> np.ndarray:
