@@ -99,11 +99,19 @@ def mode_free(model: nn.Module) -> bool:
     return not _global_hooks() and _mode_free(model)
 
 
-def _mode_free(module: nn.Module) -> bool:
-    d = module.__dict__
-    if type(module) not in MODE_FREE or "forward" in d or any(d.get(name) for name in _HOOK_DICTS):
-        return False
-    return all(child is None or _mode_free(child) for child in d["_modules"].values())
+def _mode_free(model: nn.Module) -> bool:
+    # a loop, not generators: this runs at every capture (the two hook dicts hold every forward hook: the
+    # with_kwargs and always_called dicts only flag some of their entries)
+    stack = [model]
+    while stack:
+        module = stack.pop()
+        if module is None:
+            continue
+        d = module.__dict__
+        if type(module) not in MODE_FREE or "forward" in d or d["_forward_hooks"] or d["_forward_pre_hooks"]:
+            return False
+        stack += d["_modules"].values()
+    return True
 
 
 class KeptTwin:
