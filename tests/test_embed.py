@@ -253,3 +253,35 @@ def test_projections_made_beside_training_use_one_blas_thread(monkeypatch):
     monkeypatch.setattr(align, "pca_fit", spy)
     align.EpochProjector("pca", 2).project(np.random.default_rng(0).normal(size=(50, 8)))
     assert seen == [{1}]
+
+
+def test_small_svds_use_one_blas_thread_and_large_ones_blas_own_choice(monkeypatch):
+    """A small SVD with several OpenBLAS threads spins on a busy machine (digits' PCA plane: 0.2-1 s instead of
+    10 ms), so the plane's and PCA's SVDs take one thread up to _blas.SMALL elements, and BLAS's own count above."""
+    from threadpoolctl import threadpool_info
+
+    from nnviz_widgets import _blas
+    from nnviz_widgets.embed.core import pca_fit
+    from nnviz_widgets.record.plane import choose_plane
+
+    def blas_threads():
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    seen, real = [], np.linalg.svd
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(np.linalg, "svd", spy)
+    X = np.random.default_rng(0).normal(size=(200, 16)).astype(np.float32)
+    choose_plane(X, (0, 1))
+    pca_fit(X, 2)
+    assert seen == [{1}, {1}]
+    outside = blas_threads()
+    seen.clear()
+    monkeypatch.setattr(_blas, "SMALL", 100)  # the same data counts as large: BLAS keeps its own thread count
+    choose_plane(X, (0, 1))
+    pca_fit(X, 2)
+    assert seen == [outside, outside]
+    assert blas_threads() == outside  # and the limit ends with the SVD

@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .._blas import blas_threads_for
 from .._check import flag, integer, is_number, real
 
 METHODS = ("pca", "tsne", "umap")
@@ -115,7 +116,8 @@ def pca_fit(X: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
     """(coordinates, explained variance ratios) by an exact SVD, with a deterministic sign per component."""
     X64 = X.astype(np.float64)
     centred = X64 - X64.mean(axis=0)
-    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    with blas_threads_for(centred.size):  # a small SVD with several BLAS threads spins on a busy machine
+        u, s, vt = np.linalg.svd(centred, full_matrices=False)
     sign = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
     sign[sign == 0] = 1
     vt = vt * sign[:, None]
@@ -144,7 +146,8 @@ def _pca_reduce(X: np.ndarray, k: int) -> np.ndarray:
         return pca_fit(X, k)[0]
     X64 = X.astype(np.float64)
     X64 -= X64.mean(axis=0)
-    _, vecs = np.linalg.eigh(X64.T @ X64)
+    with blas_threads_for(X64.size):
+        _, vecs = np.linalg.eigh(X64.T @ X64)
     v = vecs[:, ::-1][:, :k]  # eigh sorts ascending
     sign = np.sign(v[np.abs(v).argmax(axis=0), np.arange(k)])
     sign[sign == 0] = 1
