@@ -15,14 +15,20 @@ SMALL = 1 << 20  # elements (8 MB of float64): up to here one BLAS thread is as 
 _controller = None  # threadpoolctl's controller, made on first use (it scans the loaded libraries once)
 
 
-def one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread (for work that runs beside training, whatever its size)."""
+def controller():
+    """threadpoolctl's controller, made once (25-35 ms: it scans the loaded libraries). Views that will limit BLAS
+    beside training make it when they are made, so that cost is not paid inside the training loop."""
     global _controller
     if _controller is None:
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
+    return _controller
+
+
+def one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread (for work that runs beside training, whatever its size)."""
+    return controller().limit(limits=1, user_api="blas")
 
 
 def blas_threads_for(size: int):

@@ -267,6 +267,7 @@ def test_projections_made_beside_training_use_one_blas_thread(monkeypatch):
 def test_small_svds_use_one_blas_thread_and_large_ones_blas_own_choice(monkeypatch):
     """A small SVD with several OpenBLAS threads spins on a busy machine (digits' PCA plane: 0.2-1 s instead of
     10 ms), so the plane's and PCA's SVDs take one thread up to _blas.SMALL elements, and BLAS's own count above."""
+    import scipy.linalg
     from threadpoolctl import threadpool_info
 
     from nnviz_widgets import _blas
@@ -286,7 +287,7 @@ def test_small_svds_use_one_blas_thread_and_large_ones_blas_own_choice(monkeypat
         return spy
 
     monkeypatch.setattr(np.linalg, "svd", spied(np.linalg.svd))
-    monkeypatch.setattr(np.linalg, "eigh", spied(np.linalg.eigh))
+    monkeypatch.setattr(scipy.linalg, "eigh", spied(scipy.linalg.eigh))
     X = np.random.default_rng(0).normal(size=(200, 16)).astype(np.float32)
     choose_plane(X, (0, 1))
     pca_fit(X, 2)  # more rows than features: eigh

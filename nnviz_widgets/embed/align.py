@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _blas
 from .._blas import one_blas_thread
 from .core import _check_dims, _check_method, embed, pca_fit
 
@@ -50,6 +51,7 @@ class EpochProjector:
         # one thread: it runs beside training, which needs the other core (DESIGN: measured on these machines)
         self.options = {**({"n_jobs": 1} if method != "pca" else {}), **options}
         self.previous: np.ndarray | None = None
+        _blas.controller()  # made now, not at the first projection beside training
         self.explained: np.ndarray | None = None  # PCA: variance ratio of each axis, last epoch
 
     def project(self, activations: np.ndarray) -> np.ndarray:
