@@ -70,6 +70,36 @@ def test_curves_draw_every_metric_and_a_click_moves_the_player(rec):
     dash.close()
 
 
+def test_curves_make_their_first_figures_before_the_first_capture_and_close_what_they_never_used():
+    """The figures of the first two metric families exist before training: the first redraw, inside the training
+    loop, only names them and hands them their data (no new widget, one comm each, at that moment); a third family
+    gets a new figure; closing the curves closes the prepared widgets no metric used."""
+    from ipywidgets.widgets.widget import _instances
+
+    X, y = nnv.datasets.moons(100, seed=1)
+    rec = nnv.Recorder(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), X, y, grid=10)
+    curves = nnv.MetricCurves(rec)
+    curves._unsubscribe()  # redrawn here, by hand
+    before = set(_instances)
+    rec.capture(loss=1.0, val_loss=1.5)  # families loss and accuracy (the recorder adds accuracy)
+    curves.redraw()
+    assert set(_instances) == before
+    assert [f.title for f in curves._row.children] == ["loss", "accuracy"]
+    lines, dots = curves._lines["val_loss"]
+    assert lines.labels == ["val_loss"] and dots.tooltip.labels == ["epoch", "val_loss"]
+    assert lines.colors == dots.colors == ["#ff7f0e"] and curves._lines["loss"][0].colors == ["#1f77b4"]
+    np.testing.assert_allclose(lines.y, [1.5])
+    assert "nnviz-figure-val_loss" not in curves.figures["loss"]._dom_classes
+    assert "nnviz-figure-loss" in curves.figures["loss"]._dom_classes
+    rec.capture(loss=0.5, val_loss=1.0, grad_norm=2.0)  # a third family: a figure made now
+    curves.redraw()
+    assert set(curves.figures) == {"loss", "accuracy", "grad_norm"} and set(_instances) > before
+    unused = [m for spare in curves._spare.values() for pair in spare for m in pair]  # accuracy's val_ marks
+    assert unused and all(m.comm is not None for m in unused)
+    curves.close()
+    assert all(m.comm is None for m in unused)
+
+
 def test_curves_update_live_without_blocking_capture():
     X, y = nnv.datasets.moons(100, seed=1)
     rec = nnv.Recorder(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), X, y, grid=10)

@@ -38,16 +38,25 @@ def test_pca_shapes_and_variance_order(blobs, dims):
     assert np.allclose(coords.mean(axis=0), 0, atol=1e-4)
 
 
-def test_pca_before_tsne_is_the_exact_pca():
-    """The reduction before t-SNE/UMAP (covariance eigenvectors, fast on many rows) gives the exact SVD's
-    coordinates, signs included."""
-    from nnviz_widgets.embed.core import _pca_reduce, pca_fit
+@pytest.mark.parametrize("shape", [(2000, 120), (1000, 64), (100, 120)], ids=["tall", "activations", "wide"])
+def test_pca_is_the_exact_svd_pca(shape):
+    """PCA (the embedding view's per-frame projection and the reduction before t-SNE/UMAP) takes the scatter
+    matrix's eigenvectors when there are more rows than features: the coordinates and explained-variance ratios of
+    an SVD of the centred data, signs included (each component's largest entry positive)."""
+    from nnviz_widgets.embed.core import _reduce, pca_fit
 
     rng = np.random.default_rng(0)
-    X = (rng.normal(size=(2000, 120)) * np.linspace(6, 0.1, 120) + 3).astype(np.float32)
-    np.testing.assert_allclose(_pca_reduce(X, 50), pca_fit(X, 50)[0], atol=2e-4)
-    wide = X[:100]  # fewer rows than features: the SVD itself
-    np.testing.assert_array_equal(_pca_reduce(wide, 50), pca_fit(wide, 50)[0])
+    n, d = shape
+    X = (rng.normal(size=shape) * np.linspace(6, 0.1, d) + 3).astype(np.float32)
+    centred = X.astype(np.float64) - X.astype(np.float64).mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    vt = vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]
+    k = min(50, n, d)
+    coords, explained = pca_fit(X, k)
+    np.testing.assert_allclose(coords, centred @ vt[:k].T, atol=2e-4)
+    np.testing.assert_allclose(explained, (s**2 / (s**2).sum())[:k], atol=1e-9)
+    if d > 50 and n > 50:
+        np.testing.assert_array_equal(_reduce(X, {}), coords)  # t-SNE's reduction to 50 is that PCA
 
 
 def test_tsne_is_deterministic_with_a_seed_and_cached(blobs):
@@ -253,3 +262,42 @@ def test_projections_made_beside_training_use_one_blas_thread(monkeypatch):
     monkeypatch.setattr(align, "pca_fit", spy)
     align.EpochProjector("pca", 2).project(np.random.default_rng(0).normal(size=(50, 8)))
     assert seen == [{1}]
+
+
+def test_small_svds_use_one_blas_thread_and_large_ones_blas_own_choice(monkeypatch):
+    """A small SVD with several OpenBLAS threads spins on a busy machine (digits' PCA plane: 0.2-1 s instead of
+    10 ms), so the plane's and PCA's SVDs take one thread up to _blas.SMALL elements, and BLAS's own count above."""
+    import scipy.linalg
+    from threadpoolctl import threadpool_info
+
+    from nnviz_widgets import _blas
+    from nnviz_widgets.embed.core import pca_fit
+    from nnviz_widgets.record.plane import choose_plane
+
+    def blas_threads():
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    seen = []
+
+    def spied(real):
+        def spy(*args, **kwargs):
+            seen.append(blas_threads())
+            return real(*args, **kwargs)
+
+        return spy
+
+    monkeypatch.setattr(np.linalg, "svd", spied(np.linalg.svd))
+    monkeypatch.setattr(scipy.linalg, "eigh", spied(scipy.linalg.eigh))
+    X = np.random.default_rng(0).normal(size=(200, 16)).astype(np.float32)
+    choose_plane(X, (0, 1))
+    pca_fit(X, 2)  # more rows than features: eigh
+    pca_fit(X.T, 2)  # fewer: svd
+    assert seen == [{1}, {1}, {1}]
+    outside = blas_threads()
+    seen.clear()
+    monkeypatch.setattr(_blas, "SMALL", 100)  # the same data counts as large: BLAS keeps its own thread count
+    choose_plane(X, (0, 1))
+    pca_fit(X, 2)
+    pca_fit(X.T, 2)
+    assert seen == [outside, outside, outside]
+    assert blas_threads() == outside  # and the limit ends with the SVD

@@ -8,21 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _blas
+from .._blas import one_blas_thread
 from .core import _check_dims, _check_method, embed, pca_fit
-
-_blas = None  # threadpoolctl's controller, made on first use (it scans the loaded libraries once)
-
-
-def one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread. A projection runs beside training: a multi-threaded
-    OpenBLAS SVD of 1,000 x 64 activations spins its helper threads against the training thread and cost 300 ms
-    of CPU instead of 6 ms on a loaded two-core machine (benchmarks/bench_live.py measures the whole effect)."""
-    global _blas
-    if _blas is None:
-        from threadpoolctl import ThreadpoolController
-
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
 
 
 def procrustes(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
@@ -63,10 +51,13 @@ class EpochProjector:
         # one thread: it runs beside training, which needs the other core (DESIGN: measured on these machines)
         self.options = {**({"n_jobs": 1} if method != "pca" else {}), **options}
         self.previous: np.ndarray | None = None
+        _blas.controller()  # made now, not at the first projection beside training
         self.explained: np.ndarray | None = None  # PCA: variance ratio of each axis, last epoch
 
     def project(self, activations: np.ndarray) -> np.ndarray:
         """Project one epoch's (S, features) activations to (S, dims), aligned with the previous epoch's layout."""
+        # one BLAS thread at any size: this runs beside training, and a two-thread OpenBLAS SVD of 1,000 x 64
+        # activations spun against the training thread, 300 ms of CPU instead of 6 ms (benchmarks/bench_live.py)
         with one_blas_thread():
             return self._project(activations)
 

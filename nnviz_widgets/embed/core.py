@@ -13,7 +13,9 @@ import warnings
 from collections import OrderedDict
 
 import numpy as np
+import scipy.linalg
 
+from .._blas import blas_threads_for
 from .._check import flag, integer, is_number, real
 
 METHODS = ("pca", "tsne", "umap")
@@ -112,43 +114,47 @@ def _pca(X: np.ndarray, dims: int, seed: int, options: dict, ok) -> np.ndarray:
 
 
 def pca_fit(X: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
-    """(coordinates, explained variance ratios) by an exact SVD, with a deterministic sign per component."""
-    X64 = X.astype(np.float64)
-    centred = X64 - X64.mean(axis=0)
-    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    """(coordinates, explained variance ratios), exact, with a deterministic sign per component (its largest
+    entry positive).
+
+    With more rows than features the components are the eigenvectors of the D x D scatter matrix (float64): one
+    N x D x D product and a small symmetric eigenproblem instead of an SVD of the N x D data, the same subspace at a
+    fraction of the cost (the embedding view projects 1,000 x 64 activations every frame: 4.4 ms by SVD, 70,000 x
+    784 for t-SNE's reduction). Otherwise an SVD of the centred data."""
+    centred = X.astype(np.float64)  # a copy, centred in place (70,000 x 784 is 440 MB in float64)
+    centred -= centred.mean(axis=0)
+    n, d = centred.shape
+    if n > d:
+        with blas_threads_for(centred.size):  # a small product with several BLAS threads spins on a busy machine
+            scatter = centred.T @ centred
+            k = min(dims, d)
+            # only the top k eigenpairs (half the time of all 64 for the embedding view's 2); the total
+            # variance, for the ratios, is the trace
+            values, vectors = scipy.linalg.eigh(scatter, subset_by_index=[d - k, d - 1], driver="evr")
+        values, vt = np.maximum(values[::-1], 0.0), vectors[:, ::-1].T  # eigh sorts ascending
+        total = float(np.trace(scatter))
+    else:
+        with blas_threads_for(centred.size):
+            _, s, vt = np.linalg.svd(centred, full_matrices=False)
+        values = s**2
+        total = float(values.sum())
+    vt = vt[:dims]
     sign = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])
     sign[sign == 0] = 1
     vt = vt * sign[:, None]
-    coords = centred @ vt[:dims].T
+    coords = centred @ vt.T
     if coords.shape[1] < dims:  # fewer features than dims: pad with zeros
         coords = np.pad(coords, ((0, 0), (0, dims - coords.shape[1])))
-    var = s**2 / max(float((s**2).sum()), 1e-300)
-    return coords.astype(np.float32), np.pad(var[:dims], (0, max(0, dims - len(var))))
+    var = values[:dims] / max(total, 1e-300)
+    return coords.astype(np.float32), np.pad(var, (0, max(0, dims - len(var))))
 
 
 def _reduce(X: np.ndarray, options: dict) -> np.ndarray:
     """PCA to ``pca_dims`` (default 50) first when the data is wider: faster neighbours, same structure."""
     k = int(options.pop("pca_dims", 50) or 0)
     if k and X.shape[1] > k and len(X) > k:
-        return _pca_reduce(X, k)
-    return X.astype(np.float32)
-
-
-def _pca_reduce(X: np.ndarray, k: int) -> np.ndarray:
-    """The first ``k`` principal-component coordinates, from the eigenvectors of the D x D covariance (float64)
-    when there are more rows than features: the same subspace as :func:`pca_fit`'s SVD of the N x D data, at a
-    fraction of its cost (70,000 x 784: one D x D product instead of an SVD of the whole matrix). Signs follow
-    :func:`pca_fit`'s rule (each component's largest entry positive)."""
-    n, d = X.shape
-    if n <= d:
         return pca_fit(X, k)[0]
-    X64 = X.astype(np.float64)
-    X64 -= X64.mean(axis=0)
-    _, vecs = np.linalg.eigh(X64.T @ X64)
-    v = vecs[:, ::-1][:, :k]  # eigh sorts ascending
-    sign = np.sign(v[np.abs(v).argmax(axis=0), np.arange(k)])
-    sign[sign == 0] = 1
-    return (X64 @ (v * sign)).astype(np.float32)
+    return X.astype(np.float32)
 
 
 def _init(options: dict, ok, dims: int):

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn.modules import module as _torch_module  # where torch keeps the global module hooks
 
+from .._blas import blas_threads_for
+
 
 @dataclass(frozen=True)
 class Plane:
@@ -91,13 +93,14 @@ def _components(centered: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Singular values and right singular vectors (rows) of ``centered``, at least the first ``k``. Wide data
     (2,000 images of 3x32x32: 3,072 columns) takes the randomized SVD (Halko et al., scikit-learn), whose leading
     components agree with the exact ones to well under a pixel on the plane, in a fraction of the time."""
-    if min(centered.shape) <= EXACT_SVD:
-        _, s, vt = np.linalg.svd(centered, full_matrices=False)
-        return s, vt
-    from sklearn.utils.extmath import randomized_svd
+    with blas_threads_for(centered.size):  # a small SVD with several BLAS threads spins on a busy machine
+        if min(centered.shape) <= EXACT_SVD:
+            _, s, vt = np.linalg.svd(centered, full_matrices=False)
+            return s, vt
+        from sklearn.utils.extmath import randomized_svd
 
-    _, s, vt = randomized_svd(centered, n_components=k, n_oversamples=20, n_iter=7, random_state=0)
-    return s, vt
+        _, s, vt = randomized_svd(centered, n_components=k, n_oversamples=20, n_iter=7, random_state=0)
+        return s, vt
 
 
 # -- folding the plane into the model's first layer ------------------------------------------------------

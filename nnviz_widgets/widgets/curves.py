@@ -35,6 +35,10 @@ from . import _stream
 from ._base import bundle, pixels, source_run
 
 REDRAW = 0.25  # s between redraws while frames arrive
+# figures made when the curves are, before the first capture: a figure and its marks are ~13 widgets, one comm
+# each, which would otherwise all open at the first redraw, inside the training loop (the common families are two:
+# loss and accuracy); a family takes a prepared figure and gets its title then
+PREPARED = 2
 log = logging.getLogger(__name__)
 COLORS = {"train": "#1f77b4", "val": "#ff7f0e"}
 KIND_NAMES = {"train": "training", "val": "validation"}
@@ -130,8 +134,11 @@ class MetricCurves(ipywidgets.VBox):
         self._key = ipywidgets.HTML()  # which colour is which curve, once for every figure
         self._key.add_class("nnviz-curves-key")
         self._axes: dict[str, tuple[bq.Axis, bq.Axis]] = {}
+        self._spare: dict[str, list[tuple[bq.Lines, bq.Scatter]]] = {}  # prepared marks a family has not used
         self._pick: list[Callable[[int], None]] = []
         self._listeners: list[Callable[[], None]] = []
+        # (figure, y scale, axes, [(lines, dots) for a training and a validation metric]) made ahead: see PREPARED
+        self._prepared = [self._make_figure() for _ in range(PREPARED)]
         super().__init__([self._key, self._row, self._cursor])
         self._cond = threading.Condition()
         self._stale = True
@@ -213,6 +220,11 @@ class MetricCurves(ipywidgets.VBox):
         self._closed = True  # never blocks (close also runs from __del__ in any thread: see _stream.FrameSender)
         _stream._notify_if_free(self._cond)
         self._cursor.close()
+        unused = [m for *_, spare in self._prepared for pair in spare for m in pair]  # nothing else holds them
+        unused += [fig for fig, *_ in self._prepared] + [m for spare in self._spare.values() for p in spare for m in p]
+        for widget in unused:
+            widget.close()
+        self._prepared, self._spare = [], {}
         super().close()
 
     # -- figures ------------------------------------------------------------------------------------------
@@ -238,25 +250,45 @@ class MetricCurves(ipywidgets.VBox):
         kind = "val" if name.startswith("val_") else "train"
         if family not in self._figures:
             self._figure(family)
-        y = self._y[family]
-        lines = bq.Lines(scales={"x": self._x, "y": y}, colors=[COLORS[kind]], labels=[name], stroke_width=2)
-        dots = bq.Scatter(
-            scales={"x": self._x, "y": y},
-            colors=[COLORS[kind]],
-            default_size=24,
-            stroke="white",
-            tooltip=bq.Tooltip(fields=["x", "y"], labels=["epoch", name], formats=["", ".4g"]),
-            interactions={"click": "select", "hover": "tooltip"},
-            unselected_style={"opacity": 1.0},
-            selected_style={"opacity": 1.0},
-        )
+        spare = self._spare.get(family) or []
+        lines, dots = spare.pop(0) if spare else self._make_marks(self._y[family])
+        with lines.hold_sync(), dots.hold_sync(), dots.tooltip.hold_sync():
+            lines.colors, lines.labels = [COLORS[kind]], [name]
+            dots.colors, dots.tooltip.labels = [COLORS[kind]], ["epoch", name]
         dots.on_element_click(lambda _mark, event, dots=dots: self._clicked(dots, event))
         new_marks.setdefault(family, []).extend([lines, dots])
         self._lines[name] = (lines, dots)
         return lines, dots
 
+    def _make_marks(self, y: bq.LinearScale) -> tuple[bq.Lines, bq.Scatter]:
+        """A metric's line and clickable dots on the epoch scale and ``y`` (colours and names set by ``_add``)."""
+        lines = bq.Lines(scales={"x": self._x, "y": y}, colors=[COLORS["train"]], stroke_width=2)
+        dots = bq.Scatter(
+            scales={"x": self._x, "y": y},
+            colors=[COLORS["train"]],
+            default_size=24,
+            stroke="white",
+            tooltip=bq.Tooltip(fields=["x", "y"], labels=["epoch", "value"], formats=["", ".4g"]),
+            interactions={"click": "select", "hover": "tooltip"},
+            unselected_style={"opacity": 1.0},
+            selected_style={"opacity": 1.0},
+        )
+        return lines, dots
+
     def _figure(self, family: str) -> bq.Figure:
-        y = self._y[family] = bq.LinearScale()
+        """The figure of ``family``: a prepared one (see PREPARED) titled now, or a new one."""
+        fig, y, axes, spare = self._prepared.pop(0) if self._prepared else self._make_figure(with_marks=False)
+        with fig.hold_sync():
+            fig.title = family
+            fig.add_class("nnviz-figure-" + re.sub(r"[^A-Za-z0-9_-]", "_", family))  # a class token: no spaces/HTML
+        self._y[family], self._axes[family], self._spare[family] = y, axes, spare
+        self._figures[family] = fig
+        return fig
+
+    def _make_figure(self, *, with_marks: bool = True):
+        """An untitled figure on the epoch scale with its own y scale, axes and cursor, and (``with_marks``) the
+        line and dots of a training and a validation metric: (figure, y scale, (x axis, y axis), marks)."""
+        y = bq.LinearScale()
         cursor = bq.Lines(
             x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": self._x, "y": bq.LinearScale(min=0.0, max=1.0)},
             colors=[CURSOR_COLOR], line_style="dashed", stroke_width=1, preserve_domain={"x": True, "y": True},
@@ -270,14 +302,11 @@ class MetricCurves(ipywidgets.VBox):
                 bq.Axis(scale=self._x, label="epoch", tick_format="d"),
                 bq.Axis(scale=y, orientation="vertical", tick_format=".3~g"),
             ],
-            title=family,
             fig_margin={"top": 36, "bottom": 40, "left": 50, "right": 15},
             layout=ipywidgets.Layout(width=f"{width}px", height=f"{height}px", max_width="100%"),
         )
-        self._axes[family] = (fig.axes[0], fig.axes[1])
-        fig.add_class("nnviz-figure-" + re.sub(r"[^A-Za-z0-9_-]", "_", family))  # a class token: no spaces or HTML
-        self._figures[family] = fig
-        return fig
+        marks = [self._make_marks(y) for _ in range(2 if with_marks else 0)]
+        return fig, y, (fig.axes[0], fig.axes[1]), marks
 
     def _set_ticks(self, xs: np.ndarray) -> None:
         """Round ticks; y from 0 (or the lowest value) to a round top, accuracies from 0 to 1."""
