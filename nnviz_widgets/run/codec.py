@@ -127,14 +127,10 @@ def from_codes(codes: np.ndarray, lo: float, hi: float, *, nan: bool) -> Encoded
     >>> from_codes(np.array([0, 127, 254], np.uint8), 0.0, 1.0, nan=False).decode().round(3).tolist()
     [0.0, 0.5, 1.0]
     """
-    top = TOPS["uint8"]
-    lo, hi = float(lo), float(hi)
-    header = {
-        "dtype": "uint8",
-        "shape": [int(s) for s in codes.shape],
-        "scale": (hi - lo) / (top - 1) if hi > lo else 1.0,
-    }
-    header.update(offset=lo, nan=top if nan else None)
+    top, lo, hi = TOPS["uint8"], float(lo), float(hi)
+    scale = (hi - lo) / (top - 1) if hi > lo else 1.0  # as encode() works it out
+    header = {"dtype": "uint8", "shape": [int(s) for s in codes.shape], "scale": scale, "offset": lo}
+    header["nan"] = top if nan else None
     return Encoded(header, np.ascontiguousarray(codes, dtype=np.uint8).tobytes())
 
 
