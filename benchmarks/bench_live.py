@@ -26,6 +26,7 @@ wakes each view, is not in that column.) With Chromium drawing on the same
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import threading
 import time
@@ -63,25 +64,31 @@ def loop(net, X, y, rec=None) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def thread_cpu() -> dict[int, float]:
-    """CPU seconds of every live thread but this one, from its own CPU clock (nanosecond resolution)."""
+def thread_cpu() -> dict[int, tuple[str, float]]:
+    """(kind, CPU seconds) of every live thread but this one, from its own CPU clock (nanosecond resolution); the
+    kind is the thread's name without its view's id ("nnviz-sender", "nnviz-state", ...)."""
     out = {}
     for t in threading.enumerate():
         if t is threading.current_thread() or t.ident is None:
             continue
         try:
-            out[t.ident] = time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+            out[t.ident] = (
+                re.sub(r"-[0-9a-f]{6,}$", "", t.name),
+                time.clock_gettime(time.pthread_getcpuclockid(t.ident)),
+            )
         except (OSError, ProcessLookupError):  # ended since enumerate
             pass
     return out
 
 
-def views_loop(net, X, y, rec) -> tuple[float, float, float]:
-    """``loop`` with ``rec``'s views open: (wall, CPU of every thread, CPU of the threads other than this one)."""
+def views_loop(net, X, y, rec) -> tuple[float, float, dict[str, float]]:
+    """``loop`` with ``rec``'s views open: (wall, CPU of every thread, CPU of each kind of thread other than this)."""
     before = thread_cpu()
     wall, cpu = loop(net, X, y, rec)
-    after = thread_cpu()
-    return wall, cpu, sum(v - before.get(k, 0.0) for k, v in after.items())
+    kinds: dict[str, float] = {}
+    for ident, (kind, seconds) in thread_cpu().items():
+        kinds[kind] = kinds.get(kind, 0.0) + seconds - before.get(ident, ("", 0.0))[1]
+    return wall, cpu, kinds
 
 
 def main() -> None:
@@ -92,7 +99,7 @@ def main() -> None:
     X, y = nnv.datasets.digits()
     _stream.IDLE_EXIT = 3600.0  # no view thread ends inside a loop, taking its CPU clock with it (see above)
     times: dict[str, list[tuple[float, float]]] = {"no capture": [], "recorder": [], "dashboard": []}
-    threads: list[float] = []
+    threads: list[dict[str, float]] = []
     for _ in range(args.rounds):
         times["no capture"].append(loop(model(), X, y))
         net = model()
@@ -113,11 +120,16 @@ def main() -> None:
         lo, hi = min(w for w, _ in v), max(w for w, _ in v)
         print(f"| {k} | {wall[k]:.3f} | {lo:.3f}-{hi:.3f} | {wall[k] / wall['recorder'] - 1:+.1%} "
               f"| {cpu[k]:.3f} | {cpu[k] / cpu['recorder'] - 1:+.1%} |")  # fmt: skip
+    views = [sum(kinds.values()) for kinds in threads]
+    print("\n| the views' threads, by kind | CPU s per loop (median) | of the recorder loop's CPU |\n|---|---:|---:|")
+    for kind in sorted({k for kinds in threads for k in kinds}):
+        each = statistics.median(kinds.get(kind, 0.0) for kinds in threads)
+        print(f"| {kind} | {each:.4f} | {each / cpu['recorder']:.1%} |")
     print(
         f"\nkernel-side cost of a live dashboard: {wall['dashboard'] / wall['recorder'] - 1:+.1%} wall, "
         f"{cpu['dashboard'] / cpu['recorder'] - 1:+.1%} CPU (target <= 3 %); the views' threads: "
-        f"{statistics.median(threads):.3f} s CPU, {statistics.median(threads) / cpu['recorder']:.1%} of the recorder "
-        f"loop's (min-max {min(threads):.3f}-{max(threads):.3f} s); "
+        f"{statistics.median(views):.3f} s CPU, {statistics.median(views) / cpu['recorder']:.1%} of the recorder "
+        f"loop's (min-max {min(views):.3f}-{max(views):.3f} s); "
         f"captures themselves: {wall['recorder'] / wall['no capture'] - 1:+.1%} of the bare loop"
     )
 
