@@ -4,7 +4,7 @@
 import { cursorX } from "./lib/cursor.js";
 import { syncCursors } from "./lib/curves.js";
 import { afterPaint } from "./lib/dom.js";
-import { drawCostReporter } from "./lib/pace.js";
+import { drawCostReporter, liveTick } from "./lib/pace.js";
 
 function initialize({ model }) {
   const sync = syncCursors(model, (id) => model.widget_manager.get_model(id));
@@ -35,9 +35,11 @@ function render({ model, el }) {
     node.dataset.x = String(cursorX(model.get("xs"), model.get("epoch")));
   };
   // xs is the last trait a redraw sets (after bqplot's marks): the time from its change until the page is painted
-  // is what the redraw cost the page, reported so Python spaces live redraws by it (_stream.LiveClock).
+  // is what the redraw cost the page, reported so Python spaces live redraws by it (_stream.LiveClock); or the
+  // page's whole live tick when the other views' frames came on the same tick (lib/pace.js liveTick).
   let measuring = false;
   const costs = drawCostReporter(model);
+  const tick = liveTick();
   const redrawn = () => {
     update();
     if (measuring || typeof requestAnimationFrame === "undefined") return;
@@ -45,7 +47,7 @@ function render({ model, el }) {
     const start = performance.now();
     requestAnimationFrame(() => afterPaint(() => {
       measuring = false;
-      costs.report(performance.now() - start);
+      costs.report(tick.painted(performance.now() - start));
     }));
   };
   model.on("change:epoch", update);
