@@ -15,7 +15,8 @@ machine load, medians:
 
 The page stays open for all three, so JupyterLab's own idle cost is in each. The slowdown from watching is
 dashboard / recorder - 1 in the kernel's wall-clock time (target <= 10 % on 2 cores); the table also gives the
-kernel's CPU time (its threads: the views' senders count), Chromium's CPU time (every process of the browser) and
+kernel's CPU time (its threads: the views' senders count), Chromium's CPU time (every process of the browser, then
+a table by process: the renderer's main thread and its other threads, the GPU process, the browser process) and
 the Jupyter server's (it relays each message between kernel and page) during each loop, to say where the time
 went. No timed assertions: ratios side by side in one run.
 """
@@ -74,15 +75,31 @@ SPLIT = ("boundary", "mosaic", "embedding", "histograms", "curves")
 
 def chromium_cpu(root: psutil.Process) -> float:
     """CPU seconds of every Chromium process under this one (Playwright's driver starts the browser)."""
-    total = 0.0
+    return sum(chromium_parts(root).values())
+
+
+def chromium_parts(root: psutil.Process) -> dict[str, float]:
+    """CPU seconds of Chromium's processes under this one by kind: the renderer's main thread ("renderer main")
+    and its other threads (raster workers, compositor), the GPU process, the browser process, utilities."""
+    parts: dict[str, float] = {}
     for p in root.children(recursive=True):
         try:
-            if "chrom" in p.name().lower():
-                t = p.cpu_times()
-                total += t.user + t.system
+            if "chrom" not in p.name().lower():
+                continue
+            args = p.cmdline()
+            kind = next((a.split("=", 1)[1] for a in args if a.startswith("--type=")), "browser")
+            t = p.cpu_times()
+            if kind == "renderer":
+                main = next((th for th in p.threads() if th.id == p.pid), None)  # the main thread's id is the pid
+                main_s = main.user_time + main.system_time if main else 0.0
+                parts["renderer main"] = parts.get("renderer main", 0.0) + main_s
+                kind, cpu = "renderer, other threads", t.user + t.system - main_s
+            else:
+                cpu = t.user + t.system
+            parts[kind] = parts.get(kind, 0.0) + cpu
         except psutil.Error:
             pass
-    return total
+    return parts
 
 
 def print_profile(profile: dict, top: int) -> None:
@@ -109,10 +126,12 @@ def server_cpu(server) -> float:
 
 
 def timed(lab: Lab, cell: int, me: psutil.Process, timeout: float) -> dict:
-    before, server_before = chromium_cpu(me), server_cpu(lab.server)
+    before, server_before = chromium_parts(me), server_cpu(lab.server)
     lab.run_cell(cell, timeout=timeout * 1000)
     result = json.loads(lab.cell_stdout(cell).strip().splitlines()[-1])
-    result["browser"] = chromium_cpu(me) - before
+    after = chromium_parts(me)
+    result["parts"] = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    result["browser"] = sum(result["parts"].values())
     result["server"] = server_cpu(lab.server) - server_before
     return result
 
@@ -209,6 +228,12 @@ def main() -> None:
         f"(target <= 10 %); Chromium used {d['browser']:.2f} s of CPU over the {d['wall']:.2f} s loop "
         f"({d['browser'] / d['wall']:.0%} of one core), {r['browser']:.2f} s over the loop with no view"
     )
+    kinds = sorted({k for v in times.values() for r in v for k in r["parts"]})
+    print("\n| Chromium CPU s during the loop, by process (median) | " + " | ".join(times) + " |")
+    print("|---|" + "---:|" * len(times))
+    for kind in kinds:
+        cells = [statistics.median(r["parts"].get(kind, 0.0) for r in v) for v in times.values()]
+        print(f"| {kind} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
     if split:
         print("\n| one view alone | kernel wall s | vs. recorder alone (median) | kernel CPU s | Chromium CPU s "
               "| Jupyter server CPU s |")  # fmt: skip
