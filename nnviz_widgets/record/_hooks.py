@@ -8,6 +8,13 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.modules import module as _torch_module  # where torch keeps the global module hooks
+
+
+def global_hooks() -> bool:
+    """Whether forward hooks are registered for every module (``nn.modules.module.register_module_forward_hook``):
+    they may look at any module's mode or output, so no shortcut past a module's own call is exact."""
+    return bool(_torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks)
 
 
 @contextlib.contextmanager

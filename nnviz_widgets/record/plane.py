@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.modules import module as _torch_module  # where torch keeps the global module hooks
 
 from .._blas import blas_threads_for
+from ._hooks import global_hooks
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def first_linear(model: nn.Module, row_shape) -> tuple[nn.Linear, list[nn.Module
     """
     if not isinstance(model, nn.Sequential) or type(model).forward is not nn.Sequential.forward:
         return None
-    if _global_hooks() or _hooked(model):
+    if global_hooks() or _hooked(model):
         return None
     shape = (row_shape,) if isinstance(row_shape, int) else tuple(row_shape)
     n_features, flat = math.prod(shape), len(shape) == 1
@@ -238,10 +238,6 @@ def _stock_linear(m: nn.Module) -> bool:
 
 def _hooked(m: nn.Module) -> bool:
     return bool(m._forward_hooks or m._forward_pre_hooks)
-
-
-def _global_hooks() -> bool:
-    return bool(_torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks)
 
 
 def _flattens_rows(m: nn.Flatten) -> bool:

@@ -23,7 +23,8 @@ import operator
 from collections import OrderedDict
 
 from torch import nn
-from torch.nn.modules import module as _torch_module  # where torch keeps the global module hooks
+
+from ._hooks import global_hooks
 
 # the per-module hook registries that a probe's register_forward_hook writes to: copied, not shared
 _HOOK_DICTS = (
@@ -96,7 +97,7 @@ def mode_free(model: nn.Module) -> bool:
     >>> mode_free(nn.Sequential(nn.Linear(2, 4), nn.Dropout(0.5), nn.Linear(4, 2)))
     False
     """
-    return not _global_hooks() and _mode_free(model)
+    return not global_hooks() and _mode_free(model)
 
 
 def _mode_free(model: nn.Module) -> bool:
@@ -126,10 +127,6 @@ class KeptTwin:
         if twin is None or twin.source is not model or not twin.current():
             twin = self._twin = Twin(model, kept=True)
         return twin
-
-
-def _global_hooks() -> bool:
-    return bool(_torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks)
 
 
 def _sequences(module: nn.Module) -> tuple[str, ...]:
