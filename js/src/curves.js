@@ -4,7 +4,7 @@
 import { cursorX } from "./lib/cursor.js";
 import { syncCursors } from "./lib/curves.js";
 import { afterPaint } from "./lib/dom.js";
-import { drawCostReporter, liveTick } from "./lib/pace.js";
+import { drawCostReporter } from "./lib/pace.js";
 
 function initialize({ model }) {
   const sync = syncCursors(model, (id) => model.widget_manager.get_model(id));
@@ -39,7 +39,6 @@ function render({ model, el }) {
   // page's whole live tick when the other views' frames came on the same tick (lib/pace.js liveTick).
   let measuring = false;
   const costs = drawCostReporter(model);
-  const tick = liveTick();
   const redrawn = () => {
     update();
     if (measuring || typeof requestAnimationFrame === "undefined") return;
@@ -47,7 +46,7 @@ function render({ model, el }) {
     const start = performance.now();
     requestAnimationFrame(() => afterPaint(() => {
       measuring = false;
-      costs.report(tick.painted(performance.now() - start));
+      costs.report(performance.now() - start);
     }));
   };
   model.on("change:epoch", update);

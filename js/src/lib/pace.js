@@ -30,18 +30,23 @@ export function liveTick(now = () => performance.now(), scope = globalThis) {
     painted(ms) {
       const t = now();
       tick.paintedAt = t;
-      const span = tick.start === null ? 0 : t - tick.start;
+      if (tick.start === null) return ms;
+      const span = t - tick.start;
       return span <= MAX_DRAW_MS ? Math.max(ms, span) : ms;
     },
   };
 }
 
 /**
+ * `arrived()` when a live frame comes (the page's live tick starts, see liveTick); `report(ms)` when a view's draw
+ * of new frames is painted, `ms` after it was asked for: the cost counted is the tick's span when that is longer.
  * @param {{send: (content: object) => void}} model
  * @param {() => number} [now]
- * @returns {{report: (ms: number) => void, readonly cost: number | null}}
+ * @param {Record<string, any>} [scope] where the page's one live-tick record lives (globalThis)
+ * @returns {{arrived: () => void, report: (ms: number) => void, readonly cost: number | null}}
  */
-export function drawCostReporter(model, now = () => performance.now()) {
+export function drawCostReporter(model, now = () => performance.now(), scope = globalThis) {
+  const tick = liveTick(now, scope);
   let cost = null;
   let reported = null;
   let reportedAt = -Infinity;
@@ -49,7 +54,11 @@ export function drawCostReporter(model, now = () => performance.now()) {
     get cost() {
       return cost;
     },
-    report(ms) {
+    arrived() {
+      tick.arrived();
+    },
+    report(drawn) {
+      const ms = tick.painted(drawn);
       if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DRAW_MS) return;
       cost = cost === null ? ms : 0.5 * (cost + ms);
       const t = now();

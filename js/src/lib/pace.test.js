@@ -33,6 +33,18 @@ describe("drawCostReporter", () => {
   });
 });
 
+describe("drawCostReporter with the page's live tick", () => {
+  it("counts the tick's span from arrived() when it is longer than the view's own draw", () => {
+    const model = fakeModel();
+    let t = 0;
+    const costs = drawCostReporter(model, () => t, {});
+    costs.arrived();
+    t = 80;
+    costs.report(10); // its own draw: 10 ms; the page was busy with the tick for 80
+    expect(model.sent).toEqual([{ type: "drawn", ms: 80 }]);
+  });
+});
+
 describe("liveTick", () => {
   it("spans from the first live frame since the last paint to each view's paint of it, shared across views", () => {
     let t = 0;

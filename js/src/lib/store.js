@@ -11,7 +11,7 @@
 // thinned history, what a saved notebook or a static page keeps) and the `_live` trait (the newest frame,
 // when custom messages are off). They are "frames" messages with their buffers inside, ingested alike.
 import { decodeFramesMessage } from "./codec.js";
-import { drawCostReporter, liveTick } from "./pace.js";
+import { drawCostReporter } from "./pace.js";
 import { toRanges } from "./player.js";
 
 export const FIRST_SYNC_MS = 300;
@@ -39,7 +39,6 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
   let syncTimer = null;
   let fresh = false; // frames came that no view has drawn yet: the next draw's cost is reported (lib/pace.js)
   const costs = drawCostReporter(model);
-  const tick = liveTick();
 
   const held = () => (thinned.size ? [...sorted, ...thinned].sort((a, b) => a - b) : sorted);
   const sendSync = () => {
@@ -81,7 +80,7 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
       if (content?.type !== "frames") return;
       // one frame in a message: a live tick's (a backfill sends batches, a history many); its decoding is the
       // tick's cost too
-      if (content.frames?.length === 1) tick.arrived();
+      if (content.frames?.length === 1) costs.arrived();
       const decoded = decodeFramesMessage(content, buffers); // first, so a bad message changes nothing
       const fromState = typeof content.seq !== "number"; // a trait's value: no place in the message order
       const isNewest = !fromState && (seenSeq === null || content.seq >= seenSeq);
@@ -110,12 +109,12 @@ export function createStore(model, { maxBytes = MAX_BYTES } = {}) {
     /**
      * A view drew in `ms` until the page was painted: the first draw after new frames came goes into the cost a
      * "drawn" message reports (docs/wire-format.md), so live frames come no faster than the page draws them cheaply;
-     * the cost is the page's whole live tick when that is longer (lib/pace.js liveTick).
+     * the cost is the page's whole live tick when that is longer (lib/pace.js).
      */
     painted(ms) {
       if (!fresh) return;
       fresh = false;
-      costs.report(tick.painted(ms));
+      costs.report(ms);
     },
 
     /** fn() is called once per burst of arrivals, not once per message. Returns an unsubscribe. */
