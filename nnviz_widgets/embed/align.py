@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _blas
-from .._blas import one_blas_thread
 from .core import _check_dims, _check_method, embed, pca_fit
 
 
@@ -58,7 +57,7 @@ class EpochProjector:
         """Project one epoch's (S, features) activations to (S, dims), aligned with the previous epoch's layout."""
         # one BLAS thread at any size: this runs beside training, and a two-thread OpenBLAS SVD of 1,000 x 64
         # activations spun against the training thread, 300 ms of CPU instead of 6 ms (benchmarks/bench_live.py)
-        with one_blas_thread():
+        with _blas.one_blas_thread():
             return self._project(activations)
 
     def _project(self, activations: np.ndarray) -> np.ndarray:

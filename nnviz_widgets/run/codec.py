@@ -91,7 +91,7 @@ def encode(
     lo, hi = float(lo), float(hi)
     if a.dtype == np.float32 and max(abs(lo), abs(hi), hi - lo) > 1e37:
         a = a.astype(np.float64)  # a diverging model's values near float32's limit: x - lo would overflow
-    scale = (hi - lo) / (top - 1) if hi > lo else 1.0
+    scale = _step(lo, hi, top)
     in_place = overwrite and a is values and a.dtype == np.float32
     if inside:  # rint((x - lo) / scale) as below, with clip the identity: one array, worked in place
         codes = a if in_place else None
@@ -128,10 +128,15 @@ def from_codes(codes: np.ndarray, lo: float, hi: float, *, nan: bool) -> Encoded
     [0.0, 0.5, 1.0]
     """
     top, lo, hi = TOPS["uint8"], float(lo), float(hi)
-    scale = (hi - lo) / (top - 1) if hi > lo else 1.0  # as encode() works it out
+    scale = _step(lo, hi, top)  # as encode() works it out
     header = {"dtype": "uint8", "shape": [int(s) for s in codes.shape], "scale": scale, "offset": lo}
     header["nan"] = top if nan else None
     return Encoded(header, np.ascontiguousarray(codes, dtype=np.uint8).tobytes())
+
+
+def _step(lo: float, hi: float, top: int) -> float:
+    """The value one code step stands for: codes 0 .. top - 1 span [lo, hi] (top itself marks non-finite)."""
+    return (hi - lo) / (top - 1) if hi > lo else 1.0
 
 
 def check(header: dict, nbytes: int) -> tuple:
