@@ -73,14 +73,10 @@ CELLS = [
 SPLIT = ("boundary", "mosaic", "embedding", "histograms", "curves")
 
 
-def chromium_cpu(root: psutil.Process) -> float:
-    """CPU seconds of every Chromium process under this one (Playwright's driver starts the browser)."""
-    return sum(chromium_parts(root).values())
-
-
 def chromium_parts(root: psutil.Process) -> dict[str, float]:
-    """CPU seconds of Chromium's processes under this one by kind: the renderer's main thread ("renderer main")
-    and its other threads (raster workers, compositor), the GPU process, the browser process, utilities."""
+    """CPU seconds of the Chromium processes under this one (Playwright's driver starts the browser), by kind:
+    the renderer's main thread ("renderer main") and its other threads (raster workers, compositor), the GPU
+    process, the browser process, utilities."""
     parts: dict[str, float] = {}
     for p in root.children(recursive=True):
         try:
