@@ -501,7 +501,7 @@ class Recorder:
         with torch.no_grad():
             if codes:  # the division writes each chunk out: a lazy chunk's buffer is free again after it
                 scale = self._code_scale(device)
-                out = torch.empty((len(inputs), len(self.classes)), dtype=torch.float32, device=device)
+                out = self._scratch(device, (len(inputs), len(self.classes)))
                 for i in range(0, len(inputs), chunk):
                     rows = to_device(inputs[i : i + chunk]) if lazy else inputs[i : i + chunk]
                     torch.div(self._forward(rows, forward).float(), scale, out=out[i : i + chunk]).round_()
@@ -515,6 +515,17 @@ class Recorder:
             ]
         # one chunk (the sample rows, a small grid) needs no joining: a strided array of it is as good
         return (torch.cat(out) if len(out) > 1 else out[0]).float().cpu().numpy()
+
+    def _scratch(self, device: torch.device, shape: tuple[int, int]) -> torch.Tensor:
+        """The float32 buffer the grid's codes are worked out in, kept between captures (captures hold the
+        recorder's lock): a fresh one, 320 KB for a 200x200 grid of two classes, cost page faults at every capture
+        that the allocator's reuse does not always spare (glibc returns big freed blocks to the system)."""
+        key = ("codes scratch", device, shape)
+        out = self._cache.get(key)
+        if out is None:
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != "codes scratch"}
+            out = self._cache[key] = torch.empty(shape, dtype=torch.float32, device=device)
+        return out
 
     def _code_scale(self, device: torch.device) -> torch.Tensor:
         """The uint8 codes' step, 1/254 in float32 (as the codec divides a float32 array by it), as a tensor on
