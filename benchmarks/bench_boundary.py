@@ -34,21 +34,21 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 def own_forward_path(rec: nnv.Recorder):
     """The floor a capture cannot go below: the recorder's own forward path (record/plane.py's
-    ``sequential_forward``: in-place ReLUs, the last layer transposed; chunks of ``CHUNK_ROWS`` rows; the softmax
-    down the columns of the transpose) on the same inputs a capture evaluates, the grid and the sample rows, with
-    the probabilities brought back as NumPy, as the capture does."""
+    ``sequential_forward``: in-place ReLUs, the last layer transposed; the recorder's chunks, ``_chunk_rows``; the
+    softmax down the columns of the transpose) on the same inputs a capture evaluates, the grid and the sample
+    rows, with the probabilities brought back as NumPy, as the capture does."""
     from nnviz_widgets.record.plane import sequential_forward
-    from nnviz_widgets.record.recorder import CHUNK_ROWS
 
     forward = sequential_forward(rec.model, rec.X.shape[1:])
     inputs = [torch.as_tensor(rec._grid_points), torch.as_tensor(rec.X[rec.rows])]
+    chunk = rec._chunk_rows(torch.device("cpu"), rec.X.shape[1:])
 
     def run() -> None:
         with torch.no_grad():
             for rows in inputs:
                 out = [
-                    torch.softmax(forward(rows[i : i + CHUNK_ROWS]).t().contiguous(), dim=0).t()
-                    for i in range(0, len(rows), CHUNK_ROWS)
+                    torch.softmax(forward(rows[i : i + chunk]).t().contiguous(), dim=0).t()
+                    for i in range(0, len(rows), chunk)
                 ]
                 torch.cat(out).numpy()
 

@@ -252,6 +252,21 @@ def test_captured_codes_equal_the_encoded_probabilities(case, moons, monkeypatch
     assert frame.arrays["predictions"].data == encode_classes(frame.predictions).data
 
 
+def test_a_wide_layer_bounds_the_rows_of_a_pass_on_a_cpu_and_the_frame_is_the_same():
+    from nnviz_widgets.record.recorder import CHUNK_ROWS, CPU_CHUNK_VALUES
+
+    torch.manual_seed(0)
+    X, y = nnv.datasets.moons(200, noise=0.2, seed=0)
+    wide = nn.Sequential(nn.Linear(2, 4096), nn.ReLU(), nn.Linear(4096, 2))
+    rec = nnv.Recorder(wide, X, y, grid=50, layers=[], outputs=False, histograms=False)
+    assert rec._chunk_rows(torch.device("cpu"), (2,)) == CPU_CHUNK_VALUES // 4096  # 128 rows of 4,096 outputs
+    assert rec._chunk_rows(torch.device("cuda"), (2,)) == CHUNK_ROWS  # a GPU's memory is not a cache
+    frame = rec.capture()  # 2,500 grid rows in 20 passes: the same frame as one pass over them all
+    with torch.no_grad():
+        whole = torch.softmax(wide(torch.as_tensor(rec._grid_points)), 1).numpy()
+    assert np.abs(frame.boundary.reshape(-1, 2) - whole).max() <= 0.5 / 254 + 1e-6
+
+
 def test_captured_boundary_is_the_encoded_grid_probabilities(rec, train):
     from nnviz_widgets.run.codec import encode
 

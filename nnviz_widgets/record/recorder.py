@@ -50,6 +50,10 @@ CHUNK_ROWS = 8192  # grid rows per forward pass: bounds peak memory on big grids
 GRID_CACHE_BYTES = 64 * 2**20  # a plane grid of input rows up to this size stays on the device between captures
 CHUNK_VALUES = 2**21  # and input values per forward pass on a GPU (8 MB of float32): 682 rows of 3x32x32 images
 # on a CPU, 170 such images: their activations stay in its caches (a ResNet-20 capture on one thread 28 s -> 20 s)
+# and, on a CPU, values in the widest Linear layer's output per pass: the seed's 2-100-2 default capture (a
+# 200x200 grid, output maps) took 28 ms in chunks of 8,192 rows (3.3 MB of activations, twice: the hooked
+# ReLU's output is a copy) and 12.6 ms in chunks of 5,242, as glibc stopped handing those blocks back to the system
+# after each chunk (page faults on every one)
 CPU_CHUNK_VALUES = 2**19
 
 
@@ -231,6 +235,9 @@ class Recorder:
         # the plane)
         self._plane_points = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
         self._cache: dict = {}
+        # the widest Linear layer's output, which bounds the rows of a forward pass on a CPU (_chunk_rows)
+        linear = [m.out_features for m in self.model.modules() if isinstance(m, nn.Linear)]
+        self._widest = max(linear, default=0)
         self._lock = threading.Lock()
         self._twin = KeptTwin()  # the model's eval-mode twin, kept between captures (under the lock)
         self._weights = WeightProbe(self.model, layers, weight_bytes)
@@ -494,8 +501,7 @@ class Recorder:
         else:  # a grid too big to keep: each chunk is made from its plane points on the device, then evaluated
             self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
             inputs = points.on(device)
-        values = CPU_CHUNK_VALUES if device.type == "cpu" else CHUNK_VALUES
-        chunk = max(1, min(CHUNK_ROWS, values // max(1, math.prod(row_shape))))
+        chunk = self._chunk_rows(device, row_shape)
         model = model or eval_twin(self.model).model
         forward = forward or sequential_forward(model, self.X.shape[1:]) or model
         with torch.no_grad():
@@ -515,6 +521,14 @@ class Recorder:
             ]
         # one chunk (the sample rows, a small grid) needs no joining: a strided array of it is as good
         return (torch.cat(out) if len(out) > 1 else out[0]).float().cpu().numpy()
+
+    def _chunk_rows(self, device: torch.device, row_shape) -> int:
+        """Rows per forward pass: at most ``CHUNK_ROWS``, ``CHUNK_VALUES`` input values (``CPU_CHUNK_VALUES`` on a
+        CPU) and, on a CPU, ``CPU_CHUNK_VALUES`` values in the widest Linear layer's output (see there)."""
+        rows = (CPU_CHUNK_VALUES if device.type == "cpu" else CHUNK_VALUES) // max(1, math.prod(row_shape))
+        if device.type == "cpu" and self._widest:
+            rows = min(rows, CPU_CHUNK_VALUES // self._widest)
+        return max(1, min(CHUNK_ROWS, rows))
 
     def _scratch(self, device: torch.device, shape: tuple[int, int]) -> torch.Tensor:
         """The float32 buffer the grid's codes are worked out in, kept between captures (captures hold the
