@@ -25,11 +25,17 @@ def procrustes(reference: np.ndarray, moving: np.ndarray) -> np.ndarray:
     ref, mov = np.asarray(reference, np.float64), np.asarray(moving, np.float64)
     if ref.shape != mov.shape:
         raise ValueError(f"procrustes: reference and moving need one shape, got {ref.shape} and {mov.shape}")
-    ok = np.isfinite(ref).all(axis=1) & np.isfinite(mov).all(axis=1)
-    if ok.sum() < 2:
-        return mov.astype(np.float32)
-    mr, mm = ref[ok].mean(axis=0), mov[ok].mean(axis=0)
-    u, _, vt = np.linalg.svd((mov[ok] - mm).T @ (ref[ok] - mr))
+    if np.isfinite(ref).all() and np.isfinite(mov).all():  # the common case: no row to leave out
+        r, m = ref.T, mov.T
+    else:
+        ok = np.isfinite(ref).all(axis=1) & np.isfinite(mov).all(axis=1)
+        if ok.sum() < 2:
+            return mov.astype(np.float32)
+        r, m = ref[ok].T, mov[ok].T
+    # as (d, N) rows: NumPy's reductions and products along a short last axis (N x 2) cost 5-10x more
+    r, m = np.ascontiguousarray(r), np.ascontiguousarray(m)
+    mr, mm = r.mean(axis=1), m.mean(axis=1)
+    u, _, vt = np.linalg.svd((m - mm[:, None]) @ (r - mr[:, None]).T)
     return ((mov - mm) @ (u @ vt) + mr).astype(np.float32)
 
 
@@ -63,9 +69,10 @@ class EpochProjector:
     def _project(self, activations: np.ndarray) -> np.ndarray:
         A = np.asarray(activations, dtype=np.float32).reshape(len(activations), -1)
         if self.method == "pca":
-            ok = np.isfinite(A).all(axis=1)
+            finite = bool(np.isfinite(A).all())  # the common case: every row placed, A used as it is (no copy)
+            ok = slice(None) if finite else np.isfinite(A).all(axis=1)
             coords = np.full((len(A), self.dims), np.nan, np.float32)
-            if ok.sum() >= 2:
+            if (len(A) if finite else int(ok.sum())) >= 2:
                 coords[ok], self.explained = pca_fit(A[ok], self.dims)
         else:
             options = dict(self.options)
