@@ -204,8 +204,9 @@ class HistogramProbe:
             self._picks[name] = idx
         if flat.device.type == "cpu":  # NumPy on the host: torch's small ops cost ~10 us each here
             now = flat.float().numpy()[idx].astype(np.float64)
-        else:  # only the sample comes back
-            now = flat.index_select(0, torch.as_tensor(idx, device=flat.device)).double().cpu().numpy()
+        else:  # only the sample comes back, in float32 (MPS has no float64)
+            now = flat.index_select(0, torch.as_tensor(idx, device=flat.device)).float().cpu().numpy()
+            now = now.astype(np.float64)
         before = self._previous.get(name)
         self._previous[name] = now
         if before is None:
