@@ -19,17 +19,29 @@ kernel's CPU time (its threads: the views' senders count), Chromium's CPU time (
 a table by process: the renderer's main thread and its other threads, the GPU process, the browser process) and
 the Jupyter server's (it relays each message between kernel and page) during each loop, to say where the time
 went. No timed assertions: ratios side by side in one run.
+
+Chromium is started here and Playwright only sets the page up (opens the notebook, runs the set-up cell), then
+disconnects; the loops are run and timed over a plain DevTools connection that enables nothing (``CdpPage``), as no
+tool watches a person's browser. Attached, Playwright's session would copy every WebSocket frame (each kernel
+message) to its driver process and poll on every animation frame while a cell runs, on the same two cores:
+``--playwright`` keeps it attached, as the browser tests do, to see that difference.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
 import json
 import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -71,6 +83,76 @@ CELLS = [
     "views=[next(ONE)]); dash",
 ]
 SPLIT = ("boundary", "mosaic", "embedding", "histograms", "curves")
+
+
+class CdpPage:
+    """The few calls of Playwright's ``Page`` the timed part makes (``evaluate``, ``wait_for_function``,
+    ``screenshot``, and a CDP session's ``send``), over one plain DevTools connection that enables no domain:
+    Chromium then reports nothing back (Playwright's own session enables the Network domain, which copies every
+    WebSocket frame, the kernel's messages, to its driver: measured, 0.1 s of its CPU and 0.1 s of Chromium's
+    browser process per 1.4 s dashboard loop, on the cores training runs on). ``wait_for_function`` polls every
+    0.2 s (Playwright's default polls on every animation frame, making the page produce frames while it waits)."""
+
+    def __init__(self, port: int):
+        import websocket  # websocket-client, a dependency of jupyter_server
+
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
+        url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+        self.ws, self.next_id = websocket.create_connection(url, suppress_origin=True, timeout=600), 0
+
+    def send(self, method: str, params: dict | None = None) -> dict:
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params or {}}))
+        while True:  # no domain is enabled, so only answers come; anything else is skipped
+            reply = json.loads(self.ws.recv())
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply["result"]
+
+    def evaluate(self, function: str, arg=None):
+        """As Playwright's: a function is called with ``arg``, any other expression is evaluated as it is."""
+        call = f"(() => {{ const f = ({function}); return typeof f === 'function' ? f({json.dumps(arg)}) : f; }})()"
+        result = self.send("Runtime.evaluate", {"expression": call, "awaitPromise": True, "returnByValue": True})
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page error: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for_function(self, function: str, arg=None, timeout: float = 30_000) -> None:
+        deadline = time.monotonic() + timeout / 1000
+        while not self.evaluate(function, arg):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not true in {timeout / 1000:.0f} s: {function}")
+            time.sleep(0.2)
+
+    def screenshot(self, path: str, timeout: float = 15_000) -> None:
+        Path(path).write_bytes(base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"]))
+
+
+def plain_chromium(chromium: str, profile_dir: str) -> tuple[subprocess.Popen, int]:
+    """Chromium started here (not by Playwright), with the tests' flags and a DevTools port: (process, port)."""
+    proc = subprocess.Popen(
+        [chromium, *CHROMIUM_ARGS, "--remote-debugging-port=0", f"--user-data-dir={profile_dir}",
+         "--window-size=1280,1000", "about:blank"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for line in proc.stderr:
+        if m := re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line):
+            _drain(proc.stderr)
+            return proc, int(m.group(1))
+    raise RuntimeError(f"{chromium} did not open a DevTools port (exit {proc.wait()})")
+
+
+def _drain(stream) -> None:
+    """Read the rest of Chromium's stderr in the background, so that its pipe never fills and blocks it."""
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in stream], daemon=True).start()
+
+
+ERRORS_JS = """() => { window.__nnvizErrors = [];
+    window.addEventListener('error', (e) => window.__nnvizErrors.push(String(e.message) + ' ' + (e.filename || '')));
+    window.addEventListener('unhandledrejection', (e) => window.__nnvizErrors.push(String(e.reason))); }"""
 
 
 def chromium_parts(root: psutil.Process) -> dict[str, float]:
@@ -139,6 +221,8 @@ def main() -> None:
     parser.add_argument("--split", action="store_true", help="then one loop per view, each view alone")
     parser.add_argument("--share", type=float, default=None, help="the live clock's LIVE_SHARE in the kernel "
                         "(default: the package's); 0.001 leaves one tick per loop: the cost besides ticks")  # fmt: skip
+    parser.add_argument("--playwright", action="store_true", help="keep Playwright attached while timing, as the "
+                        "browser tests do (it copies every WebSocket frame to its driver)")  # fmt: skip
     parser.add_argument("--profile", type=int, default=0, help="print the N functions Chromium's page spent most time "
                         "in during the last dashboard loop (its CPU profiler, self time by function)")  # fmt: skip
     args = parser.parse_args()
@@ -151,56 +235,78 @@ def main() -> None:
     times: dict[str, list[dict]] = {"no capture": [], "recorder": [], "dashboard": []}
     frames = []
     load = [os.getloadavg()]
-    with start_jupyter("lab") as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True, timeout=60_000)
-        lab = Lab(browser, server)
-        try:
-            lab.open_notebook(
-                "live_cost",
-                [
-                    SETUP.format(
-                        epochs=args.epochs, here=str(REPO / "benchmarks"), split=list(SPLIT), share=args.share
-                    ),
-                    *CELLS[1:],
-                ],
+    with start_jupyter("lab") as server, contextlib.ExitStack() as stack:
+        pw, attached = sync_playwright().start(), [True]
+
+        def let_go() -> None:  # Playwright's driver stops once, whichever way this ends
+            if attached.pop():
+                pw.stop()
+
+        stack.callback(lambda: attached and let_go())
+        if args.playwright:  # the tests' way: Playwright launches Chromium and stays attached
+            browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True, timeout=60_000)
+            stack.callback(browser.close)
+            lab = Lab(browser, server)
+        else:  # Playwright sets the page up in a Chromium started here, then lets go of it (CdpPage)
+            proc, port = plain_chromium(chromium, stack.enter_context(tempfile.TemporaryDirectory()))
+            stack.callback(proc.wait, 30)
+            stack.callback(proc.terminate)
+            browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+            lab = Lab.__new__(Lab)  # on the browser's own page and context, which outlive Playwright's connection
+            lab.server, lab.context, lab.console, lab.page_errors = server, browser.contexts[0], [], []
+            lab.page = lab.context.pages[0]
+        stack.callback(lab.close)
+        lab.open_notebook(
+            "live_cost",
+            [
+                SETUP.format(epochs=args.epochs, here=str(REPO / "benchmarks"), split=list(SPLIT), share=args.share),
+                *CELLS[1:],
+            ],
+        )
+        lab.run_cell(0, timeout=300_000)
+        if not args.playwright:
+            lab.page.evaluate(ERRORS_JS)
+            browser.close()  # disconnects: the page stays, Playwright's session and its driver go
+            let_go()
+            lab.page = CdpPage(port)
+        lab.run_cell(1, timeout=600_000)  # a warm-up round of the bare loop (imports, first allocations)
+        for _ in range(args.rounds):
+            times["no capture"].append(timed(lab, 1, me, 600))
+            times["recorder"].append(timed(lab, 2, me, 600))
+            lab.run_cell(3, timeout=120_000)
+            # the dashboard is on the page before its loop starts: every view made and drawn once
+            lab.page.wait_for_function(
+                "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node"
+                ".querySelectorAll('canvas').length >= 3",
+                arg=3,
+                timeout=120_000,
             )
-            lab.run_cell(0, timeout=300_000)
-            lab.run_cell(1, timeout=600_000)  # a warm-up round of the bare loop (imports, first allocations)
-            for _ in range(args.rounds):
-                times["no capture"].append(timed(lab, 1, me, 600))
-                times["recorder"].append(timed(lab, 2, me, 600))
-                lab.run_cell(3, timeout=120_000)
-                # the dashboard is on the page before its loop starts: every view made and drawn once
-                lab.page.wait_for_function(
-                    "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].node"
-                    ".querySelectorAll('canvas').length >= 3",
-                    arg=3,
-                    timeout=120_000,
-                )
-                # in sight: a view out of the viewport does not draw (js/src/lib/dom.js drawOncePerFrame)
-                lab.page.evaluate(f"({lab.cell_node})(3).scrollIntoView({{block: 'start'}})")
-                cdp = lab.context.new_cdp_session(lab.page) if args.profile else None
-                if cdp is not None:
-                    cdp.send("Profiler.enable")
-                    cdp.send("Profiler.start")
-                times["dashboard"].append(timed(lab, 4, me, 600))
-                if cdp is not None:
-                    print_profile(cdp.send("Profiler.stop")["profile"], args.profile)
-                lab.screenshot("bench_live_browser")  # the dashboard as the loop left it
-                lab.run_cell(5, timeout=120_000)
-                frames.append(json.loads(lab.cell_stdout(5).strip().splitlines()[-1])["frames"])
-                load.append(os.getloadavg())
-            split = {}
-            for view in SPLIT if args.split else ():
-                lab.run_cell(6, timeout=120_000)
-                lab.page.evaluate(f"({lab.cell_node})(6).scrollIntoView({{block: 'start'}})")
-                time.sleep(1)  # drawn once before its loop starts
-                split[view] = timed(lab, 4, me, 600)
-                lab.run_cell(5, timeout=120_000)
+            # in sight: a view out of the viewport does not draw (js/src/lib/dom.js drawOncePerFrame)
+            lab.page.evaluate(f"({lab.cell_node})(3).scrollIntoView({{block: 'start'}})")
+            cdp = None
+            if args.profile:
+                cdp = lab.page if isinstance(lab.page, CdpPage) else lab.context.new_cdp_session(lab.page)
+                cdp.send("Profiler.enable")
+                cdp.send("Profiler.start")
+            times["dashboard"].append(timed(lab, 4, me, 600))
+            if cdp is not None:
+                print_profile(cdp.send("Profiler.stop")["profile"], args.profile)
+            lab.screenshot("bench_live_browser")  # the dashboard as the loop left it
+            lab.run_cell(5, timeout=120_000)
+            frames.append(json.loads(lab.cell_stdout(5).strip().splitlines()[-1])["frames"])
+            load.append(os.getloadavg())
+        split = {}
+        for view in SPLIT if args.split else ():
+            lab.run_cell(6, timeout=120_000)
+            lab.page.evaluate(f"({lab.cell_node})(6).scrollIntoView({{block: 'start'}})")
+            time.sleep(1)  # drawn once before its loop starts
+            split[view] = timed(lab, 4, me, 600)
+            lab.run_cell(5, timeout=120_000)
+        if args.playwright:
             lab.assert_no_page_errors()
-        finally:
-            lab.close()
-            browser.close()
+        else:
+            errors = lab.page.evaluate("() => window.__nnvizErrors")
+            assert not errors, f"errors on the page: {errors}"
     med = {
         k: {m: statistics.median(r[m] for r in v) for m in ("wall", "cpu", "browser", "server")}
         for k, v in times.items()
