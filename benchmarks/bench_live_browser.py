@@ -91,7 +91,8 @@ class CdpPage:
     Chromium then reports nothing back (Playwright's own session enables the Network domain, which copies every
     WebSocket frame, the kernel's messages, to its driver: measured, 0.1 s of its CPU and 0.1 s of Chromium's
     browser process per 1.4 s dashboard loop, on the cores training runs on). ``wait_for_function`` polls every
-    0.2 s (Playwright's default polls on every animation frame, making the page produce frames while it waits)."""
+    ``polling`` ms (Playwright's default polls on every animation frame, making the page produce frames while it
+    waits)."""
 
     def __init__(self, port: int):
         import websocket  # websocket-client, a dependency of jupyter_server
@@ -118,12 +119,12 @@ class CdpPage:
             raise RuntimeError(f"page error: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def wait_for_function(self, function: str, arg=None, timeout: float = 30_000) -> None:
+    def wait_for_function(self, function: str, arg=None, timeout: float = 30_000, polling: float = 200) -> None:
         deadline = time.monotonic() + timeout / 1000
         while not self.evaluate(function, arg):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not true in {timeout / 1000:.0f} s: {function}")
-            time.sleep(0.2)
+            time.sleep(polling / 1000)
 
     def screenshot(self, path: str, timeout: float = 15_000) -> None:
         Path(path).write_bytes(base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"]))
