@@ -76,7 +76,9 @@ def layer_histogram(values: torch.Tensor, bins: int = BINS) -> tuple[np.ndarray,
     """
     v = values.detach().reshape(-1)
     if v.device.type == "cpu" and v.numel() <= HOST_VALUES:
-        return _host_histogram(v.float().numpy(), bins)
+        # a copy: NumPy on a parameter's own storage marks it not resizable for good, and FSDP frees the full
+        # weights it gathered for a capture by resizing that storage (record/distributed.py)
+        return _host_histogram(v.to(torch.float32, copy=True).numpy(), bins)
     v = v.float()
     n = v.numel()
     finite = torch.isfinite(v)
@@ -202,11 +204,10 @@ class HistogramProbe:
             pick = np.random.default_rng(0).choice(n, CHANGE_SAMPLE, False) if n > CHANGE_SAMPLE else np.arange(n)
             idx = np.sort(pick)
             self._picks[name] = idx
-        if flat.device.type == "cpu":  # NumPy on the host: torch's small ops cost ~10 us each here
-            now = flat.float().numpy()[idx].astype(np.float64)
-        else:  # only the sample comes back, in float32 (MPS has no float64)
-            now = flat.index_select(0, torch.as_tensor(idx, device=flat.device)).float().cpu().numpy()
-            now = now.astype(np.float64)
+        # the sample alone comes back (a new tensor: NumPy never sees the parameter's storage, see
+        # layer_histogram), in float32 (MPS has no float64); the norms are worked out in NumPy
+        now = flat.index_select(0, torch.as_tensor(idx, device=flat.device)).float().cpu().numpy()
+        now = now.astype(np.float64)
         before = self._previous.get(name)
         self._previous[name] = now
         if before is None:
