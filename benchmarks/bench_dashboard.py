@@ -7,7 +7,8 @@ and digits 64-100-64-10 (1,797 samples), both trained with Adam, batch 32, in th
 Moons 2-16-16-2: capture against its floor, the recorder's own forward path (chunked, in-place ReLUs, the last
 layer transposed, the softmax) on the same 200x200 grid and sample rows (``bench_boundary.own_forward_path``);
 the old floor, a stock ``torch.softmax(model(grid), 1)``, is printed once beside it for comparison.
-One thread (``torch.set_num_threads(1)``), as in the other benchmarks. Target: capture / epoch <= 0.10.
+One thread (``torch.set_num_threads(1)``), as in the other benchmarks. Target: capture / epoch <= 0.05 (the
+issue's for "the MLP dashboard workloads"; an earlier README's own target was 0.10).
 
 Each round times one epoch, then a capture, then the same capture on the plain path (the plane fold switched
 off by a no-op hook: every grid point runs as a D-wide input row), so all three see the same machine load; the
@@ -112,7 +113,7 @@ def main() -> None:
     for name, cap, plain, ep, nbytes in rows:
         print(
             f"| {name} | {cap * 1e3:.1f} ms | {ep * 1e3:.0f} ms | {cap / ep:.3f} | {plain * 1e3:.1f} ms: "
-            f"{plain / ep:.3f} | {nbytes:,} | <= 0.10 |"
+            f"{plain / ep:.3f} | {nbytes:,} | <= 0.05 |"
         )
 
     Xm, ym = nnv.datasets.moons(500, noise=0.2, seed=0)
