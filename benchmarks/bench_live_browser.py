@@ -157,7 +157,7 @@ ERRORS_JS = """() => { window.__nnvizErrors = [];
 
 
 def chromium_parts(root: psutil.Process) -> dict[str, float]:
-    """CPU seconds of the Chromium processes under this one (Playwright's driver starts the browser), by kind:
+    """CPU seconds of the Chromium processes under this one (started here, or by Playwright's driver), by kind:
     the renderer's main thread ("renderer main") and its other threads (raster workers, compositor), the GPU
     process, the browser process, utilities."""
     parts: dict[str, float] = {}
