@@ -301,3 +301,14 @@ def test_small_svds_use_one_blas_thread_and_large_ones_blas_own_choice(monkeypat
     pca_fit(X.T, 2)
     assert seen == [outside, outside, outside]
     assert blas_threads() == outside  # and the limit ends with the SVD
+
+
+def test_pca_dims_zero_skips_the_reduction_and_none_is_the_default():
+    from nnviz_widgets.embed.core import _reduce
+
+    X = np.random.default_rng(0).normal(size=(80, 60)).astype(np.float32)
+    np.testing.assert_array_equal(_reduce(X, {"pca_dims": 0}), X)  # 0: the raw features
+    assert _reduce(X, {}).shape == _reduce(X, {"pca_dims": None}).shape == (80, 50)  # None: the default, 50
+    assert _reduce(X, {"pca_dims": 10}).shape == (80, 10)
+    with pytest.raises(ValueError, match="pca_dims"):
+        nnv.embed(X, "tsne", pca_dims=-1)
