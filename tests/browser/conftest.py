@@ -365,10 +365,8 @@ class Lab:
     def wait_cell(self, i: int, timeout: float = 60_000) -> dict:
         """Wait until cell ``i`` (started with :meth:`start_cell`) has finished; raise on an error output."""
         try:
-            # polled every 0.1 s: Playwright's default, every animation frame, keeps the page making frames
-            # (CPU on the cores the kernel trains on) for as long as the cell runs
             self.page.wait_for_function(
-                "(i) => window.__nnvizRuns[i] && window.__nnvizRuns[i].done", arg=i, timeout=timeout, polling=100
+                "(i) => window.__nnvizRuns[i] && window.__nnvizRuns[i].done", arg=i, timeout=timeout
             )
         except Exception as err:  # noqa: BLE001
             raise AssertionError(

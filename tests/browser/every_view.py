@@ -194,6 +194,9 @@ def run_every_view(host, shot: str) -> dict:
 
     # browser -> Python: a click on a loss dot sets the player's epoch in the kernel, which moves every view
     dots = host.cell(0).locator(".nnviz-figure-loss .dot")
+    deadline = time.monotonic() + 10  # every frame has arrived; bqplot draws the last dots on its own next frame
+    while dots.count() != EPOCHS and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert dots.count() == EPOCHS, f"{host.host}: {dots.count()} loss dots, expected {EPOCHS}"
     dots.nth(20).click(timeout=5_000, force=True)
     wait_for(host, 0, lambda s: s["player"] == "20" and together(s), 15, "a click on the loss curve moves the player")
