@@ -237,13 +237,9 @@ def main() -> None:
     frames = []
     load = [os.getloadavg()]
     with start_jupyter("lab") as server, contextlib.ExitStack() as stack:
-        pw, attached = sync_playwright().start(), [True]
-
-        def let_go() -> None:  # Playwright's driver stops once, whichever way this ends
-            if attached.pop():
-                pw.stop()
-
-        stack.callback(lambda: attached and let_go())
+        # closing `driver` stops Playwright's driver (at the end, or once the page is set up); a second close is a no-op
+        driver = stack.enter_context(contextlib.ExitStack())
+        pw = driver.enter_context(sync_playwright())
         if args.playwright:  # the tests' way: Playwright launches Chromium and stays attached
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True, timeout=60_000)
             stack.callback(browser.close)
@@ -268,7 +264,7 @@ def main() -> None:
         if not args.playwright:
             lab.page.evaluate(ERRORS_JS)
             browser.close()  # disconnects: the page stays, Playwright's session and its driver go
-            let_go()
+            driver.close()
             lab.page = CdpPage(port)
         lab.run_cell(1, timeout=600_000)  # a warm-up round of the bare loop (imports, first allocations)
         for _ in range(args.rounds):
