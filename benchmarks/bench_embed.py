@@ -236,7 +236,9 @@ TSNE_METHODS = {
 }
 
 
-def bench_tsne(n: int, data: str = "digits", seeds=(0, 1), methods=tuple(TSNE_METHODS), umap=False) -> list[dict]:
+def bench_tsne(
+    n: int, data: str = "digits", seeds=(0, 1), methods=tuple(TSNE_METHODS), umap=False, options=None
+) -> list[dict]:
     """Each method in turn, one seed at a time (so every method sees the same machine load), one row per run;
     t-SNE's trustworthiness moves by ~0.0005 from seed to seed. scikit-learn's PCA-initialised result does not
     depend on the seed: it runs on the first seed only."""
@@ -252,8 +254,8 @@ def bench_tsne(n: int, data: str = "digits", seeds=(0, 1), methods=tuple(TSNE_ME
     def run(method, seed):
         import nnviz_widgets as nnv
 
-        if method == "ours":
-            return nnv.embed(X, "tsne", seed=seed, cache=False)
+        if method == "ours":  # --option: our path with other settings (exaggeration=1.5, pca_dims=0, ...)
+            return nnv.embed(X, "tsne", seed=seed, cache=False, **(options or {}))
         if method == "ours-x1":
             return nnv.embed(X, "tsne", seed=seed, cache=False, exaggeration=1)
         if method == "opentsne":
@@ -304,6 +306,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="t-SNE part: seeds (one run each)")
     ap.add_argument("--methods", nargs="+", choices=tuple(TSNE_METHODS), default=list(TSNE_METHODS),
                     help="t-SNE part: which to run")  # fmt: skip
+    ap.add_argument("--option", action="append", default=[], metavar="NAME=NUMBER",
+                    help="t-SNE part: an nnv.embed option for 'ours', e.g. --option exaggeration=1.5")  # fmt: skip
     ap.add_argument("--umap", action="store_true", help="t-SNE part: add UMAP (numba compiles first: minutes)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="points, browser part")
     ap.add_argument("--bundle", action="append", default=[], metavar="JS",
@@ -334,7 +338,10 @@ def main() -> None:
             f"{os.cpu_count()} cores (n_jobs=-1); load average {load:.1f} at the start",
             flush=True,
         )
-        rows = bench_tsne(args.n, args.data, args.seeds, args.methods, umap=args.umap)
+        options = {k: float(v) if "." in v else int(v) for k, v in (o.split("=", 1) for o in args.option)}
+        if options:
+            print(f"'ours' runs with {options}", flush=True)
+        rows = bench_tsne(args.n, args.data, args.seeds, args.methods, umap=args.umap, options=options)
         print_tsne(rows, args.n, args.data)
         print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
