@@ -273,7 +273,7 @@ def _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> N
         val = (val[0].to(device, dtype), val[1].to(device))
     gen = torch.Generator().manual_seed(seed)
     total = training.epochs * math.ceil(len(Xt) / batch_size)
-    step, losses = 0, []
+    step, losses = 0, _Losses()
     try:
         _capture(model, rec, losses, val, loss_fn, epoch=0, force=True)  # frame 0: the untrained network
         for epoch in range(training.epochs):
@@ -285,21 +285,18 @@ def _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> N
                 opt.zero_grad()
                 batch_loss.backward()
                 opt.step()
-                losses.append(float(batch_loss.detach()))
+                losses.add(batch_loss)  # no .item(): a GPU runs on without waiting for each step's loss
                 step += 1
                 if every is not None:  # one capture() per step; the recorder's schedule keeps every n-th
                     if rec.due() or step == total:
                         _capture(model, rec, losses, val, loss_fn, epoch=step, force=step == total)
-                        losses = []
                     else:
                         rec.capture(epoch=step)  # counted, skipped: nothing is evaluated
             last = epoch == training.epochs - 1 or training.stopping
             if every is None:
                 _capture(model, rec, losses, val, loss_fn, epoch=epoch + 1, force=last)
-                losses = []
             elif last and losses:
                 _capture(model, rec, losses, val, loss_fn, epoch=step, force=True)
-                losses = []
             training._set(epoch=epoch + 1)
             if training.stopping:
                 training._set("stopped")
@@ -310,12 +307,52 @@ def _loop(model, rec, training, opt, loss_fn, val, batch_size, every, seed) -> N
         training._set("failed")
 
 
+class _Losses:
+    """The training steps' losses since the last capture, kept as tensors on their device: a float per step
+    (``loss.item()``) would make the host wait for a GPU at every step. Every ``FLUSH`` steps, and at a capture,
+    they come to the host at once and are summed in float64."""
+
+    FLUSH = 4096
+
+    def __init__(self) -> None:
+        self._pending: list[torch.Tensor] = []
+        self._total, self._count = 0.0, 0
+
+    def __bool__(self) -> bool:
+        return bool(self._pending) or self._count > 0
+
+    def add(self, loss: torch.Tensor) -> None:
+        self._pending.append(loss.detach().reshape(()))
+        if len(self._pending) >= self.FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            values = torch.stack(self._pending).to("cpu", torch.float64)
+            self._total += float(values.sum())
+            self._count += len(self._pending)
+            self._pending.clear()
+
+    def mean(self) -> float | None:
+        """The mean loss since the last call (None if no step ran); starts over."""
+        self._flush()
+        mean = self._total / self._count if self._count else None
+        self.clear()
+        return mean
+
+    def clear(self) -> None:
+        self._pending.clear()
+        self._total, self._count = 0.0, 0
+
+
 def _capture(model, rec, losses, val, loss_fn, *, epoch, force) -> None:
     sharded = rec._sharded is not None  # FSDP: no rank holds the whole model, so all of them run validation
     if not rec.active and not sharded:  # another rank records (torch.distributed): skip the validation pass too
+        losses.clear()
         rec.capture(epoch=epoch)
         return
-    metrics = {"loss": float(np.mean(losses))} if losses else {}
+    loss = losses.mean()
+    metrics = {"loss": loss} if loss is not None else {}
     if val is not None:
         metrics.update(_evaluate_sharded(model, *val, loss_fn) if sharded else _evaluate(rec.model, *val, loss_fn))
     rec.capture(epoch=epoch, force=force, **metrics)

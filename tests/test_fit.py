@@ -56,6 +56,35 @@ def test_every_n_steps_and_max_frames(moons):
     assert len(set(np.diff(epochs[:-1]))) == 1  # evenly spaced, the last one forced
 
 
+def test_loss_is_the_mean_of_the_steps_since_the_last_frame(moons):
+    X, y = moons
+    seen = []
+
+    def loss(logits, target):
+        value = nn.functional.cross_entropy(logits, target)
+        seen.append(value.item())
+        return value
+
+    rec = nnv.fit(net(), X, y, epochs=3, batch_size=50, every=4, loss=loss, grid=10, show=False)  # 6 steps/epoch
+    frames = list(rec.run)
+    assert [f.epoch for f in frames] == [0, 4, 8, 12, 16, 18]
+    for before, frame in zip(frames, frames[1:], strict=False):
+        steps = seen[before.epoch : frame.epoch]
+        assert frame.metrics["loss"] == pytest.approx(np.mean(steps), rel=1e-12, abs=0)
+
+
+def test_losses_come_to_the_host_in_batches():
+    from nnviz_widgets.train import _Losses
+
+    losses = _Losses()
+    assert not losses and losses.mean() is None
+    values = np.random.default_rng(0).random(10_000).astype(np.float32)
+    for v in values:
+        losses.add(torch.tensor(v))
+    assert losses and losses.mean() == pytest.approx(float(values.astype(np.float64).mean()), rel=1e-12)
+    assert not losses and losses.mean() is None  # it starts over
+
+
 def test_thinning_never_deletes_a_frame():
     s = CaptureSchedule(max_frames=16)
     kept = []

@@ -90,6 +90,31 @@ def test_bad_metrics(rec, metrics, err, match):
         rec.capture(**metrics)
 
 
+class _CountingTensor(torch.Tensor):
+    """A tensor that counts its ``.item()`` calls: each one waits for the tensor's device (a GPU sync)."""
+
+    items = 0
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func is torch.Tensor.item:
+            cls.items += 1
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+def test_skipped_captures_do_not_convert_their_metrics(mlp, moons):
+    X, y = moons
+    rec = nnv.Recorder(mlp, X, y, grid=10, every=3, budget=None)
+    loss = torch.tensor(0.25).as_subclass(_CountingTensor)
+    _CountingTensor.items = 0
+    frames = [rec.capture(loss=loss) for _ in range(7)]
+    kept = [f for f in frames if f is not None]
+    assert len(kept) == 3 and all(f.metrics["loss"] == 0.25 for f in kept)
+    assert _CountingTensor.items == len(kept)  # a dropped capture never waited for its loss
+    with pytest.raises(ValueError, match="tensor of 2 values"):  # still checked when the capture is skipped
+        rec.capture(loss=torch.ones(2))
+
+
 def test_string_labels_and_class_order(mlp, moons):
     X, y = moons
     names = np.where(y == 1, "upper", "lower")

@@ -324,7 +324,8 @@ class Recorder:
         always records).
 
         ``metrics`` are numbers (floats, ints or one-element tensors) such as ``loss=loss.item()`` or
-        the loss tensor itself (``float(loss)`` on a tensor that requires grad makes torch warn);
+        the loss tensor itself (``float(loss)`` on a tensor that requires grad makes torch warn; a tensor is
+        read only when the capture is kept, so a skipped one never waits for a GPU);
         ``accuracy`` on the recorder's points (``accuracy="full"``: on every row of X) is added unless given.
         ``epoch`` defaults to the number of epochs trained, counting one ``capture()`` call per epoch: the call's
         number (0, 1, ...) when the first call saw the weights the recorder was made with (a capture before
@@ -336,8 +337,9 @@ class Recorder:
             self.ticks += 1
             return None
         force = flag("force", force)
-        if self.active:
-            metrics = {name: _metric(name, value) for name, value in metrics.items()}
+        if self.active:  # checked at every call, converted only for a frame: a tensor's .item() waits for its GPU
+            for name, value in metrics.items():
+                _check_metric(name, value)
         epoch = None if epoch is None else _epoch(epoch)
         with self._lock:  # one capture at a time per recorder: ticks, frames, caches and costs stay consistent
             self._cost.called()
@@ -347,6 +349,7 @@ class Recorder:
                 return None
             start, frame = time.perf_counter(), None
             try:
+                metrics = {name: _metric(name, value) for name, value in metrics.items()}
                 with self._full_weights() as model:  # under FSDP every rank gathers; only rank 0 evaluates
                     if self.active:
                         if tick == 0 and epoch is None:
@@ -798,16 +801,24 @@ def _epoch(epoch) -> int:
     return integer("epoch", epoch, what="or None for the capture's number")
 
 
-def _metric(name: str, value) -> float:
-    if isinstance(value, torch.Tensor) and value.numel() != 1:
-        raise ValueError(f"metric {name!r} is a tensor of {value.numel()} values; pass one number (loss.item())")
-    if isinstance(value, torch.Tensor) and value.dtype.is_floating_point:
-        return float(value.item())  # NaN and inf are kept: they mark a diverged frame
-    if isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+def _check_metric(name: str, value) -> None:
+    """Refuses what :func:`_metric` cannot make a number of, without converting (no GPU sync)."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"metric {name!r} is a tensor of {value.numel()} values; pass one number (loss.item())")
+        if value.dtype.is_floating_point:
+            return
+    elif isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
         if np.ndim(value) == 0:
-            return float(value)
+            return
     if not is_number(value):
         raise TypeError(f"metric {name!r} must be a number, got {type(value).__name__}")
+
+
+def _metric(name: str, value) -> float:
+    _check_metric(name, value)
+    if isinstance(value, torch.Tensor) and value.dtype.is_floating_point:
+        return float(value.item())  # NaN and inf are kept: they mark a diverged frame
     return float(value)
 
 
