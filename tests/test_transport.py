@@ -3,6 +3,8 @@
 import base64
 import io
 import sys
+import threading
+import time
 import types
 
 import numpy as np
@@ -85,6 +87,38 @@ def test_history_follows_training_and_is_flushed_when_a_cell_ends(rec, train, mo
     assert indices(view._history) == []
     _stream._flush_after_cell()  # what IPython's post_run_cell does in a kernel
     assert indices(view._history) == [0, 1, 2]
+    view.close()
+
+
+class _CountingCondition(threading.Condition):
+    """A condition that counts how often a wait on it returns (each is a wake-up of the waiting thread)."""
+
+    def __init__(self):
+        super().__init__()
+        self.wakeups = 0
+
+    def wait(self, timeout=None):
+        try:
+            return super().wait(timeout)
+        finally:
+            self.wakeups += 1
+
+
+def test_with_messages_the_keeper_wakes_once_captures_pause_not_at_each(rec, monkeypatch):
+    monkeypatch.setattr(_stream, "HISTORY_IDLE", 0.4)
+    view = nnv.DecisionBoundary(rec)
+    assert view.transport == "messages"
+    keeper = view._state
+    keeper._cond = cond = _CountingCondition()
+    for _ in range(30):  # a capture every ~20 ms: the keeper has nothing to do until they pause
+        rec.capture()
+        time.sleep(0.02)
+    during = cond.wakeups
+    assert during <= 3, f"the keeper woke {during} times during 30 captures"
+    deadline = time.monotonic() + LIVENESS
+    while indices(view._history) != list(range(30)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert indices(view._history) == list(range(30))  # then the whole history, once they paused
     view.close()
 
 

@@ -380,6 +380,7 @@ class StateKeeper:
         self._last_history = 0.0
         self._last_capture = 0.0
         self._last_live_check = 0.0  # when an idle pass last found everything pushed
+        self._sleeping = False  # the keeper thread waits for a capture (not for captures to pause)
         self._closed = False
         self.push_history()  # a view made after training gets its history without asking for it
         self.push_live()
@@ -449,7 +450,8 @@ class StateKeeper:
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._loop, name=f"nnviz-state-{id(self.widget):x}", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self.live or self._sleeping:  # else the thread waits for captures to pause: this one defers that
+                self._cond.notify()
         # The newest frame goes out from the capturing thread (the notebook cell's) when it is due: Colab
         # delivers what a running cell sends; the sender thread takes frames that arrive closer together.
         if self.live and self._live_due(now) and self._lock.acquire(blocking=False):
@@ -473,15 +475,23 @@ class StateKeeper:
             with self._cond:
                 while not self._closed and self._last_capture <= max(self._last_history, self._last_live_check):
                     # nothing new since the last push: sleep until a capture, or end when idle (the next starts one)
-                    if not self._cond.wait(IDLE_EXIT) and self._last_capture <= max(
-                        self._last_history, self._last_live_check
-                    ):
+                    self._sleeping = True
+                    try:
+                        woken = self._cond.wait(IDLE_EXIT)
+                    finally:
+                        self._sleeping = False
+                    if not woken and self._last_capture <= max(self._last_history, self._last_live_check):
                         self._thread = None
                         return
                 if self._closed:
                     self._thread = None
                     return
-                self._cond.wait(LIVE_INTERVAL)
+                if self.live:
+                    self._cond.wait(LIVE_INTERVAL)
+                elif (pause := self._last_capture + HISTORY_IDLE - time.monotonic()) > 0:
+                    # messages carry the live frames, so only the history is left, once captures pause: one
+                    # wake-up per pause (captures do not wake this wait), not one every LIVE_INTERVAL while they come
+                    self._cond.wait(pause)
                 if self._closed:
                     self._thread = None
                     return
