@@ -349,9 +349,9 @@ class Recorder:
                 return None
             start, frame = time.perf_counter(), None
             try:
-                metrics = {name: _metric(name, value) for name, value in metrics.items()}
                 with self._full_weights() as model:  # under FSDP every rank gathers; only rank 0 evaluates
                     if self.active:
+                        metrics = {name: _metric(name, value) for name, value in metrics.items()}
                         if tick == 0 and epoch is None:
                             self._epoch_offset = int(_fingerprint(model) != self._untrained)
                         frame = self._evaluate(tick + self._epoch_offset if epoch is None else epoch, metrics)
