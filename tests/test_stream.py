@@ -234,6 +234,41 @@ def test_views_of_one_kernel_send_on_the_same_tick(rec, clock, monkeypatch):
         s.close()
 
 
+class CountingCondition(threading.Condition):
+    """A condition that counts how often a wait on it returns (each is a wake-up of the waiting thread)."""
+
+    wakeups = 0
+
+    def wait(self, timeout=None):
+        try:
+            return super().wait(timeout)
+        finally:
+            self.wakeups += 1
+
+
+def test_captures_between_ticks_do_not_wake_the_sender_or_the_curves(rec, clock, monkeypatch):
+    import nnviz_widgets as nnv
+
+    monkeypatch.setattr(_stream, "IDLE", 5.0)  # live mode throughout
+    clock.drawn(40.0)  # ticks ~0.8 s apart, as in the test above
+    widget = FakeWidget()
+    sender = _stream.FrameSender(widget, rec.run, ("boundary",))
+    sender._cond = sent = CountingCondition()
+    curves = nnv.MetricCurves(rec)
+    curves._cond = drawn = CountingCondition()
+    start = time.monotonic()
+    while time.monotonic() - start < 2.0:  # ~100 captures, ~3 ticks
+        rec.capture(loss=1.0)
+        time.sleep(0.02)
+    ticks = 2.0 / clock.interval() + 3
+    assert 1 <= len(widget.messages) <= ticks
+    # a few wake-ups a tick (the floor, the tick, the end of a wait), not one per capture (36-55 here before)
+    assert sent.wakeups <= 3 * ticks, f"the sender woke {sent.wakeups} times for {len(widget.messages)} sends"
+    assert drawn.wakeups <= 3 * ticks, f"the curves' thread woke {drawn.wakeups} times"
+    sender.close()
+    curves.close()
+
+
 def test_a_views_drawn_message_reaches_the_clock(rec, clock):
     import nnviz_widgets as nnv
 

@@ -55,6 +55,7 @@ class LiveClock:
     def __init__(self):
         self._lock = threading.Lock()
         self._tick = -math.inf
+        self._next = -math.inf  # the earliest the next tick may come: no view was told of a sooner one (wait)
         self._gap, self._gap_at = LIVE_INTERVAL, -math.inf  # the interval between ticks, and when computed
         self._page = PAGE_PRIOR  # s: what drawing a tick costs the page (a moving average of its reports)
         self._sends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # member -> [send s, last sent]
@@ -79,9 +80,12 @@ class LiveClock:
                 return 0.0  # the tick in progress: drawn with the views that sent on it
             if now - self._gap_at >= LIVE_JOIN:  # the interval, recomputed at most this often (views may be many)
                 self._gap, self._gap_at = self._interval(now), now
-            due = self._tick + self._gap
+            # the next tick never comes sooner than a view was told: a larger gap puts it later (a view told
+            # sooner wakes, asks again and waits on), a smaller one counts from the tick after it; so the views
+            # waiting for a tick (tick_wait: new frames do not wake them) all wake for it together
+            due = self._next = max(self._next, self._tick + self._gap)
             if now >= due:
-                self._tick = now
+                self._tick, self._next = now, now + self._gap
                 return 0.0
             return due - now
 
@@ -120,19 +124,22 @@ class FrameSender:
         self._last_send = 0.0
         self._closed = False
         self._in_flight = 0  # frames taken from _unsent whose message is being sent
+        self._ticking = False  # the thread waits for the live clock's tick: a new frame changes nothing until then
         self._unsubscribe = run.subscribe(self._on_frame)
         # the thread runs only while there is something to send: a view that is no longer shown (a re-run
         # cell) or whose run has ended holds no thread, so threads never pile up with views
         self._thread: threading.Thread | None = None
 
-    def _wake(self) -> None:
-        """Under ``_cond``: notify the sender thread, starting one when none runs."""
+    def _wake(self, always: bool = False) -> None:
+        """Under ``_cond``: notify the sender thread, starting one when none runs; a new frame does not wake a
+        thread that waits for the live clock's tick (``always``: the browser's sync does)."""
         if self._closed:
             return
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name=f"nnviz-sender-{id(self.widget):x}", daemon=True)
             self._thread.start()
-        self._cond.notify()
+        if always or not self._ticking:  # waiting for the tick, the thread sends the newest frame then
+            self._cond.notify()
 
     # -- called from other threads -----------------------------------------------------------------
     def _on_frame(self, frame: Frame) -> None:
@@ -153,7 +160,7 @@ class FrameSender:
                 if i not in held and not in_flight:
                     self._unsent.add(i)
             if self._unsent:
-                self._wake()
+                self._wake(always=True)
 
     def close(self) -> None:
         # never blocks: close() also runs from Widget.__del__, in whatever thread the garbage collector picked,
@@ -193,7 +200,7 @@ class FrameSender:
                 if live:
                     wait = CLOCK.wait(self, self._last_send, now)
                     if wait > 0:
-                        self._cond.wait(wait)
+                        tick_wait(self, wait)
                         continue
                     batch = [max(self._unsent)]
                 else:
@@ -503,6 +510,16 @@ class StateKeeper:
                 self.push_history()
             if idle:  # everything is out: the history (if kept) and the newest frame
                 self._last_live_check = now
+
+
+def tick_wait(waiter, seconds: float) -> None:
+    """Under ``waiter._cond``: wait ``seconds`` for the live clock's tick with ``waiter._ticking`` set, so that the
+    frames arriving meanwhile do not wake the thread (it would only find the tick still ahead); ``close`` does."""
+    waiter._ticking = True
+    try:
+        waiter._cond.wait(seconds)
+    finally:
+        waiter._ticking = False
 
 
 def _notify_if_free(cond: threading.Condition) -> None:

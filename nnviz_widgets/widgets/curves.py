@@ -143,6 +143,7 @@ class MetricCurves(ipywidgets.VBox):
         self._cond = threading.Condition()
         self._stale = True
         self._closed = False
+        self._ticking = False  # the thread waits for the live clock's tick (_stream.tick_wait)
         self._lock = threading.Lock()  # one redraw at a time (the thread, or redraw() from the caller)
         self.redraw()
         self._last_redraw = 0.0
@@ -347,7 +348,8 @@ class MetricCurves(ipywidgets.VBox):
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._loop, name=f"nnviz-curves-{id(self):x}", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if not self._ticking:  # waiting for the tick, the redraw happens then anyway
+                self._cond.notify()
 
     def _loop(self) -> None:
         while True:
@@ -362,7 +364,7 @@ class MetricCurves(ipywidgets.VBox):
                 now = time.monotonic()
                 wait = _stream.CLOCK.wait(self, self._last_redraw, now, floor=REDRAW)  # on the views' ticks
                 if wait > 0:
-                    self._cond.wait(wait)
+                    _stream.tick_wait(self, wait)
                     continue
                 self._stale = False
             cpu, created = time.thread_time(), len(self._lines)
