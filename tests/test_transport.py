@@ -3,7 +3,6 @@
 import base64
 import io
 import sys
-import threading
 import time
 import types
 
@@ -12,6 +11,8 @@ import pytest
 
 import nnviz_widgets as nnv
 from nnviz_widgets.widgets import _stream
+
+from .test_stream import CountingCondition
 
 LIVENESS = 20.0
 
@@ -90,26 +91,12 @@ def test_history_follows_training_and_is_flushed_when_a_cell_ends(rec, train, mo
     view.close()
 
 
-class _CountingCondition(threading.Condition):
-    """A condition that counts how often a wait on it returns (each is a wake-up of the waiting thread)."""
-
-    def __init__(self):
-        super().__init__()
-        self.wakeups = 0
-
-    def wait(self, timeout=None):
-        try:
-            return super().wait(timeout)
-        finally:
-            self.wakeups += 1
-
-
 def test_with_messages_the_keeper_wakes_once_captures_pause_not_at_each(rec, monkeypatch):
     monkeypatch.setattr(_stream, "HISTORY_IDLE", 0.4)
     view = nnv.DecisionBoundary(rec)
     assert view.transport == "messages"
     keeper = view._state
-    keeper._cond = cond = _CountingCondition()
+    keeper._cond = cond = CountingCondition()
     start = time.monotonic()
     for _ in range(30):  # a capture every ~20 ms: the keeper has nothing to do until they pause
         rec.capture()
